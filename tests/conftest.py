@@ -1,0 +1,65 @@
+"""Test isolation: nothing written to the home folder, no network, quiet TensorFlow.
+
+The environment is set at import time, before TensorFlow, Keras or matplotlib are
+imported by any test, and is inherited by the subprocesses tests start.
+"""
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SANDBOX = Path(tempfile.mkdtemp(prefix="colorpast-tests-"))
+for var, sub in {
+    "HOME": "home",
+    "KERAS_HOME": "keras",
+    "MPLCONFIGDIR": "matplotlib",
+    "IPYTHONDIR": "ipython",
+    "JUPYTER_CONFIG_DIR": "jupyter/config",
+    "JUPYTER_DATA_DIR": "jupyter/data",
+    "JUPYTER_RUNTIME_DIR": "jupyter/runtime",
+    "KAGGLE_CONFIG_DIR": "kaggle",
+    "XDG_CACHE_HOME": "cache",
+    "XDG_CONFIG_HOME": "config",
+}.items():
+    (_SANDBOX / sub).mkdir(parents=True, exist_ok=True)
+    os.environ[var] = str(_SANDBOX / sub)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["MPLBACKEND"] = "Agg"
+os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the suite is CPU-only and deterministic
+os.environ.pop("KAGGLE_USERNAME", None)
+os.environ.pop("KAGGLE_KEY", None)
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self, address):
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and (host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")):
+        return _real_connect(self, address)
+    if self.family == socket.AF_UNIX:
+        return _real_connect(self, address)
+    raise OSError(f"tests must not use the network (tried to connect to {address!r})")
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Path:
+    return _SANDBOX
+
+
+def shared_folder(name: str) -> Path:
+    """A folder of ../shared/data, or skip the test with the reason."""
+    p = SHARED_DATA / name
+    if not p.is_dir():
+        pytest.skip(f"{p} is absent (the shared development photos live beside the repository)")
+    return p
