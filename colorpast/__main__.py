@@ -1,0 +1,5 @@
+import sys
+
+from colorpast.cli import main
+
+sys.exit(main())

@@ -1,0 +1,134 @@
+"""Compare colorization methods on the same photos with the same metrics.
+
+A *method* is any function ``rgb -> rgb`` (``H x W x 3`` float in [0, 1] in and out, same
+size); ``colorpast.colorize.gray`` is the gray baseline, always included.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from colorpast import metrics as M
+from colorpast.colorizer import gray
+from colorpast.viz import result_grid
+
+SUMMARY_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth"]
+
+
+@dataclass
+class Comparison:
+    """Per-image records and the outputs needed for grids."""
+
+    methods: list[str]
+    records: list[dict] = field(default_factory=list)  # one per (image, method)
+    outputs: dict = field(default_factory=dict)  # (image, method) -> rgb
+    truths: dict = field(default_factory=dict)  # image -> (rgb, group)
+
+    def summary(self, group: str | None = None) -> list[dict]:
+        """Mean of each metric per method (over images of ``group``, or all)."""
+        rows = []
+        for m in self.methods:
+            recs = [r for r in self.records if r["method"] == m and (group is None or r["group"] == group)]
+            if not recs:
+                continue
+            row = {"method": m, "images": len(recs)}
+            row.update({k: float(np.mean([r[k] for r in recs])) for k in SUMMARY_COLUMNS})
+            rows.append(row)
+        return rows
+
+
+def compare(photos, methods: dict, group_of=None) -> Comparison:
+    """Run every method on every photo and score it.
+
+    Args:
+        photos: list of ``(name, rgb)`` with ``rgb`` ``H x W x 3`` uint8 or float in [0, 1].
+        methods: ``{name: fn}``; ``"gray"`` is added first if absent.
+        group_of: optional ``name -> str`` (e.g. "held-out" or "train"), kept in the records.
+    """
+    methods = {"gray": gray, **{k: v for k, v in methods.items() if k != "gray"}}
+    comp = Comparison(methods=list(methods))
+    for name, rgb in photos:
+        truth = np.asarray(rgb, np.float32) / (255.0 if np.asarray(rgb).dtype == np.uint8 else 1.0)
+        group = group_of(name) if group_of else ""
+        comp.truths[name] = (truth, group)
+        for m, fn in methods.items():
+            pred = fn(rgb)
+            comp.outputs[(name, m)] = pred
+            comp.records.append({"image": name, "group": group, "method": m, **M.compute_all(truth, pred)})
+    return comp
+
+
+def _fmt(key, value):
+    fmt = M.METRICS[key][2] if key in M.METRICS else "{:.1f}"
+    return fmt.format(value)
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """A Markdown table of summary rows; arrows say which direction is better."""
+    heads = ["method", "images"]
+    for k in SUMMARY_COLUMNS:
+        arrow = {True: " ↑", False: " ↓"}.get(M.METRICS[k][1], "") if k in M.METRICS else ""
+        heads.append(k + arrow)
+    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    for r in rows:
+        cells = [r["method"], str(r["images"])] + [_fmt(k, r[k]) for k in SUMMARY_COLUMNS]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_csv(rows: list[dict], path) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+
+
+def grid(comp: Comparison, images=None, path=None, title=None):
+    """Result grid: gray input | each method | ground truth, per-image PSNR and CIEDE2000."""
+    images = images or list(comp.truths)
+    shown = [m for m in comp.methods if m != "gray"]
+    rec = {(r["image"], r["method"]): r for r in comp.records}
+    rows = []
+    for name in images:
+        truth, group = comp.truths[name]
+        g = rec[(name, "gray")]
+        cells = [(comp.outputs[(name, "gray")], f"gray: PSNR {g['psnr']:.1f}, ΔE00 {g['ciede2000']:.1f}")]
+        for m in shown:
+            r = rec[(name, m)]
+            cells.append((comp.outputs[(name, m)], f"PSNR {r['psnr']:.1f} dB, ΔE00 {r['ciede2000']:.1f}"))
+        cells.append((truth, f"colourfulness {M.colorfulness(truth):.0f}"))
+        label = f"{name} ({group})" if group else name
+        rows.append((label, cells))
+    return result_grid(rows, ["gray input", *shown, "ground truth"], path=path, title=title)
+
+
+def write_report(comp: Comparison, out_dir, groups=None, grid_images=None, title=None) -> dict:
+    """Write ``metrics.md``, ``metrics.csv`` (summaries), ``per_image.csv`` and ``grid.png``.
+
+    Returns the paths written, by kind.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    groups = groups or [None]
+    md, rows_csv = [], []
+    for g in groups:
+        rows = comp.summary(g)
+        if not rows:
+            continue
+        if g:
+            md.append(f"### {g} photos\n")
+        md.append(markdown_table(rows))
+        rows_csv += [{"group": g or "all", **r} for r in rows]
+    (out / "metrics.md").write_text("\n".join(md))
+    write_csv(rows_csv, out / "metrics.csv")
+    write_csv(comp.records, out / "per_image.csv")
+    fig = grid(comp, images=grid_images, path=out / "grid.png", title=title)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return {"table": out / "metrics.md", "csv": out / "metrics.csv", "per_image": out / "per_image.csv", "grid": out / "grid.png"}

@@ -1,0 +1,59 @@
+import numpy as np
+import skimage.color
+import skimage.metrics
+
+from colorpast import color, metrics, models
+from colorpast.colorizer import colorize, gray, working_size
+from colorpast.data.sources import embedded_sample
+
+
+def test_colorize_keeps_size_and_full_resolution_L():
+    rgb = embedded_sample(["coffee"])[0].rgb[:301, :457]  # odd size, not a multiple of 8
+    model = models.build("seed16")
+    out = colorize(rgb, model, size=64)
+    assert out.shape == rgb.shape and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0
+    L_in = color.rgb_to_lab(rgb)[..., 0]
+    L_out = color.rgb_to_lab(out)[..., 0]
+    # Detail comes from the original L: where the predicted colour is in gamut, L is
+    # unchanged; clipping out-of-gamut colours may move a few pixels.
+    assert np.median(np.abs(L_in - L_out)) < 0.05
+
+
+def test_colorize_accepts_gray_2d_and_sepia():
+    model = models.build("seed16")
+    g = (np.linspace(0, 255, 50 * 70).reshape(50, 70)).astype(np.uint8)
+    assert colorize(g, model, size=32).shape == (50, 70, 3)
+    sepia = np.stack([g, (g * 0.8).astype(np.uint8), (g * 0.6).astype(np.uint8)], -1)
+    a = colorize(sepia, model, size=32)
+    b = colorize(gray(sepia), model, size=32)  # a neutral gray with the same L
+    assert a.shape == sepia.shape and np.abs(a - b).max() < 1e-3  # only L matters
+
+
+def test_gray_baseline_has_no_colour():
+    rgb = embedded_sample(["astronaut"])[0].rgb
+    lab = color.rgb_to_lab(gray(rgb))
+    assert np.abs(lab[..., 1:]).max() < 0.05
+    assert metrics.colorfulness(gray(rgb)) < 0.1
+
+
+def test_working_size_rule():
+    assert working_size(480, 640, 224, 8) == (224, 296)
+    h, w = working_size(1000, 37, 64, 8)
+    assert h % 8 == 0 and w % 8 == 0 and w >= 8
+
+
+def test_metrics_equal_skimage_and_bounds():
+    rng = np.random.default_rng(0)
+    truth = rng.random((32, 40, 3)).astype(np.float32)
+    pred = np.clip(truth + rng.normal(0, 0.05, truth.shape), 0, 1).astype(np.float32)
+    assert abs(metrics.psnr(truth, pred) - skimage.metrics.peak_signal_noise_ratio(truth, pred, data_range=1)) < 1e-6
+    ref = skimage.metrics.structural_similarity(truth, pred, data_range=1, channel_axis=-1)
+    assert abs(metrics.ssim(truth, pred) - ref) < 1e-4
+    de = skimage.color.deltaE_ciede2000(skimage.color.rgb2lab(truth), skimage.color.rgb2lab(pred)).mean()
+    assert abs(metrics.ciede2000(truth, pred) - de) < 1e-3
+    assert metrics.ciede2000(truth, truth) == 0 and metrics.ab_error(truth, truth) < 1e-4
+    red = np.zeros((8, 8, 3), np.float32)
+    red[..., 0] = 1.0
+    # Uniform pure red: sigma = 0, mu = |(255, 127.5)|, colourfulness = 0.3 * mu.
+    assert abs(metrics.colorfulness(red) - 0.3 * np.hypot(255, 127.5)) < 1e-6
