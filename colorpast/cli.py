@@ -2,9 +2,8 @@
 
     colorpast demo        train on the embedded photos and colorize held-out ones
 
-Later verbs slot in here the same way (download, prepare, train, evaluate, colorize):
-one ``_add_VERB(subparsers)`` that declares the options and points ``func`` at a
-``_run_VERB(args)`` calling into the package.
+Later verbs slot in the same way (download, prepare, train, evaluate, colorize): one
+line in ``VERBS`` naming the module that implements it.
 
 A user mistake prints one line on stderr and exits with status 2; a failure of the
 job itself exits with 1; Ctrl-C exits with 130.
@@ -13,6 +12,7 @@ job itself exits with 1; Ctrl-C exits with 130.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
@@ -51,30 +51,12 @@ def _quiet_tensorflow() -> None:
         os.close(saved)
 
 
-def _add_demo(sub) -> None:
-    p = sub.add_parser(
-        "demo",
-        help="train seed16 on the embedded photos and colorize held-out ones (about 4 minutes on a CPU)",
-        description=(
-            "Train the seed paper's 16-layer model on real colour photos that ship with "
-            "scikit-image and matplotlib (no download), then colorize two held-out photos "
-            "and the training photos at full resolution, and compare with the gray baseline. "
-            "Writes grid.png, metrics.md, metrics.csv, per_image.csv and the run (checkpoints, "
-            "history, model.keras) into --out. Re-running reuses a finished run and resumes "
-            "an interrupted one."
-        ),
-    )
-    p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
-    p.add_argument("--smoke", action="store_true", help="tiny crops and a few steps: seconds, for tests")
-    p.add_argument("--restart", action="store_true", help="discard a previous run in --out and train again")
-    p.set_defaults(func=_run_demo)
-
-
-def _run_demo(args) -> int:
-    from colorpast import demo
-
-    demo.run(out=args.out, smoke=args.smoke, restart=args.restart, verbose=1)
-    return 0
+# Each verb lives in the module that does its work, which defines HELP, DESCRIPTION,
+# add_arguments(parser) and run(args) -> exit code. Those modules import TensorFlow
+# inside run(), so `--help` stays fast. A new verb is one line here.
+VERBS = {
+    "demo": "colorpast.demo",
+}
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -86,7 +68,11 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    _add_demo(sub)
+    for verb, module_name in VERBS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(verb, help=module.HELP, description=module.DESCRIPTION)
+        module.add_arguments(p)
+        p.set_defaults(func=module.run)
     return parser
 
 
