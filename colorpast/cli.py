@@ -17,7 +17,7 @@ import os
 import sys
 
 from colorpast import __version__
-from colorpast.errors import UserError
+from colorpast.errors import TrainingError, UserError
 
 PROG = "colorpast"
 
@@ -56,6 +56,7 @@ def _quiet_tensorflow() -> None:
 # inside run(), so `--help` stays fast. A new verb is one line here.
 VERBS = {
     "demo": "colorpast.demo",
+    "train": "colorpast.train",
 }
 
 
@@ -84,6 +85,9 @@ def main(argv=None) -> int:
     except UserError as e:
         sys.stderr.write(f"{PROG} {args.command}: error: {e}\n")
         return 2
+    except TrainingError as e:
+        sys.stderr.write(f"{PROG} {args.command}: {e}\n")
+        return 1
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG} {args.command}: interrupted; checkpoints written so far are kept\n")
         return 130

@@ -1,7 +1,7 @@
 """One configuration object for a training run, saved as ``config.json`` in the run folder.
 
 Presets are data: a name and the fields it changes. Anything not set by a preset keeps
-the dataclass default.
+the dataclass default. The run folder's ``config.json`` is what a re-run resumes with.
 """
 
 from __future__ import annotations
@@ -13,14 +13,25 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class TrainConfig:
+    data: str = ""  # prepared set (colorpast prepare); empty for in-memory data (the demo)
     model: str = "seed16"  # a name from colorpast.models.names()
-    size: int = 224  # square training crop, pixels (seed16: a multiple of 8)
-    batch_size: int = 16
+    size: int | None = None  # square training crop in px; None = the prepared size (224)
+    batch_size: int = 16  # global batch, split across devices by the strategy
     epochs: int = 10
-    steps_per_epoch: int = 100  # batches per epoch
+    steps_per_epoch: int = 100  # batches per epoch (an epoch is a checkpoint interval, not a data pass)
     optimizer: str = "adam"  # adam | rmsprop
     lr: float = 1e-3
-    seed: int = 0  # weights init and data order; the same seed gives the same run
+    augment: bool = True  # the seed's flip, rotation 20, zoom 0.2, shear 0.2 on training images
+    shuffle_buffer: int = 512  # records held for shuffling: memory is O(batch + this)
+    val_batches: int | None = 20  # validation batches per epoch; None = the whole val split
+    save_every: int = 0  # also checkpoint every N steps (0: only at epoch ends)
+    keep_checkpoints: int = 2  # older resumable checkpoints are deleted
+    seed: int = 0  # weights init, data order and augmentation: the same seed, the same run
+    deterministic: bool = False  # TF op determinism (slower; bitwise-repeatable on CPU)
+    mixed_precision: str = "auto"  # auto | off | float16 | bfloat16 (auto: on for GPUs that gain)
+    xla: str = "auto"  # auto | on | off (auto: off on CPU, where XLA is slower)
+    strategy: str = "auto"  # auto | one | mirrored | tpu | multiworker
+    prior: str = ""  # ab prior .npy for class rebalancing (colorful)
 
     def to_json(self, path) -> None:
         Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -32,17 +43,25 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def with_(self, **changes) -> "TrainConfig":
+        """A copy with the given fields changed; None values are ignored."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def differences(self, other: "TrainConfig", ignore=("epochs",)) -> list[str]:
+        """Names of fields that differ, except those a resumed run may change."""
+        return [f.name for f in fields(self) if f.name not in ignore and getattr(self, f.name) != getattr(other, f.name)]
 
 
 PRESETS: dict[str, dict] = {
-    # The seed paper's recipe: RMSprop, MSE on ab/128, batch 50, 10 steps x 1000 epochs.
-    "seed": dict(optimizer="rmsprop", lr=1e-3, batch_size=50, steps_per_epoch=10, epochs=1000, size=224),
+    # The seed paper's recipe: RMSprop (Keras default lr 1e-3), MSE on ab/128, batch 50,
+    # 10 steps per epoch, 1000 epochs, ImageDataGenerator augmentations, 224 px.
+    "seed": dict(optimizer="rmsprop", lr=1e-3, batch_size=50, steps_per_epoch=10, epochs=1000, augment=True),
+    # What we recommend: see benchmarks/RESULTS.md, "Choosing the default preset".
+    "default": dict(optimizer="adam", lr=3e-4, batch_size=16, steps_per_epoch=200, epochs=50, augment=True),
     # `colorpast demo`: about 4 minutes on a 2-core CPU at 55 crops/s (96 px crops of the
     # embedded photos, whose shorter side is scaled to 192 px).
-    "demo": dict(size=96, batch_size=16, steps_per_epoch=25, epochs=30, lr=1e-3),
+    "demo": dict(size=96, batch_size=16, steps_per_epoch=25, epochs=30, lr=1e-3, val_batches=None),
     # `colorpast demo --smoke` and the tests: seconds, not minutes.
-    "smoke": dict(size=32, batch_size=4, steps_per_epoch=3, epochs=2, lr=1e-3),
+    "smoke": dict(size=32, batch_size=4, steps_per_epoch=3, epochs=2, lr=1e-3, val_batches=None),
 }
 
 

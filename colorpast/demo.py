@@ -84,15 +84,21 @@ def demo(out="runs/demo", smoke: bool = False, restart: bool = False, verbose=1,
         log(f"reusing the trained model in {run_dir} (pass --restart to train again)")
         model = train.load(run_dir)
     else:
-        resumed = (run_dir / "backup").exists()
         log(
-            f"{'resuming' if resumed else 'training'} {cfg.model}: {cfg.epochs} epochs x {cfg.steps_per_epoch} "
-            f"steps x {cfg.batch_size} crops of {cfg.size}x{cfg.size}, {cfg.optimizer} lr {cfg.lr}; "
-            f"checkpoints in {run_dir}"
+            f"training {cfg.model}: {cfg.epochs} epochs x {cfg.steps_per_epoch} steps x {cfg.batch_size} crops "
+            f"of {cfg.size}x{cfg.size}, {cfg.optimizer} lr {cfg.lr}; checkpoints in {run_dir}"
         )
-        train_ds = pipeline.random_crops(train_imgs, cfg.size, cfg.batch_size, cfg.model, seed=cfg.seed)
-        val_ds = pipeline.fixed_batches(val_imgs, cfg.model, cfg.size * SCALE_PER_CROP)
-        model = train.fit(cfg, train_ds, run_dir, val_ds=val_ds, verbose=verbose)
+
+        def train_data(start_step):
+            ds = pipeline.random_crops(train_imgs, cfg.size, cfg.batch_size, cfg.model, seed=cfg.seed)
+            return ds.skip(start_step)  # in-memory crops: skipping is cheap
+
+        result = train.fit(
+            cfg, run_dir, train_data, lambda: pipeline.fixed_batches(val_imgs, cfg.model, scale),
+            verbose=verbose, log=log,
+        )
+        model = result.model
+        log(result.summary())
 
     # Colorize at full resolution: the model runs at the training scale, ab is upsampled
     # to each photo's own size and joined with its original L.

@@ -219,7 +219,15 @@ def dataset(
             tf.data.TFRecordDataset, cycle_length=cycle, block_length=1, **parallel
         )
         if shuffle:
-            recs = recs.shuffle(shuffle_buffer, seed=p * 1_000_003 + seed, reshuffle_each_iteration=False)
+            # Block shuffle: windows of `shuffle_buffer` records permuted by a stateless
+            # seed of (seed, pass, window). Unlike Dataset.shuffle, any pass's order can be
+            # produced without replaying the passes before it, which exact resume needs.
+            pass_seed = tf.constant(seed, tf.int64) * 1_000_003 + p
+
+            def permute(w, block):
+                return tf.random.experimental.stateless_shuffle(block, seed=tf.stack([pass_seed, w]))
+
+            recs = recs.batch(shuffle_buffer).enumerate().map(permute).unbatch()
         return recs
 
     first_elem = int(start_step) * batch_size

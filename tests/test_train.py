@@ -1,0 +1,207 @@
+"""The training harness: run folder contents, resume, guards, and faults (SIGKILL, Ctrl-C)."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from colorpast import train
+from colorpast.config import TrainConfig
+from colorpast.errors import TrainingError, UserError
+from prepared_fixture import make_prepared
+
+pytestmark = pytest.mark.slow
+
+TINY = dict(model="seed16", batch_size=4, steps_per_epoch=3, epochs=2, lr=1e-3, val_batches=None)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    d = tmp_path_factory.mktemp("prep")
+    make_prepared(d, {"train": 12, "val": 4}, size=32, per_shard=4)
+    return d
+
+
+def _history(run):
+    return list(csv.DictReader(open(run / "history.csv")))
+
+
+def test_run_folder_contents_and_resume(prepared, tmp_path):
+    run = tmp_path / "run"
+    cfg = TrainConfig(data=str(prepared), **TINY)
+    res = train.train(cfg, run, verbose=False)
+    assert res.epochs_done == 2 and res.resumed_from == 0
+    for f in ["config.json", "best.weights.h5", "history.csv", "model.keras"]:
+        assert (run / f).is_file(), f
+    assert list((run / "tensorboard").rglob("events.out.tfevents*"))
+    assert [c.name for c in train.list_checkpoints(run)] == ["step-000000003", "step-000000006"]
+    assert [int(r["epoch"]) for r in _history(run)] == [0, 1]
+    assert {"loss", "val_loss", "step"} <= set(_history(run)[0])
+    assert json.loads((run / "config.json").read_text())["data"] == str(prepared)
+    # Same command again: nothing to do; more epochs: continues from the checkpoint.
+    again = train.train(cfg, run, verbose=False)
+    assert again.resumed_from == 6 and len(_history(run)) == 2
+    more = train.train(cfg.with_(epochs=3), run, verbose=False)
+    assert more.resumed_from == 6 and [int(r["epoch"]) for r in _history(run)] == [0, 1, 2]
+    # Other settings are refused, --restart starts over.
+    with pytest.raises(UserError, match="lr differ"):
+        train.train(cfg.with_(lr=0.1), run, verbose=False)
+    fresh = train.train(cfg.with_(lr=0.1), run, restart=True, verbose=False)
+    assert fresh.resumed_from == 0 and len(_history(run)) == 2
+
+
+def _cli_train(run, prepared, *extra, env=None):
+    args = [sys.executable, "-m", "colorpast", "train", "--data", str(prepared), "--run", str(run),
+            "--epochs", "4", "--steps-per-epoch", "12", "--batch-size", "4", "--size", "32",
+            "--val-batches", "1", "--deterministic", *extra]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def _final_weights(run):
+    m = train.load(run)
+    return [w.copy() for w in m.get_weights()]
+
+
+def _wait_for(path_fn, timeout=120):
+    t0 = time.time()
+    while not path_fn():
+        if time.time() - t0 > timeout:
+            raise TimeoutError
+        time.sleep(0.01)
+
+
+def test_sigkill_mid_epoch_and_during_checkpoint_resume_exactly(prepared, tmp_path):
+    ref = tmp_path / "ref"
+    p = _cli_train(ref, prepared)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    want = _final_weights(ref)
+
+    # 1. SIGKILL in the middle of epoch 2 (after the epoch-1 checkpoint exists).
+    run = tmp_path / "killed"
+    p = _cli_train(run, prepared)
+    _wait_for(lambda: (run / "checkpoints" / "step-000000012").is_dir())
+    time.sleep(0.3)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert not (run / "model.keras").exists()
+    # 2. Resume, and die inside the checkpoint write at the end of epoch 3.
+    p = _cli_train(run, prepared, env={"COLORPAST_FAULT": "kill-in-checkpoint:36"})
+    p.communicate(timeout=300)
+    assert p.returncode == -signal.SIGKILL
+    assert list((run / "checkpoints").glob(".partial-*")), "the killed write should leave a partial checkpoint"
+    assert not (run / "checkpoints" / "step-000000036").exists()
+    # 3. Resume to the end.
+    p = _cli_train(run, prepared)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    assert "resuming" in out and "trained 4 epochs" in out
+    assert [int(r["epoch"]) for r in _history(run)] == [0, 1, 2, 3]
+    assert [int(r["step"]) for r in _history(run)] == [12, 24, 36, 48]
+    for a, b in zip(_final_weights(run), want):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_ctrl_c_saves_mid_epoch_and_resumes_exactly(prepared, tmp_path):
+    ref = tmp_path / "ref"
+    p = _cli_train(ref, prepared, "--epochs", "2")
+    assert p.wait(timeout=300) == 0
+    run = tmp_path / "interrupted"
+    p = _cli_train(run, prepared, "--epochs", "2")
+    _wait_for(lambda: (run / "checkpoints" / "step-000000012").is_dir())
+    time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    steps = [int(c.name.split("-")[1]) for c in train.list_checkpoints(run)]
+    p = _cli_train(run, prepared, "--epochs", "2")
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    assert [int(r["epoch"]) for r in _history(run)] == [0, 1]
+    for a, b in zip(_final_weights(run), _final_weights(ref)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert steps[-1] >= 12  # the interrupt saved at least the epoch-1 state
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(prepared, tmp_path):
+    from colorpast.data import pipeline
+
+    cfg = TrainConfig(data=str(prepared), **{**TINY, "epochs": 4})
+
+    def poisoned(start_step):
+        ds = pipeline.dataset(prepared, "train", 4, "seed16", start_step=start_step)
+
+        def poison(i, batch):
+            L, t = batch
+            bad = tf.fill(tf.shape(t), np.float32("nan"))
+            return L, tf.where(i + start_step >= 7, bad, t)  # from step 7, in epoch 3
+
+        return ds.enumerate().map(poison)
+
+    run = tmp_path / "nan"
+    with pytest.raises(TrainingError, match="NaN.*epoch 3.*last good checkpoint \\(epoch 2\\).*--lr"):
+        train.fit(cfg, run, poisoned, verbose=False)
+    assert [c.name for c in train.list_checkpoints(run)] == ["step-000000003", "step-000000006"]
+    model = train.load(run, weights="last")
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert len(_history(run)) == 2 and not (run / "model.keras").exists()
+
+
+def test_out_of_memory_names_the_batch_size_option(prepared, tmp_path, monkeypatch):
+    import keras
+
+    def oom(*a, **k):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+
+    monkeypatch.setattr(keras.Model, "fit", oom)
+    with pytest.raises(TrainingError, match="--batch-size"):
+        train.train(TrainConfig(data=str(prepared), **TINY), tmp_path / "oom", verbose=False)
+
+
+def test_unwritable_or_full_run_folder_is_reported_before_training(prepared, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="cannot write"):
+        train.train(TrainConfig(data=str(prepared), **TINY), blocker / "run", verbose=False)
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9, 10**6))
+    with pytest.raises(UserError, match="MiB free"):
+        train.train(TrainConfig(data=str(prepared), **TINY), tmp_path / "full", verbose=False)
+    assert not train.list_checkpoints(tmp_path / "full")
+
+
+def test_mirrored_strategy_on_two_logical_cpus(prepared, tmp_path):
+    script = f"""
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from colorpast import train
+from colorpast.config import TrainConfig
+s = train.make_strategy("mirrored")
+assert s.num_replicas_in_sync == 2, s.num_replicas_in_sync
+cfg = TrainConfig(data={str(prepared)!r}, model="seed16", batch_size=4, steps_per_epoch=2, epochs=1,
+                  val_batches=1, strategy="mirrored")
+r = train.train(cfg, {str(tmp_path / 'mirrored')!r}, verbose=False)
+print("OK", r.epochs_done)
+"""
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "OK 1" in r.stdout
+
+
+def test_cli_train_errors_are_one_line(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "colorpast", "train", "--data", str(tmp_path / "nope"),
+                        "--run", str(tmp_path / "r")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "not a prepared set" in r.stderr
