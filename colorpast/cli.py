@@ -57,6 +57,8 @@ def _quiet_tensorflow() -> None:
 VERBS = {
     "demo": "colorpast.demo",
     "train": "colorpast.train",
+    "prior": "colorpast.prior",
+    "weights": "colorpast.weights",
 }
 
 

@@ -23,6 +23,8 @@ class ModelSpec:
     target_from_ab: maps ab in Lab units to the training target the loss compares with.
     multiple: H and W must be multiples of this.
     default_size: the square size the model is trained and run at by default.
+    make_loss: ``make_loss(prior_path_or_None) -> keras loss`` for ``model.compile``;
+        None means "mse" on ``target_from_ab``'s target.
     """
 
     name: str
@@ -32,6 +34,7 @@ class ModelSpec:
     multiple: int
     default_size: int
     description: str
+    make_loss: Callable | None = None
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -76,12 +79,21 @@ def build(name: str, input_shape=(None, None, 1), **kwargs):
     return s.builder(tuple(input_shape), **kwargs)
 
 
-def predict_ab(model, L, batch_size: int = 8) -> np.ndarray:
-    """Run ``model`` on ``N x H x W x 1`` L (Lab units) and return ``N x H x W x 2`` ab in Lab units."""
+def loss(name: str, prior_path=None):
+    """The loss to compile a registered model with ("mse" unless its spec has ``make_loss``)."""
+    s = spec(name)
+    return "mse" if s.make_loss is None else s.make_loss(prior_path)
+
+
+def predict_ab(model, L, batch_size: int = 8, **decode) -> np.ndarray:
+    """Run ``model`` on ``N x H x W x 1`` L (Lab units) and return ``N x H x W x 2`` ab in Lab units.
+
+    ``decode``: options of the model's ``to_ab``, e.g. ``temperature=0.2`` for colorful.
+    """
     s = spec(model)
     out = model.predict(np.asarray(L, np.float32), batch_size=batch_size, verbose=0)
-    return np.asarray(s.to_ab(out), np.float32)
+    return np.asarray(s.to_ab(out, **decode), np.float32)
 
 
 # Registered models: importing a module registers it.
-from colorpast.models import seed16  # noqa: E402,F401
+from colorpast.models import colorful, koalarization, seed16  # noqa: E402,F401
