@@ -59,6 +59,7 @@ VERBS = {
     "train": "colorpast.train",
     "prior": "colorpast.prior",
     "weights": "colorpast.weights",
+    "colorize": "colorpast.commands.colorize",
 }
 
 

@@ -7,12 +7,63 @@ keeps every pixel of detail and the input's size.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import tensorflow as tf
 
 from colorpast import color
+from colorpast.errors import UserError
 from colorpast.models import predict_ab
 from colorpast.models import spec as model_spec
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm"}
+
+
+def load_model(ref: str):
+    """A model from a reference string, as the CLI takes them:
+
+    - ``runs/NAME``: a training run folder (its final model, else its last checkpoint);
+    - ``NAME:official``: a registered model with its published weights (``colorful:official``);
+    - ``path/to/model.keras``: a saved Keras model.
+    ``gray`` is not a model: callers treat the gray baseline themselves.
+    """
+    from colorpast import models, train
+
+    p = Path(ref)
+    if ":" in ref and not p.exists():
+        name, _, weights = ref.partition(":")
+        if name not in models.names():
+            raise UserError(f"unknown model {name!r} in {ref!r}; choose one of: {', '.join(models.names())}")
+        return models.build(name, (None, None, 1), weights=weights)
+    if p.is_dir():
+        return train.load(p)
+    if p.is_file() and p.suffix == ".keras":
+        import keras
+
+        return keras.models.load_model(p, compile=False)
+    raise UserError(f"no model at {ref!r}: give a run folder (runs/NAME), NAME:official or a .keras file")
+
+
+def read_image(path) -> np.ndarray:
+    """Decode a photo file as ``H x W x 3`` uint8 RGB, honouring its EXIF orientation.
+
+    Gray, palette, CMYK and RGBA images are converted to RGB. Raises UserError with the
+    reason when the file is not a readable image.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                a = np.asarray(im, np.float32)
+                return np.repeat(np.clip(a / 257.0, 0, 255).astype(np.uint8)[..., None], 3, axis=-1)
+            return np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, Image.DecompressionBombError) as e:
+        raise UserError(f"{path}: not a readable image ({e.__class__.__name__})") from None
+    except OSError as e:
+        raise UserError(f"{path}: {e.strerror or e}") from None
 
 
 def _as_rgb_float(image) -> np.ndarray:
@@ -37,28 +88,108 @@ def working_size(height: int, width: int, short: int, multiple: int) -> tuple[in
     return h, w
 
 
-def colorize(image, model, size: int | None = None) -> np.ndarray:
+def colorize(image, model, size: int | None = None, **decode) -> np.ndarray:
     """Colorize one photo; returns ``H x W x 3`` float32 RGB in [0, 1] at the input's size.
 
     Args:
-        image: ``H x W`` gray or ``H x W x 3`` RGB, uint8 or float in [0, 1]. A colour or
-            sepia photo is colorized from its L alone; its own colours are discarded.
-        model: a Keras model built by ``colorpast.models.build`` (or loaded from a run).
+        image: a file path, or an ``H x W`` gray or ``H x W x 3`` RGB array, uint8 or float
+            in [0, 1]. A colour or sepia photo is colorized from its L alone; its own
+            colours are discarded.
+        model: a Keras model built by ``colorpast.models.build`` (or loaded from a run),
+            or a reference string for :func:`load_model` (``runs/NAME``, ``colorful:official``).
         size: the shorter side, in pixels, at which the model runs (default: the model's
             ``default_size``). ab is predicted there and upsampled bilinearly.
+        decode: options of the model's ab decoding, e.g. ``temperature=0.38`` for colorful.
     """
-    rgb = _as_rgb_float(image)
+    if isinstance(image, (str, Path)):
+        image = read_image(image)
+    if isinstance(model, (str, Path)):
+        model = load_model(str(model))
+    return colorize_batch([image], model, size, **decode)[0]
+
+
+def colorize_batch(images, model, size: int | None = None, **decode) -> list[np.ndarray]:
+    """Colorize several photos; those with the same working size share one model call."""
     s = model_spec(model)
-    h, w = rgb.shape[:2]
-    L_full = color.rgb_to_lab(rgb)[..., :1]  # H x W x 1, 0..100
-    wh, ww = working_size(h, w, size or s.default_size, s.multiple)
-    L_small = tf.image.resize(L_full, (wh, ww), method="area", antialias=True)
-    ab_small = predict_ab(model, L_small.numpy()[None])[0]  # wh x ww x 2, Lab units
-    ab_full = tf.image.resize(ab_small, (h, w), method="bilinear").numpy()
-    return color.lab_to_rgb(color.join_lab(L_full, ab_full))
+    rgbs = [_as_rgb_float(im) for im in images]
+    Ls = [color.rgb_to_lab(tf.constant(rgb))[..., :1] for rgb in rgbs]  # H x W x 1, 0..100
+    sizes = [working_size(rgb.shape[0], rgb.shape[1], size or s.default_size, s.multiple) for rgb in rgbs]
+    out = [None] * len(rgbs)
+    for ws in dict.fromkeys(sizes):
+        idx = [i for i, z in enumerate(sizes) if z == ws]
+        L_small = np.stack([tf.image.resize(Ls[i], ws, method="area", antialias=True).numpy() for i in idx])
+        ab_small = predict_ab(model, L_small, **decode)  # n x wh x ww x 2, Lab units
+        for i, ab in zip(idx, ab_small):
+            h, w = rgbs[i].shape[:2]
+            ab_full = tf.image.resize(ab, (h, w), method="bilinear")
+            out[i] = color.lab_to_rgb(tf.concat([Ls[i], ab_full], axis=-1)).numpy()
+    return out
 
 
 def gray(image) -> np.ndarray:
     """The gray baseline (ab = 0) of a photo: ``H x W x 3`` float32 RGB in [0, 1]."""
     rgb = _as_rgb_float(image)
     return color.lab_to_rgb(color.gray_lab(color.rgb_to_lab(rgb)[..., :1]))
+
+
+def find_images(paths) -> list[Path]:
+    """Files named on the command line, and image files found under folders (recursively)."""
+    found = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+        elif p.exists():
+            found.append(p)
+        else:
+            raise UserError(f"{p}: no such file or folder")
+    return found
+
+
+def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progress: bool = True, log=None, **decode):
+    """Colorize files and folders into ``out_dir`` as PNG (``<name>.png``, folder structure kept).
+
+    A file that cannot be read is reported through ``log`` and skipped; the rest go on.
+    Returns (written paths, failed [(path, reason)]).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PIL import Image
+    from tqdm.auto import tqdm
+
+    files = find_images(paths)
+    roots = [Path(p) for p in paths]
+    out_dir = Path(out_dir)
+    written, failed = [], []
+
+    def target(f: Path) -> Path:
+        for r in roots:
+            if r.is_dir() and f.is_relative_to(r):
+                return out_dir / f.relative_to(r).with_suffix(".png")
+        return out_dir / (f.stem + ".png")
+
+    def load(f):
+        try:
+            return f, read_image(f), None
+        except UserError as e:
+            return f, None, str(e)
+
+    bar = tqdm(total=len(files), unit="photo", disable=not progress, desc="colorizing")
+    with ThreadPoolExecutor(max_workers=2) as pool:  # decoding overlaps with the model
+        for start in range(0, len(files), batch_size):
+            chunk = list(pool.map(load, files[start : start + batch_size]))
+            good = [(f, im) for f, im, err in chunk if err is None]
+            for f, _, err in chunk:
+                if err is not None:
+                    failed.append((f, err))
+                    if log:
+                        log(f"skipped {err}")
+            if good:
+                outs = colorize_batch([im for _, im in good], model, size, **decode)
+                for (f, _), rgb in zip(good, outs):
+                    dest = target(f)
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    Image.fromarray(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)).save(dest)
+                    written.append(dest)
+            bar.update(len(chunk))
+    bar.close()
+    return written, failed

@@ -137,11 +137,10 @@ def make_optimizer(cfg: TrainConfig):
 
 
 def make_loss(cfg: TrainConfig):
-    """The model's loss: its ModelSpec's ``make_loss(prior)`` if it has one, else MSE."""
-    from colorpast.models import spec
+    """The model's loss (MSE, or its ModelSpec's own, e.g. colorful's rebalanced cross-entropy)."""
+    from colorpast import models
 
-    factory = getattr(spec(cfg.model), "make_loss", None)
-    return factory(cfg.prior or None) if factory else "mse"
+    return models.loss(cfg.model, cfg.prior or None)
 
 
 # ----------------------------------------------------------------------------------
