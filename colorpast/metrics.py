@@ -3,6 +3,15 @@
 
 Every colorized output shares its L with the ground truth, so these metrics measure
 the colour (ab) alone; the gray baseline (ab = 0) is the floor every model must beat.
+All are vectorised NumPy over pixels; the Lab ones use ``colorpast.color.rgb_to_lab``
+(scikit-image's Lab, computed in float32).
+
+- ``pixel_diff_pct``, ``jnd_diff_pct``: the seed paper's share of pixels that differ,
+  exactly and beyond a just-noticeable difference.
+- ``auc_ab``, ``auc_ab_rebalanced``: Colorful's (Zhang et al. 2016) raw accuracy AuC.
+- ``psnr``, ``ssim``: scikit-image's, on RGB.
+- ``ciede2000``, ``ab_error``: mean colour differences in Lab units.
+- ``colorfulness``: Hasler and Suesstrunk (2003), of one image.
 """
 
 from __future__ import annotations
@@ -13,15 +22,142 @@ import skimage.metrics
 
 from colorpast import color
 
+# The just-noticeable difference usually quoted (Mahy et al. 1994, for CIE76 Delta E*ab),
+# applied here to CIEDE2000.
+JND = 2.3
+AUC_MAX_THRESHOLD = 150  # Colorful sweeps L2 thresholds 0, 1, ..., 150 in ab
+
+
+def _check(truth, pred):
+    """Both as float arrays; same ``H x W x 3`` shape or ValueError."""
+    t, p = np.asarray(truth), np.asarray(pred)
+    if t.shape != p.shape or t.ndim != 3 or t.shape[-1] != 3:
+        raise ValueError(f"truth and pred must be H x W x 3 of the same shape, got {t.shape} and {p.shape}")
+    return t, p
+
+
+def _lab(rgb):
+    return color.rgb_to_lab(np.asarray(rgb, np.float32)).astype(np.float64)
+
+
+def pixel_diff_pct(truth, pred) -> float:
+    """Percent (0..100) of pixels whose 8-bit RGB colour differs from the truth's.
+
+    The seed paper's measure: both images are quantized as ``round(clip(x, 0, 1) * 255)``
+    (round half to even), and a pixel counts as different when any of its three
+    channels differs. Differences below half an 8-bit step do not count. Lower is better.
+    """
+    t, p = _check(truth, pred)
+    q_t = np.rint(np.clip(t.astype(np.float64), 0, 1) * 255.0)
+    q_p = np.rint(np.clip(p.astype(np.float64), 0, 1) * 255.0)
+    return float(100.0 * np.mean(np.any(q_t != q_p, axis=-1)))
+
+
+def jnd_diff_pct(truth, pred, jnd: float = JND) -> float:
+    """Percent (0..100) of pixels whose colour differs from the truth's by more than a
+    just-noticeable difference: CIEDE2000 (``skimage.color.deltaE_ciede2000`` on Lab
+    from ``colorpast.color.rgb_to_lab``) strictly greater than ``jnd`` (2.3).
+
+    The seed paper's share of differing pixels, with a perceptual tolerance instead of
+    exact 8-bit equality. Lower is better.
+    """
+    t, p = _check(truth, pred)
+    return float(100.0 * np.mean(skimage.color.deltaE_ciede2000(_lab(t), _lab(p)) > jnd))
+
+
+def auc_of_errors(err, weights=None, max_threshold: int = AUC_MAX_THRESHOLD) -> float:
+    """Area under the cumulative accuracy curve of per-pixel errors, in [0, 1].
+
+    For each integer threshold ``t = 0, 1, ..., max_threshold`` (151 of them by
+    default) the accuracy is the (weighted) share of pixels with ``err <= t``
+    (inclusive: an error of exactly 0 counts at t = 0); the result is the mean of
+    those accuracies. So all errors 0 give 1.0, all errors above ``max_threshold``
+    give 0.0, and one pixel of error 10 alone gives (151 - 10) / 151.
+
+    Computed in closed form: a pixel counts at ``max(0, max_threshold + 1 - ceil(err))``
+    of the thresholds, which equals comparing against each threshold.
+
+    Args:
+        err: per-pixel non-negative errors, any shape.
+        weights: optional non-negative per-pixel weights of the same shape (the
+            accuracies become weighted means); None weighs pixels equally.
+    """
+    e = np.asarray(err, np.float64).ravel()
+    hits = np.clip(max_threshold + 1 - np.ceil(e), 0, max_threshold + 1) / (max_threshold + 1)
+    if weights is None:
+        return float(np.mean(hits))
+    w = np.asarray(weights, np.float64).ravel()
+    if w.shape != e.shape or not np.all(np.isfinite(w)) or w.min() < 0 or w.sum() <= 0:
+        raise ValueError("weights must be finite, non-negative, one per error, with a positive sum")
+    return float(np.sum(w * hits) / np.sum(w))
+
+
+def _ab_distance(t, p):
+    """Per-pixel Euclidean distance in ab (Lab units) and the truth's ab."""
+    ab_t = _lab(t)[..., 1:]
+    ab_p = _lab(p)[..., 1:]
+    return np.linalg.norm(ab_t - ab_p, axis=-1), ab_t
+
+
+def auc_ab(truth, pred) -> float:
+    """Colorful's raw accuracy AuC (Zhang, Isola, Efros 2016, section 3.1), in [0, 1].
+
+    The per-pixel Euclidean (L2) distance between predicted and true ab (Lab units);
+    the share of pixels within distance ``t`` (``<= t``) for each integer threshold
+    ``t = 0..150``; the area under that cumulative curve normalised by its maximum,
+    i.e. the mean of the 151 shares (see ``auc_of_errors``). The paper reports it as a
+    percentage over a test set; this is the per-image value. Higher is better.
+    """
+    t, p = _check(truth, pred)
+    d, _ = _ab_distance(t, p)
+    return auc_of_errors(d)
+
+
+def auc_ab_rebalanced(truth, pred, prior=None) -> float:
+    """Colorful's class-rebalanced raw accuracy AuC, in [0, 1]. Higher is better.
+
+    As ``auc_ab``, but each pixel weighs ``1 / prior[q]``, where ``q`` is the bin of
+    its *true* ab among the 313 Colorful bins (``colorpast.models.bins.hard_encode_np``:
+    ab rounded to the 10-unit grid, then that grid point's nearest bin). The paper
+    re-weights pixels inversely by the probability of their colour class, so rare
+    colours count as much as common ones (its "AuC rebal").
+
+    Args:
+        prior: optional 313 non-negative numbers, the probability of each bin (scale
+            does not matter; e.g. ``colorpast``'s ImageNet prior, smoothed or not).
+            Every bin the truth occupies must have a positive prior, else ValueError.
+            None uses the truth image's own bin histogram as the prior: each pixel
+            weighs ``1 / (number of pixels of the image in its bin)``, so every
+            occupied bin carries the same total weight and the result is the mean,
+            over the occupied bins, of each bin's own AuC.
+    """
+    from colorpast.models import bins  # here: importing colorpast.models builds Keras
+
+    t, p = _check(truth, pred)
+    d, ab_t = _ab_distance(t, p)
+    q = bins.hard_encode_np(ab_t).ravel()
+    if prior is None:
+        prob = np.bincount(q, minlength=bins.Q).astype(np.float64)
+    else:
+        prob = np.asarray(prior, np.float64).reshape(-1)
+        if prob.shape != (bins.Q,) or not np.all(np.isfinite(prob)) or prob.min() < 0:
+            raise ValueError(f"a prior is {bins.Q} finite non-negative numbers, got shape {prob.shape}")
+        if np.any(prob[q] <= 0):
+            empty = np.unique(q[prob[q] <= 0])
+            raise ValueError(f"the prior is 0 at bins {empty.tolist()} that the truth occupies")
+    return auc_of_errors(d.ravel(), weights=1.0 / prob[q])
+
 
 def psnr(truth, pred) -> float:
     """Peak signal-to-noise ratio in dB on RGB in [0, 1] (``skimage.metrics.peak_signal_noise_ratio``). Higher is better."""
-    return float(skimage.metrics.peak_signal_noise_ratio(truth, pred, data_range=1.0))
+    t, p = _check(truth, pred)
+    return float(skimage.metrics.peak_signal_noise_ratio(t, p, data_range=1.0))
 
 
 def ssim(truth, pred) -> float:
     """Structural similarity on RGB in [0, 1], channels averaged (``skimage.metrics.structural_similarity``). Higher is better."""
-    return float(skimage.metrics.structural_similarity(truth, pred, data_range=1.0, channel_axis=-1))
+    t, p = _check(truth, pred)
+    return float(skimage.metrics.structural_similarity(t, p, data_range=1.0, channel_axis=-1))
 
 
 def ciede2000(truth, pred) -> float:
@@ -29,16 +165,14 @@ def ciede2000(truth, pred) -> float:
 
     About 2.3 is a just-noticeable difference. Lower is better.
     """
-    lab_t = color.rgb_to_lab(np.asarray(truth, np.float32))
-    lab_p = color.rgb_to_lab(np.asarray(pred, np.float32))
-    return float(np.mean(skimage.color.deltaE_ciede2000(lab_t, lab_p)))
+    t, p = _check(truth, pred)
+    return float(np.mean(skimage.color.deltaE_ciede2000(_lab(t), _lab(p))))
 
 
 def ab_error(truth, pred) -> float:
     """Mean per-pixel Euclidean distance in the ab plane, in Lab units. Lower is better."""
-    ab_t = color.rgb_to_lab(np.asarray(truth, np.float32))[..., 1:]
-    ab_p = color.rgb_to_lab(np.asarray(pred, np.float32))[..., 1:]
-    return float(np.mean(np.linalg.norm(ab_t - ab_p, axis=-1)))
+    t, p = _check(truth, pred)
+    return float(np.mean(_ab_distance(t, p)[0]))
 
 
 def colorfulness(rgb) -> float:
@@ -56,8 +190,27 @@ def colorfulness(rgb) -> float:
     return float(sigma + 0.3 * mu)
 
 
+def colorfulness_ratio(truth, pred) -> float:
+    """``colorfulness(pred) / colorfulness(truth)``: 1 is as colourful as the photo,
+    below 1 washed out (the gray baseline gives about 0), above 1 more saturated.
+
+    A gray truth (colourfulness 0) gives ``inf``, or 1.0 when the prediction is gray
+    too. Not in ``METRICS``: per-image ratios explode on near-gray photos, so the
+    table shows both colourfulness columns and their means are compared instead.
+    """
+    t, p = _check(truth, pred)
+    c_t, c_p = colorfulness(t), colorfulness(p)
+    if c_t == 0:
+        return 1.0 if c_p == 0 else float("inf")
+    return c_p / c_t
+
+
 # name -> (function, higher_is_better, format). The table and CSV columns follow this order.
 METRICS = {
+    "pixel_diff_pct": (pixel_diff_pct, False, "{:.1f}"),
+    "jnd_diff_pct": (jnd_diff_pct, False, "{:.1f}"),
+    "auc_ab": (auc_ab, True, "{:.3f}"),
+    "auc_ab_rebalanced": (auc_ab_rebalanced, True, "{:.3f}"),
     "psnr": (psnr, True, "{:.2f}"),
     "ssim": (ssim, True, "{:.4f}"),
     "ciede2000": (ciede2000, False, "{:.2f}"),
@@ -66,7 +219,11 @@ METRICS = {
 
 
 def compute_all(truth, pred) -> dict[str, float]:
-    """Every metric in ``METRICS`` plus the prediction's and the truth's colourfulness."""
+    """Every metric in ``METRICS`` plus the prediction's and the truth's colourfulness.
+
+    ``auc_ab_rebalanced`` here uses each photo's own bin histogram as the prior (no
+    dataset prior), so it is a per-image value.
+    """
     out = {name: fn(truth, pred) for name, (fn, _, _) in METRICS.items()}
     out["colorfulness"] = colorfulness(pred)
     out["colorfulness_truth"] = colorfulness(truth)
