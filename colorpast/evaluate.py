@@ -14,7 +14,7 @@ import numpy as np
 
 from colorpast import metrics as M
 from colorpast.colorizer import gray
-from colorpast.viz import result_grid
+from colorpast.viz import metric_chart, result_grid
 
 SUMMARY_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth"]
 
@@ -127,8 +127,86 @@ def write_report(comp: Comparison, out_dir, groups=None, grid_images=None, title
     (out / "metrics.md").write_text("\n".join(md))
     write_csv(rows_csv, out / "metrics.csv")
     write_csv(comp.records, out / "per_image.csv")
-    fig = grid(comp, images=grid_images, path=out / "grid.png", title=title)
     import matplotlib.pyplot as plt
 
-    plt.close(fig)
-    return {"table": out / "metrics.md", "csv": out / "metrics.csv", "per_image": out / "per_image.csv", "grid": out / "grid.png"}
+    plt.close(grid(comp, images=grid_images, path=out / "grid.png", title=title))
+    plt.close(metric_chart(comp.summary(), {k: v[1] for k, v in M.METRICS.items()}, path=out / "chart.png", title=title))
+    return {
+        "table": out / "metrics.md", "csv": out / "metrics.csv", "per_image": out / "per_image.csv",
+        "grid": out / "grid.png", "chart": out / "chart.png",
+    }
+
+
+def load_photos(data, split: str = "test", limit: int | None = None) -> list[tuple[str, np.ndarray]]:
+    """``(name, H x W x 3 uint8)`` photos to evaluate on.
+
+    ``data`` is a prepared set (its ``split``, at the prepared size; names from its
+    manifest when it has one) or a folder of image files (at their full resolution).
+    """
+    from pathlib import Path
+
+    from colorpast.colorizer import find_images, read_image
+    from colorpast.data import shards
+    from colorpast.errors import UserError
+
+    data = Path(data)
+    if (data / shards.SUMMARY).is_file():
+        import tensorflow as tf
+
+        files = [str(f) for f in shards.shard_files(data, split)]
+        if not files:
+            raise UserError(f"{data} has no {split} images")
+        names = _manifest_names(data)
+        spec = {"key": tf.io.FixedLenFeature([], tf.string)}
+        ds = tf.data.TFRecordDataset(files).map(lambda r: (tf.io.parse_single_example(r, spec)["key"], shards.decode(r)))
+        if limit:
+            ds = ds.take(limit)
+        return [(names.get(k.decode(), k.decode()[:12]), im) for k, im in ds.as_numpy_iterator()]
+    if not data.exists():
+        raise UserError(f"{data}: no such prepared set or folder")
+    files = find_images([data])[: limit or None]
+    if not files:
+        raise UserError(f"{data} holds no images")
+    return [(str(f.relative_to(data)) if data.is_dir() else f.name, read_image(f)) for f in files]
+
+
+def _manifest_names(prepared) -> dict:
+    """key -> source file name, from a prepared set's manifest.csv (if it has one)."""
+    from colorpast.data import shards
+
+    path = prepared / shards.MANIFEST
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as f:
+        return {r["key"]: r.get("path", "") for r in csv.DictReader(f) if r.get("key")}
+
+
+def evaluate(data, models, out, split: str = "test", limit: int | None = None, size: int | None = None,
+             grid_count: int = 6, log=print, **decode) -> dict:
+    """``colorpast evaluate``: every model and the gray baseline on the same photos.
+
+    Args:
+        models: references as ``colorpast.colorizer.load_model`` takes them, plus "gray".
+    Returns the paths written and the summary rows.
+    """
+    from pathlib import Path
+
+    from colorpast.colorizer import colorize, load_model
+
+    photos = load_photos(data, split, limit)
+    methods = {}
+    for ref in models:
+        if ref == "gray":
+            continue
+        model = load_model(ref)
+        label = ref.rstrip("/")
+        methods[label] = (lambda m: lambda rgb: colorize(rgb, m, size=size, **decode))(model)
+    log(f"evaluating gray{''.join(', ' + k for k in methods)} on {len(photos)} photos from {data}")
+    comp = compare(photos, methods)
+    paths = write_report(comp, out, grid_images=[n for n, _ in photos[:grid_count]],
+                         title=f"{Path(str(data)).name}: {len(photos)} photos")
+    rows = comp.summary()
+    log(markdown_table(rows))
+    for kind, p in paths.items():
+        log(f"  {kind:<9} {p}")
+    return {"paths": paths, "summary": rows}

@@ -42,3 +42,35 @@ def result_grid(rows, columns, path=None, cell_inches: float = 2.6, title: str |
     if path is not None:
         fig.savefig(path, dpi=110)
     return fig
+
+
+def metric_chart(rows, metrics, path=None, title: str | None = None):
+    """Bar chart of a comparison table: one panel per metric, one bar per method.
+
+    Args:
+        rows: summary rows (dicts with "method" and each metric), e.g. Comparison.summary().
+        metrics: ``{name: higher_is_better}`` in panel order.
+    """
+    n = len(metrics)
+    cols = min(4, n)
+    nrows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 2.6 * nrows + 0.5), squeeze=False)
+    names = [r["method"] for r in rows]
+    colors = ["#9e9e9e" if m == "gray" else plt.cm.tab10(i % 10) for i, m in enumerate(names)]
+    for ax, (metric, higher) in zip(axes.flat, metrics.items()):
+        vals = [r[metric] for r in rows]
+        ax.bar(range(len(vals)), vals, color=colors)
+        ax.set_xticks(range(len(vals)))
+        ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
+        ax.set_title(f"{metric} ({'higher' if higher else 'lower'} is better)", fontsize=9)
+        for i, v in enumerate(vals):
+            ax.text(i, v, f"{v:.3g}", ha="center", va="bottom", fontsize=7)
+        ax.margins(y=0.15)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig

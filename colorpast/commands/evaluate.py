@@ -1,0 +1,33 @@
+"""``colorpast evaluate``: every model and the gray baseline on the same photos, same metrics."""
+
+HELP = "compare models and the gray baseline on the same photos: tables, per-image CSV, grids, chart"
+DESCRIPTION = (
+    "Colorize the same photos with every model given (run folders, NAME:official such as "
+    "colorful:official, .keras files) and always the gray baseline (ab = 0), score each with "
+    "every metric of colorpast.metrics, and write metrics.md, metrics.csv, per_image.csv, "
+    "grid.png (gray input | each model | ground truth) and chart.png into --out. --data is a "
+    "prepared set (its --split) or a folder of photos, used at full resolution."
+)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--data", required=True, help="prepared set (colorpast prepare) or a folder of photos")
+    p.add_argument("--models", nargs="+", default=["gray"], metavar="MODEL",
+                   help="run folders, NAME:official or .keras files; 'gray' is always included")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"], help="split of a prepared set (default: test)")
+    p.add_argument("--out", required=True, help="report folder (e.g. reports/NAME)")
+    p.add_argument("--limit", type=int, help="evaluate on the first N photos only")
+    p.add_argument("--size", type=int, help="shorter side at which models run (default: each model's own)")
+    p.add_argument("--temperature", type=float, help="colorful only: annealed-mean temperature (default 0.38)")
+    p.add_argument("--grid", type=int, default=6, help="photos shown in grid.png (default 6)")
+
+
+def run(args) -> int:
+    from colorpast.evaluate import evaluate
+    from colorpast.fsutil import writable_dir
+
+    out = writable_dir(args.out)
+    decode = {"temperature": args.temperature} if args.temperature is not None else {}
+    evaluate(args.data, args.models, out, split=args.split, limit=args.limit, size=args.size,
+             grid_count=args.grid, **decode)
+    return 0

@@ -1,0 +1,100 @@
+"""colorpast evaluate and colorpast colorize, end to end on small inputs."""
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import colorpast
+from colorpast import models
+from colorpast.data.sources import embedded_sample
+from prepared_fixture import make_prepared
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("model") / "seed16.keras"
+    models.build("seed16").save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """A folder: a rotated JPEG (EXIF orientation 6), a nested PNG and a broken file."""
+    d = tmp_path_factory.mktemp("photos")
+    rgb = embedded_sample(["coffee"])[0].rgb[::4, ::4]  # 100 x 150
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise when displayed
+    Image.fromarray(rgb).save(d / "rotated.jpg", exif=exif)
+    (d / "nested" / "deeper").mkdir(parents=True)
+    Image.fromarray(rgb[:64, :80]).convert("L").save(d / "nested" / "deeper" / "bw.png")
+    (d / "broken.jpg").write_text("this is not a JPEG")
+    return d
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "colorpast", *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+def test_colorize_folder_keeps_sizes_structure_and_reports_bad_files(photos, model_file, tmp_path):
+    out = tmp_path / "out"
+    r = _cli("colorize", photos, "--model", model_file, "--out", out, "--size", "64")
+    assert r.returncode == 1  # one file failed
+    bad = [line for line in r.stderr.splitlines() if "skipped" in line]
+    assert len(bad) == 1 and "broken.jpg" in bad[0] and "Traceback" not in r.stderr
+    assert "colorized 2 photo(s)" in r.stdout
+    rot = Image.open(out / "rotated.png")
+    assert rot.size == (100, 150)  # EXIF orientation applied: 150 wide x 100 high becomes 100 x 150
+    assert Image.open(out / "nested" / "deeper" / "bw.png").size == (80, 64)
+    assert Image.open(out / "nested" / "deeper" / "bw.png").mode == "RGB"
+
+
+def test_colorize_user_mistakes_are_one_line(photos, model_file, tmp_path):
+    r = _cli("colorize", tmp_path / "missing.jpg", "--model", model_file, "--out", tmp_path / "o")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "no such file" in r.stderr
+    r = _cli("colorize", photos, "--model", tmp_path / "nope", "--out", tmp_path / "o")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "no model" in r.stderr
+    r = _cli("colorize", photos, "--model", "nosuchnet:official", "--out", tmp_path / "o")
+    assert r.returncode == 2 and "unknown model" in r.stderr
+
+
+def test_python_colorize_takes_a_path_and_a_model_reference(photos, model_file):
+    out = colorpast.colorize(photos / "rotated.jpg", str(model_file), size=64)
+    assert out.shape == (150, 100, 3) and out.dtype == np.float32
+
+
+def test_evaluate_prepared_set_and_folder(model_file, photos, tmp_path):
+    prep = tmp_path / "prep"
+    make_prepared(prep, {"train": 2, "test": 5}, size=32, per_shard=2)
+    out = tmp_path / "report"
+    r = _cli("evaluate", "--data", prep, "--models", model_file, "gray", "--out", out, "--size", "32")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert [row["method"] for row in rows] == ["gray", str(model_file)]
+    assert all(row["images"] == "5" for row in rows)
+    per_image = list(csv.DictReader(open(out / "per_image.csv")))
+    assert len(per_image) == 10
+    assert {"pixel_diff_pct", "jnd_diff_pct", "auc_ab", "auc_ab_rebalanced", "psnr", "ssim", "ciede2000"} <= set(per_image[0])
+    gray_rows = [p for p in per_image if p["method"] == "gray"]
+    assert all(float(p["colorfulness"]) < 0.5 for p in gray_rows)
+    for png in ["grid.png", "chart.png"]:
+        assert Image.open(out / png).size[0] > 400
+    assert "| gray |" in (out / "metrics.md").read_text()
+    # A folder of photos (full resolution) works too; unreadable files stop it with one line.
+    (photos / "broken.jpg").rename(tmp_path / "broken.jpg")
+    try:
+        r = _cli("evaluate", "--data", photos, "--models", "gray", "--out", tmp_path / "r2")
+    finally:
+        (tmp_path / "broken.jpg").rename(photos / "broken.jpg")
+    assert r.returncode == 0, r.stderr
+    assert len(list(csv.DictReader(open(tmp_path / "r2" / "per_image.csv")))) == 2
+    r = _cli("evaluate", "--data", tmp_path / "nowhere", "--out", tmp_path / "r3")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
