@@ -178,7 +178,7 @@ def _manifest_names(prepared) -> dict:
     if not path.is_file():
         return {}
     with open(path, newline="") as f:
-        return {r["key"]: r.get("path", "") for r in csv.DictReader(f) if r.get("key")}
+        return {r["key"]: r.get("file") or r.get("path", "") for r in csv.DictReader(f) if r.get("key")}
 
 
 def evaluate(data, models, out, split: str = "test", limit: int | None = None, size: int | None = None,
