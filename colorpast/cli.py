@@ -56,6 +56,8 @@ def _quiet_tensorflow() -> None:
 # inside run(), so `--help` stays fast. A new verb is one line here.
 VERBS = {
     "demo": "colorpast.demo",
+    "download": "colorpast.data.download",
+    "prepare": "colorpast.data.prepare",
 }
 
 
