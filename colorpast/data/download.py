@@ -260,11 +260,13 @@ def download(name: str, dest="data/raw", keep_archive: bool = False, quiet: bool
     if target.exists() and not (target / MARKER).exists() and any(target.iterdir()):
         raise UserError(f"{target} exists and was not made by colorpast download; move it or pass another --dest")
     work = dest / f".{folder_name}.download"
-    work.mkdir(exist_ok=True)
     archive = work / f"{ref.split('/')[1]}.zip"
     problem = check_archive(archive) if archive.exists() else "missing"
     if problem is None:
         log(f"using the whole archive left by an earlier run: {archive}")
+    else:
+        credentials_source()  # no credentials: say so before creating anything
+        work.mkdir(exist_ok=True)
     for attempt in (1, 2):
         if problem is None:
             break

@@ -46,9 +46,9 @@ from colorpast.errors import UserError
 FITS = ("crop", "pad", "squash")
 
 # Black-and-white threshold: mean chroma sqrt(a^2 + b^2) over the resized image, in CIE
-# Lab units. Measured on ../shared/data/imagenet1k-256 at 224 px: the 23 R=G=B photos
-# score 0.01-0.04 (JPEG rounding), a near-gray one (hook, max channel spread 3 at
-# 256 px) 0.03, and a black-and-white street scene with a coloured watermark 0.13;
+# Lab units. Measured on ../shared/data/imagenet1k-256 at 224 px: its R=G=B photos (24
+# decoded with Pillow; its README says 23) score 0.01-0.04 (JPEG rounding), a near-gray
+# one (hook, channel spread at most 2) 0.03, and a black-and-white street scene with a coloured watermark 0.13;
 # the least colourful colour photo (a brown beetle on white) scores 1.07, the next
 # ones 1.19-2.5. 0.5 sits in that gap. Sepia-toned prints are NOT caught: the two in
 # ../shared/data/legacy-bw score 7.6 and 12.3, above many real colour photos (a
