@@ -42,7 +42,7 @@ HOW_TO_AUTHENTICATE = (
     "https://www.kaggle.com/settings (API, Create New Token) as ~/.kaggle/kaggle.json with chmod 600; "
     "on Colab, add KAGGLE_USERNAME and KAGGLE_KEY as secrets (key icon) and allow notebook access"
 )
-_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")  # no "..": the slug names a folder
 
 
 def resolve(name: str) -> tuple[str, str]:
