@@ -27,6 +27,7 @@ folder is left as it is.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -241,13 +242,40 @@ def _worker_has_tensorflow() -> bool:
 # --------------------------------------------------------------------------- parent side
 
 
+@contextlib.contextmanager
+def _main_script_hidden():
+    """Keep 'spawn' from re-running the parent's main script in each worker.
+
+    spawn imports the main script (as ``__mp_main__``) in every new process so that
+    functions defined there can be unpickled. Ours live in colorpast; and a script or
+    benchmark that imports TensorFlow at its top would load it into every worker
+    (seconds and hundreds of MB each). Workers started inside this block skip it.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__spec__ = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.pop("__spec__", None)
+            main.__dict__.update(saved)
+
+
 def _new_pool(workers: int, cfg: Settings):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # 'spawn': fresh interpreters, so the parent's TensorFlow (the CLI imports it) is never forked.
     ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(cfg.max_pixels,))
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(cfg.max_pixels,))
+    with _main_script_hidden():
+        # The pool starts a process per submit until it has `workers` of them: start them all here.
+        for _ in range(workers):
+            pool.submit(int)
+    return pool
 
 
 def _kill_pool(pool) -> None:

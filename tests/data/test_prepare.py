@@ -231,14 +231,22 @@ def test_conversions_keep_the_colours(prepared, bad_source):
     assert rgba[:, :2].min() >= 245  # alpha about 0 on the left edge: composited on white
 
 
-def test_prepare_workers_never_import_tensorflow():
-    import tensorflow  # noqa: F401 - the CLI's parent process has it loaded
-
-    pool = prep._new_pool(1, prep.Settings())
-    try:
-        assert pool.submit(prep._worker_has_tensorflow).result(timeout=60) is False
-    finally:
-        pool.shutdown()
+def test_prepare_workers_never_import_tensorflow(tmp_path):
+    # A user script with TensorFlow imported at its top and no __main__ guard: 'spawn'
+    # would re-run it in every worker (importing TensorFlow, and starting pools from
+    # the workers, which multiprocessing refuses) unless prepare hides it. pytest's own
+    # main module would not show this, hence the script.
+    script = tmp_path / "user_script.py"
+    script.write_text(
+        "import tensorflow\n"
+        "from colorpast.data import prepare as prep\n"
+        "pool = prep._new_pool(2, prep.Settings())\n"
+        "print([pool.submit(prep._worker_has_tensorflow).result(timeout=60) for _ in range(4)])\n"
+        "pool.shutdown()\n"
+    )
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[False, False, False, False]"
 
 
 def test_a_file_that_hangs_times_out_and_the_run_goes_on(tmp_path):
