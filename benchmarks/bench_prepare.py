@@ -34,6 +34,7 @@ def main():
     ap.add_argument("--size", type=int, default=224)
     a = ap.parse_args()
 
+    load_before = os.getloadavg()[0]
     times = {w: [] for w in a.workers}
     summary = None
     for _ in range(a.repeats):
@@ -45,15 +46,15 @@ def main():
             shutil.rmtree(out.parent)
     n = summary["files"]
     kept = sum(summary["counts"].values())
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, TF {tf.__version__}")
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, TF {tf.__version__}; "
+          f"1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (other jobs on the CPU)")
     print(f"{a.folder}: {n} files, {kept} kept, {summary['rejected']} rejected {summary['rejected_by_reason']}; "
           f"size {a.size}, median of {a.repeats}")
     for w in a.workers:
         m = statistics.median(times[w])
         print(f"workers {w}: {m:6.2f} s  {n / m:7.1f} images/s   (runs: {', '.join(f'{t:.2f}' for t in times[w])} s)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak resident memory: parent {peak:.0f} MB (TensorFlow included), largest worker {child:.0f} MB")
+    print(f"peak resident memory of the parent: {peak:.0f} MB (TensorFlow included)")
 
 
 if __name__ == "__main__":
