@@ -3,9 +3,9 @@
     colorpast download flickr30k            # the seed paper's three datasets by alias
     colorpast download OWNER/SLUG --dest data/raw
 
-Credentials, the first found: KAGGLE_API_TOKEN, KAGGLE_USERNAME + KAGGLE_KEY, Colab
-secrets of those names (only inside Colab), a kaggle.json (KAGGLE_CONFIG_DIR,
-~/.kaggle or ~/.config/kaggle) or ~/.kaggle/access_token. None of them, or one Kaggle
+Credentials, the first found: KAGGLE_API_TOKEN, KAGGLE_USERNAME + KAGGLE_KEY, a
+kaggle.json (KAGGLE_CONFIG_DIR, ~/.kaggle or ~/.config/kaggle), ~/.kaggle/access_token,
+or Colab secrets of those names (only inside Colab). None of them, or one Kaggle
 refuses, is a one-line error saying how to provide them; the key is never printed.
 
 The archive is downloaded into ``DEST/.NAME.download/``, checked (a zip whose every
@@ -219,13 +219,13 @@ def fetch(ref: str, folder, quiet: bool = False) -> Path:
     # we authenticate below and word the error ourselves.
     with contextlib.redirect_stdout(io.StringIO()):
         from kaggle.api.kaggle_api_extended import KaggleApi
-
-        api = KaggleApi()
-        try:
-            api.authenticate()
-        except SystemExit:  # the client exits when no credentials work
-            raise UserError(f"Kaggle did not accept the credentials from {source}: {HOW_TO_AUTHENTICATE}") from None
+    api = KaggleApi()
     try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                api.authenticate()  # a token is checked with Kaggle here; a key only at the download
+            except SystemExit:  # the client exits when no credentials work
+                raise UserError(f"Kaggle did not accept the credentials from {source}: {HOW_TO_AUTHENTICATE}") from None
         api.dataset_download_files(ref, path=str(folder), force=True, quiet=quiet, unzip=False)
     except requests.HTTPError as e:
         status = e.response.status_code if e.response is not None else None

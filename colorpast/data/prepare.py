@@ -94,10 +94,32 @@ class _Reject(Exception):
     """A file that cannot be kept; the message is its manifest reason."""
 
 
-def _init_worker(max_pixels: int) -> None:
+def _exit_with_parent() -> None:
+    """End this worker when the parent dies (killed, Colab runtime reset).
+
+    A pool worker holds both ends of its task queue, so it would wait for tasks forever
+    after a SIGKILL of the parent; a daemon thread checks once a second that the parent
+    is still there.
+    """
+    import threading
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
+def _init_worker(max_pixels: int, in_worker: bool = True) -> None:
     from PIL import Image
 
     import cv2
+
+    if in_worker:
+        _exit_with_parent()
 
     cv2.setNumThreads(1)  # one process per core already; threads would oversubscribe
     Image.MAX_IMAGE_PIXELS = max_pixels
@@ -200,7 +222,8 @@ def _decode(entry, cfg: Settings):
         if min(w, h) < cfg.min_side:
             raise _Reject(f"too small: {w}x{h}, shorter side under {cfg.min_side} px")
         frames = getattr(im, "n_frames", 1)
-        if frames > 1:
+        # MPO: a phone's JPEG with extra frames (depth map, preview); the first is the photo.
+        if frames > 1 and im.format != "MPO":
             raise _Reject(f"animated or multi-page: {frames} frames")
         try:
             im.load()
@@ -298,7 +321,7 @@ def decode_all(entries, cfg: Settings, workers: int, timeout: float = FILE_TIMEO
     from concurrent.futures.process import BrokenProcessPool
 
     if workers == 0:
-        _init_worker(cfg.max_pixels)
+        _init_worker(cfg.max_pixels, in_worker=False)
         for e in entries:
             yield e, decode_entry(e, cfg)
         return

@@ -81,6 +81,7 @@ EXPECTED = {
     "rgba.png": ("kept", "converted from RGBA, transparency on white"),
     "palette.png": ("kept", "converted from P"),
     "photo.tif": ("kept", ""),
+    "phone_mpo.jpg": ("kept", ""),  # a multi-picture JPEG, as phones write: the first frame
     "zz_duplicate_of_a.jpg": ("rejected", "duplicate"),  # of the first in name order: good/a.jpg
     "same_pixels_as_b.bmp": ("rejected", "duplicate"),
     "empty.jpg": ("rejected", "empty file"),
@@ -127,6 +128,7 @@ def bad_source(tmp_path_factory):
     save(src / "rgba.png", rgba)
     Image.fromarray(photo(240, 240, 8)).quantize(64).save(src / "palette.png")
     save(src / "photo.tif", photo(250, 260, 9))
+    Image.fromarray(photo(240, 240, 12)).save(src / "phone_mpo.jpg", "MPO", save_all=True, append_images=[Image.fromarray(photo(120, 120, 13))])
     shutil.copy(src / "good/a.jpg", src / "zz_duplicate_of_a.jpg")
     save(src / "same_pixels_as_b.bmp", b)  # another format, the same decoded pixels
     (src / "empty.jpg").write_bytes(b"")
@@ -353,6 +355,19 @@ def test_other_settings_need_restart_and_rerun_is_idempotent(tmp_path, bad_sourc
         _quiet_prepare(src, src)
 
 
+def _children(pid):
+    """Process ids whose parent is ``pid`` (Linux /proc; empty elsewhere)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
 def _cli(*args, **kw):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen([sys.executable, "-m", "colorpast", "prepare", *map(str, args)], env=env, **kw)
@@ -369,11 +384,18 @@ def test_killed_run_resumes_without_losing_or_repeating_images(tmp_path):
     deadline = time.time() + 120
     while not list(out.glob("train-0000[3-9].tfrecord")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.01)
+    workers = _children(proc.pid)
+    assert workers, "no worker process found"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not json.loads((out / shards.SUMMARY).read_text())["complete"], "the run finished before it was killed"
     committed = len(list((out / prep.PARTS).glob("train-*.csv")))
     assert committed >= 1
+    # The orphaned worker processes notice and exit (within about a second).
+    deadline = time.time() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "worker processes outlived their parent"
     r = _cli(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stdout, stderr = r.communicate(timeout=300)
     assert r.returncode == 0, stderr
