@@ -485,7 +485,7 @@ def prepare(
         out: the prepared folder (created; must be empty or hold a prepared set).
         size: output side in pixels; images are ``size x size x 3`` uint8 RGB.
         fit: ``crop``, ``pad`` or ``squash`` (see the module docstring).
-        workers: decoding processes (default: every core; 0 decodes in this process).
+        workers: decoding processes (default: one per usable core; 0 decodes in this process).
         shard_size: images per shard (at 224 px, 256 images are 38 MB).
         val_percent, test_percent: split fractions, in percent of the content-hash space.
         min_side: shortest accepted side in pixels before resizing (default ``size // 2``).
@@ -510,8 +510,8 @@ def prepare(
     done = {r["file"] for r in rows}
     kept_keys = {r["key"]: r["file"] for r in rows if r["status"] == "kept"}
     todo = [e for e in entries if e.name not in done]
-    if workers is None:
-        workers = os.cpu_count() or 1
+    if workers is None:  # the cores this process may use (a container or taskset can allow fewer)
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
     def write_summary(complete: bool) -> dict:
         counts = Counter(r["split"] for r in rows if r["status"] == "kept")

@@ -5,7 +5,6 @@ shared ImageNet sample (when present) checks the black-and-white threshold on re
 """
 
 import csv
-import io
 import json
 import os
 import shutil
@@ -259,6 +258,17 @@ def test_a_file_that_hangs_times_out_and_the_run_goes_on(tmp_path):
     results = dict((e.name, r) for e, r in prep.decode_all(entries, prep.Settings(), workers=1, timeout=3))
     assert results["hang.jpg"][0] == "rejected" and results["hang.jpg"][1].startswith("timed out")
     assert results["good.png"][0] == "kept"
+
+
+def test_a_file_that_kills_its_worker_is_rejected_and_the_run_goes_on(tmp_path):
+    from crashing_entry import CrashingEntry  # importable by the spawned workers too
+
+    good = [save(tmp_path / f"{i}.png", photo(240, 240, i)) for i in range(3)]
+    entries = [sources.Entry("0.png", str(good[0])), CrashingEntry("crash.jpg", str(good[0]))]
+    entries += [sources.Entry(f"{i}.png", str(good[i])) for i in (1, 2)]
+    results = {e.name: r for e, r in prep.decode_all(entries, prep.Settings(), workers=1)}
+    assert results["crash.jpg"] == ("rejected", "decoder crashed: the worker process died twice on this file")
+    assert [results[f"{i}.png"][0] for i in range(3)] == ["kept"] * 3
 
 
 @pytest.mark.parametrize("fit", prep.FITS)
