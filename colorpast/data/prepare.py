@@ -571,25 +571,28 @@ def prepare(
     t0 = time.time()
     n_kept = n_rej = 0
     try:
-        for entry, result in decode_all(todo, cfg, workers, timeout):
-            if result[0] == "kept":
-                _, key, rgb, note = result
-                if key in kept_keys:
-                    result = ("rejected", f"duplicate: same pixels as {kept_keys[key]}")
-                else:
-                    kept_keys[key] = entry.name
-                    split = cfg.split_of(key)
-                    buffers[split].append((entry.name, key, rgb, note))
-                    n_kept += 1
-                    if len(buffers[split]) >= shard_size:
-                        flush(split)
-            if result[0] == "rejected":
-                n_rej += 1
-                rejected.append({"file": entry.name, "status": "rejected", "split": "", "shard": "", "key": "", "reason": result[1], "note": ""})
-                if len(rejected) >= 1000:
-                    flush_rejected()
-            bar.update(1)
-            bar.set_postfix(kept=n_kept, rejected=n_rej, refresh=False)
+        # closing(): if writing a shard fails, the workers stop at once, not whenever the
+        # traceback holding the generator is freed.
+        with contextlib.closing(decode_all(todo, cfg, workers, timeout)) as results:
+            for entry, result in results:
+                if result[0] == "kept":
+                    _, key, rgb, note = result
+                    if key in kept_keys:
+                        result = ("rejected", f"duplicate: same pixels as {kept_keys[key]}")
+                    else:
+                        kept_keys[key] = entry.name
+                        split = cfg.split_of(key)
+                        buffers[split].append((entry.name, key, rgb, note))
+                        n_kept += 1
+                        if len(buffers[split]) >= shard_size:
+                            flush(split)
+                if result[0] == "rejected":
+                    n_rej += 1
+                    rejected.append({"file": entry.name, "status": "rejected", "split": "", "shard": "", "key": "", "reason": result[1], "note": ""})
+                    if len(rejected) >= 1000:
+                        flush_rejected()
+                bar.update(1)
+                bar.set_postfix(kept=n_kept, rejected=n_rej, refresh=False)
         for split in shards.SPLITS:
             flush(split)
         flush_rejected()
