@@ -56,8 +56,10 @@ def _quiet_tensorflow() -> None:
 # inside run(), so `--help` stays fast. A new verb is one line here.
 VERBS = {
     "demo": "colorpast.demo",
-    "train": "colorpast.train",
+    "download": "colorpast.data.download",
+    "prepare": "colorpast.data.prepare",
     "prior": "colorpast.prior",
+    "train": "colorpast.train",
     "weights": "colorpast.weights",
     "evaluate": "colorpast.commands.evaluate",
     "colorize": "colorpast.commands.colorize",

@@ -1,0 +1,310 @@
+"""``colorpast download``: a Kaggle dataset into ``data/raw/NAME``, through the official client.
+
+    colorpast download flickr30k            # the seed paper's three datasets by alias
+    colorpast download OWNER/SLUG --dest data/raw
+
+Credentials, the first found: KAGGLE_API_TOKEN, KAGGLE_USERNAME + KAGGLE_KEY, a
+kaggle.json (KAGGLE_CONFIG_DIR, ~/.kaggle or ~/.config/kaggle), ~/.kaggle/access_token,
+or Colab secrets of those names (only inside Colab). None of them, or one Kaggle
+refuses, is a one-line error saying how to provide them; the key is never printed.
+
+The archive is downloaded into ``DEST/.NAME.download/``, checked (a zip whose every
+member's CRC matches: a truncated or corrupt archive is fetched once more), extracted
+into ``DEST/.NAME.extracting/`` with a marker file, and that folder is renamed to
+``DEST/NAME`` only when complete. So ``DEST/NAME`` existing means a whole download; a
+second call finds its marker and does nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+from colorpast.errors import UserError
+
+# The seed paper's datasets (see the seed's notebooks).
+ALIASES = {
+    "flickr30k": "hsankesara/flickr-image-dataset",
+    "anime": "weiwangk/japanese-anime-scenes",
+    "art": "thedownhill/art-images-drawings-painting-sculpture-engraving",
+}
+MARKER = ".colorpast-download.json"
+HOW_TO_AUTHENTICATE = (
+    "set KAGGLE_API_TOKEN (or KAGGLE_USERNAME and KAGGLE_KEY), or save the kaggle.json from "
+    "https://www.kaggle.com/settings (API, Create New Token) as ~/.kaggle/kaggle.json with chmod 600; "
+    "on Colab, add KAGGLE_USERNAME and KAGGLE_KEY as secrets (key icon) and allow notebook access"
+)
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")  # no "..": the slug names a folder
+
+
+def resolve(name: str) -> tuple[str, str]:
+    """An alias or ``OWNER/SLUG`` -> (folder name under dest, ``OWNER/SLUG``)."""
+    if name in ALIASES:
+        return name, ALIASES[name]
+    if _REF.match(name):
+        return name.split("/")[1], name
+    raise UserError(
+        f"unknown dataset {name!r}: give OWNER/SLUG as in kaggle.com/datasets/OWNER/SLUG "
+        f"or one of the aliases {', '.join(ALIASES)}"
+    )
+
+
+def _kaggle_json_paths() -> list[Path]:
+    """Where the kaggle client looks for kaggle.json, in its order."""
+    home = Path(os.path.expanduser("~"))
+    if os.environ.get("KAGGLE_CONFIG_DIR"):
+        return [Path(os.environ["KAGGLE_CONFIG_DIR"]) / "kaggle.json"]
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    return [home / ".kaggle" / "kaggle.json", xdg / "kaggle" / "kaggle.json"]
+
+
+def _colab_secrets() -> bool:
+    """Copy Kaggle credentials from Colab secrets into this process's environment."""
+    if "google.colab" not in sys.modules:
+        return False
+    try:
+        from google.colab import userdata
+    except ImportError:
+        return False
+
+    def get(key):
+        try:
+            return userdata.get(key)
+        except Exception:  # noqa: BLE001 - SecretNotFoundError, NotebookAccessError: not provided
+            return None
+
+    token = get("KAGGLE_API_TOKEN")
+    if token:
+        os.environ["KAGGLE_API_TOKEN"] = token
+        return True
+    user, key = get("KAGGLE_USERNAME"), get("KAGGLE_KEY")
+    if user and key:
+        os.environ["KAGGLE_USERNAME"], os.environ["KAGGLE_KEY"] = user, key
+        return True
+    return False
+
+
+def credentials_source() -> str:
+    """Where the Kaggle credentials will come from (a description, never the secret).
+
+    Raises UserError (one line, saying how to provide them) when there are none.
+    """
+    if os.environ.get("KAGGLE_API_TOKEN"):
+        return "KAGGLE_API_TOKEN"
+    if os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"):
+        return "KAGGLE_USERNAME and KAGGLE_KEY"
+    for p in _kaggle_json_paths():
+        if p.is_file():
+            try:
+                data = json.loads(p.read_text())
+            except (OSError, ValueError):
+                raise UserError(f"{p} is not valid JSON; download a new one: {HOW_TO_AUTHENTICATE}") from None
+            if not (isinstance(data, dict) and data.get("username") and data.get("key")):
+                raise UserError(f"{p} lacks 'username' or 'key'; download a new one: {HOW_TO_AUTHENTICATE}")
+            return str(p)
+    for p in (Path(os.path.expanduser("~/.kaggle/access_token")), Path(os.path.expanduser("~/.kaggle/access_token.txt"))):
+        if p.is_file() and p.read_text().strip():
+            return str(p)
+    if _colab_secrets():
+        return "Colab secrets"
+    raise UserError(f"no Kaggle credentials found: {HOW_TO_AUTHENTICATE}")
+
+
+def check_archive(path) -> str | None:
+    """None if ``path`` is a whole zip archive, else what is wrong with it.
+
+    Reads every member and checks its CRC (``ZipFile.testzip``): a truncated download
+    lacks the central directory at the end, a corrupt one fails a CRC.
+    """
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return "missing or empty"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+            if bad is not None:
+                return f"member {bad!r} fails its CRC check"
+            if not zf.infolist():
+                return "the archive is empty"
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        return f"not a whole zip archive ({e})"
+    return None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def extract(archive, target, dataset: str = "") -> dict:
+    """Extract ``archive`` into a fresh ``target`` folder, atomically; returns its marker.
+
+    Nested folders are kept. A member whose path would land outside ``target`` (an
+    absolute path or ``..``) is skipped, as are symbolic links. ``target`` appears
+    (renamed from a temporary folder) only when every file and the marker are written.
+    """
+    archive, target = Path(archive), Path(target)
+    tmp = target.with_name(f".{target.name}.extracting")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    root = tmp.resolve()
+    files = skipped = total = 0
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            dest = (tmp / info.filename).resolve()
+            is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+            if is_link or not dest.is_relative_to(root) or dest == root:
+                skipped += 1
+                continue
+            if info.is_dir():
+                dest.mkdir(parents=True, exist_ok=True)
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(dest, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+            files += 1
+            total += info.file_size
+    marker = {
+        "dataset": dataset,
+        "archive": archive.name,
+        "archive_bytes": archive.stat().st_size,
+        "archive_sha256": _sha256(archive),
+        "files": files,
+        "bytes": total,
+        "skipped_unsafe_members": skipped,
+    }
+    (tmp / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+    if target.exists():
+        shutil.rmtree(target)  # only ever a folder of ours: download() checks for its marker
+    os.replace(tmp, target)
+    return marker
+
+
+def _count_files(folder: Path) -> int:
+    return sum(len([f for f in files if f != MARKER]) for _, _, files in os.walk(folder))
+
+
+def is_complete(target, ref: str | None = None) -> bool:
+    """Whether ``target`` holds a whole download (of ``ref``, when given)."""
+    try:
+        marker = json.loads((Path(target) / MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    if ref is not None and marker.get("dataset") != ref:
+        return False
+    return _count_files(Path(target)) == marker.get("files")
+
+
+def fetch(ref: str, folder, quiet: bool = False) -> Path:
+    """Download ``ref``'s archive into ``folder`` with the official kaggle client; returns its path.
+
+    Raises UserError for missing or refused credentials and unknown datasets.
+    """
+    import requests
+
+    source = credentials_source()
+    # `import kaggle` authenticates at import time and prints its own help on failure;
+    # we authenticate below and word the error ourselves.
+    with contextlib.redirect_stdout(io.StringIO()):
+        from kaggle.api.kaggle_api_extended import KaggleApi
+    api = KaggleApi()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            try:
+                api.authenticate()  # a token is checked with Kaggle here; a key only at the download
+            except SystemExit:  # the client exits when no credentials work
+                raise UserError(f"Kaggle did not accept the credentials from {source}: {HOW_TO_AUTHENTICATE}") from None
+        api.dataset_download_files(ref, path=str(folder), force=True, quiet=quiet, unzip=False)
+    except requests.HTTPError as e:
+        status = e.response.status_code if e.response is not None else None
+        if status in (401, 403):
+            raise UserError(
+                f"Kaggle refused the credentials from {source} (HTTP {status}); "
+                f"check or renew them: {HOW_TO_AUTHENTICATE}"
+            ) from None
+        if status == 404:
+            raise UserError(f"Kaggle has no dataset {ref} (HTTP 404); check the name at kaggle.com/datasets/{ref}") from None
+        raise UserError(f"downloading {ref} from Kaggle failed: HTTP {status}") from None
+    except requests.ConnectionError:
+        raise UserError(f"cannot reach Kaggle to download {ref}: check the network connection") from None
+    return Path(folder) / f"{ref.split('/')[1]}.zip"
+
+
+def download(name: str, dest="data/raw", keep_archive: bool = False, quiet: bool = False, log=print) -> Path:
+    """Download and extract a Kaggle dataset into ``dest/NAME``; returns that folder.
+
+    Idempotent: a complete download (its marker present, its files all there) is not
+    fetched again. A truncated or corrupt archive is fetched a second time before
+    giving up. The archive is deleted after extraction unless ``keep_archive``.
+    """
+    from colorpast.fsutil import writable_dir
+
+    folder_name, ref = resolve(name)
+    dest = writable_dir(dest)
+    target = dest / folder_name
+    if is_complete(target, ref):
+        log(f"{ref} is already downloaded in {target} (delete that folder to fetch it again)")
+        return target
+    if target.exists() and not (target / MARKER).exists() and any(target.iterdir()):
+        raise UserError(f"{target} exists and was not made by colorpast download; move it or pass another --dest")
+    work = dest / f".{folder_name}.download"
+    archive = work / f"{ref.split('/')[1]}.zip"
+    problem = check_archive(archive) if archive.exists() else "missing"
+    if problem is None:
+        log(f"using the whole archive left by an earlier run: {archive}")
+    else:
+        credentials_source()  # no credentials: say so before creating anything
+        work.mkdir(exist_ok=True)
+    for attempt in (1, 2):
+        if problem is None:
+            break
+        if archive.exists():
+            if problem != "missing":
+                log(f"{archive} is damaged ({problem}); downloading it again")
+            archive.unlink()
+        log(f"downloading {ref} from Kaggle into {work}")
+        archive = fetch(ref, work, quiet=quiet)
+        problem = check_archive(archive)
+        if problem is not None and attempt == 2:
+            raise UserError(f"the archive of {ref} arrived damaged twice ({problem}); try again later")
+    log(f"extracting {archive.name} into {target}")
+    marker = extract(archive, target, dataset=ref)
+    if not keep_archive:
+        shutil.rmtree(work)
+    log(f"{ref}: {marker['files']} files, {marker['bytes'] / 1e6:.1f} MB in {target}")
+    return target
+
+
+HELP = "download a Kaggle dataset (flickr30k, anime, art or OWNER/SLUG) into data/raw/NAME"
+DESCRIPTION = (
+    "Download a Kaggle dataset with the official kaggle client and extract it, nested "
+    "folders and all, into DEST/NAME. Aliases for the seed paper's datasets: "
+    + ", ".join(f"{k} = {v}" for k, v in ALIASES.items())
+    + ". Any OWNER/SLUG works too. Credentials: KAGGLE_API_TOKEN, KAGGLE_USERNAME and "
+    "KAGGLE_KEY, a kaggle.json, or Colab secrets. Re-running does nothing once a download "
+    "is complete; a truncated or corrupt archive is fetched again."
+)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("name", help=f"an alias ({', '.join(ALIASES)}) or OWNER/SLUG")
+    p.add_argument("--dest", default="data/raw", help="parent folder (default: data/raw); the dataset lands in DEST/NAME")
+    p.add_argument("--keep-archive", action="store_true", help="keep the downloaded zip after extracting it")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args) -> int:
+    download(args.name, dest=args.dest, keep_archive=args.keep_archive, quiet=args.quiet)
+    return 0
