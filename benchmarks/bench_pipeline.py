@@ -53,20 +53,24 @@ def throughput(a):
     data, source = Path(a.data), Path(a.source)
     with open(data / "manifest.csv", newline="") as f:
         files = [source / r["file"] for r in csv.DictReader(f) if r["status"] == "kept" and r["split"] == "train"]
-    its = {
-        "seed-style loader (PIL + skimage, per image)": seed_style_batches(files, BATCH),
-        "colorpast dataset(), no augmentation": iter(dataset(data, "train", BATCH, augment=False)),
-        "colorpast dataset(), seed augmentations": iter(dataset(data, "train", BATCH, augment=True)),
+    makers = {
+        "seed-style loader (PIL + skimage, per image)": lambda: seed_style_batches(files, BATCH),
+        "colorpast dataset(), no augmentation": lambda: iter(dataset(data, "train", BATCH, augment=False)),
+        "colorpast dataset(), seed augmentations": lambda: iter(dataset(data, "train", BATCH, augment=True)),
     }
-    for it in its.values():
-        next(it)  # warm-up
-    res = {k: [] for k in its}
+    # Each round makes a fresh iterator, takes one batch (start-up, tracing), then times
+    # the next ones; the iterator is dropped before the next loader runs, so no
+    # prefetching happens in the background of another loader's timing.
+    res = {k: [] for k in makers}
     for _ in range(a.rounds):
-        for k, it in its.items():
+        for k, make in makers.items():
+            it = make()
+            next(it)
             t = time.perf_counter()
             for _ in range(a.batches):
                 next(it)
             res[k].append(a.batches / (time.perf_counter() - t))
+            del it
     print(f"machine: {machine()}; {len(files)} train images of {data}; batch {BATCH}, {a.batches} batches x {a.rounds} rounds")
     base = statistics.median(res[next(iter(res))])
     for k, v in res.items():
