@@ -98,6 +98,7 @@ def training_curves(run_dir, path=None, title: str | None = None):
             if not np.all(np.isnan(vals)):
                 ax.plot(epochs, vals, style, label="validation" if k.startswith("val_") else "training", markersize=3)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
