@@ -166,3 +166,12 @@ def test_train_notebook_resumes_the_run_after_a_disconnect(workspace, tmp_path):
     second, _ = execute(own, "04_train.ipynb")
     assert "resuming" in _text(second) and "at epoch 2" in _text(second)
     assert history.read_text().count("\n") == 3
+
+
+def test_readme_indexes_every_notebook_with_its_colab_badge():
+    from colorpast.notebook import colab_badge
+
+    readme = (REPO / "README.md").read_text()
+    for name in EXPECTED:
+        assert f"[{name}](notebooks/{name})" in readme and colab_badge(name) in readme
+    assert 'pip install "tensorflow[and-cuda]==' in readme and "jupyter lab notebooks/" in readme
