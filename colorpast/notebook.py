@@ -22,6 +22,12 @@ from pathlib import Path
 REPO_URL = "https://github.com/colorpast/colorpast"  # assumed home of the repository (badges, Colab install)
 COLAB_DRIVE = Path("/content/drive")
 DRIVE_FOLDER = "MyDrive/colorpast"
+# Downloads on Colab go to the runtime's own disk, not Drive: a Kaggle archive plus its
+# extracted files (Flickr30k: 2 x 8 GB) would not fit a free 15 GB Drive, and reading
+# 31,783 small files back through Drive is slow. They are lost on a disconnect; the
+# prepared shards (02), runs and reports are on Drive.
+COLAB_RAW = Path("/content/colorpast/data/raw")
+MIN_TENSORFLOW = (2, 16)
 FOLDERS = ("data", "runs", "reports", "weights")
 NO_GPU = (
     "No GPU found: training will be slow, everything else runs fine on the CPU. "
@@ -48,6 +54,7 @@ def colab_badge(notebook: str, repo_url: str = REPO_URL, branch: str = "main") -
 class Environment:
     is_colab: bool
     root: Path
+    raw: Path = Path("data/raw")  # where 01 downloads datasets
     gpus: list = field(default_factory=list)
     kaggle: str | None = None  # where Kaggle credentials come from, or None
 
@@ -102,6 +109,8 @@ def setup(root=None, mount: bool = True, log=print) -> Environment:
 
     if sys.version_info < (3, 10):
         raise RuntimeError(f"colorpast needs Python 3.10 or newer; this is {sys.version.split()[0]}")
+    if tuple(int(x) for x in tf.__version__.split(".")[:2]) < MIN_TENSORFLOW:
+        raise RuntimeError(f"colorpast needs TensorFlow 2.16 or newer (Keras 3); this is {tf.__version__}")
     is_colab = in_colab()
     root = Path(root) if root is not None else default_root(is_colab)
     if is_colab and mount and root.is_relative_to(COLAB_DRIVE):
@@ -109,10 +118,13 @@ def setup(root=None, mount: bool = True, log=print) -> Environment:
     for name in FOLDERS:
         (root / name).mkdir(parents=True, exist_ok=True)
     os.chdir(root)
-    env = Environment(is_colab=is_colab, root=root.resolve(), gpus=gpus(), kaggle=kaggle_credentials())
+    raw = COLAB_RAW if is_colab else root.resolve() / "data" / "raw"
+    env = Environment(is_colab=is_colab, root=root.resolve(), raw=raw, gpus=gpus(), kaggle=kaggle_credentials())
     where = "Google Colab" if is_colab else "local Jupyter"
     log(f"{where}, Python {sys.version.split()[0]}, TensorFlow {tf.__version__}")
     log(f"working folder: {env.root} (data/, runs/, reports/, weights/ live here)")
+    if env.raw != env.root / "data" / "raw":
+        log(f"downloads: {env.raw} (this runtime's disk: fast, but lost on a disconnect)")
     if env.gpus:
         log(f"GPU: {', '.join(g.name for g in env.gpus)}")
     else:

@@ -93,9 +93,13 @@ as secrets (the key icon in the left bar) and allow this notebook access; locall
         md("""
 ## Download
 
-The archive is checked (every member's CRC) and extracted into `data/raw/NAME` only once it
-is whole, so an interrupted download simply starts again and a finished one is never fetched
-twice. Flickr30k is about 8 GB and 31,783 photos.
+The archive is checked (every member's CRC) and extracted into `NAME` under `env.raw` only
+once it is whole, so an interrupted download simply starts again and a finished one is never
+fetched twice. Flickr30k is about 8 GB and 31,783 photos. Locally `env.raw` is `data/raw`;
+on Colab it is the runtime's own disk, not Drive: the archive and its files would not fit a
+free 15 GB Drive, and reading them back through Drive is slow. What must survive a
+disconnect is on Drive: the prepared shards (02), the runs and the reports. After a
+disconnect in the middle of 02, run this notebook again first.
 """),
         code("""
 from colorpast.data import download, sources
@@ -104,7 +108,7 @@ if SMOKE:
     print("SMOKE mode: nothing downloaded; 02_preprocess uses the photos embedded in scikit-image and matplotlib.")
     raw = None
 else:
-    raw = download.download(DATASET, dest="data/raw")
+    raw = download.download(DATASET, dest=env.raw)
 """),
         md("""
 ## A look at the photos
@@ -133,14 +137,16 @@ def _02():
     return [
         *parameters(
             "SMOKE = False  # True: the 6 embedded photos at 64 px\n"
-            "SOURCE = \"data/raw/flickr30k\"  # a folder (nested, mixed formats), a .zip, or \"embedded\"\n"
-            "NAME = \"flickr30k\"  # the prepared set lands in data/prepared/NAME\n"
+            "NAME = \"flickr30k\"  # the dataset downloaded by 01; the prepared set lands in data/prepared/NAME\n"
+            "SOURCE = None  # None: NAME as 01 downloaded it; or a folder (nested, mixed formats), a .zip, or \"embedded\"\n"
             "SIZE = 224  # output side in pixels\n"
             "VAL_PERCENT, TEST_PERCENT = 5, 5"
         ),
         code("""
 if SMOKE:  # 20 % each for val and test, so that each of the three splits gets some of the 6 photos
     SOURCE, NAME, SIZE, VAL_PERCENT, TEST_PERCENT = "embedded", "smoke", 64, 20, 20
+if SOURCE is None:
+    SOURCE = env.raw / NAME
 PREPARED = f"data/prepared/{NAME}"
 """),
         md("""

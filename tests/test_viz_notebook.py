@@ -53,7 +53,7 @@ def test_setup_locally_uses_the_repository_root(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path / "notebooks")
     env = notebook.setup()
     out = capsys.readouterr().out
-    assert not env.is_colab and env.root == tmp_path.resolve()
+    assert not env.is_colab and env.root == tmp_path.resolve() and env.raw == tmp_path.resolve() / "data/raw"
     assert all((tmp_path / d).is_dir() for d in notebook.FOLDERS)
     assert notebook.Path.cwd() == tmp_path.resolve()
     assert env.gpus == [] and "Runtime > Change runtime type" in out and "Continuing on the CPU" in out
@@ -79,7 +79,7 @@ def test_setup_on_colab_mounts_drive_and_reads_secrets(tmp_path, monkeypatch, ca
     env = notebook.setup()
     out = capsys.readouterr().out
     assert env.is_colab and mounted == [str(tmp_path / "drive")]
-    assert env.root == (tmp_path / "drive/MyDrive/colorpast").resolve()
+    assert env.root == (tmp_path / "drive/MyDrive/colorpast").resolve() and env.raw == notebook.COLAB_RAW
     assert env.kaggle == "Colab secrets" and "not-printed" not in out
     assert notebook.os.environ["KAGGLE_USERNAME"] == "someone"  # for the kaggle client in 01
     assert "Google Colab" in out and "Runtime > Change runtime type" in out
