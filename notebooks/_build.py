@@ -401,7 +401,8 @@ if SMOKE:
 ## Your photos
 
 On Colab, pick files with the upload button below; they are saved in `uploads/` on Drive.
-Locally, set `PHOTOS` to a folder. In SMOKE mode the notebook writes two photos itself.
+Locally, set `PHOTOS` to a folder or a file (relative to the repository root, or absolute).
+In SMOKE mode the notebook writes two photos itself.
 """),
         code("""
 from pathlib import Path

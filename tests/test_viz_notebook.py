@@ -65,7 +65,7 @@ def test_setup_on_colab_mounts_drive_and_reads_secrets(tmp_path, monkeypatch, ca
     colab = types.ModuleType("google.colab")
     colab.drive = types.SimpleNamespace(mount=lambda p: (mounted.append(p), (tmp_path / "drive/MyDrive").mkdir(parents=True)))
     secrets = {"KAGGLE_USERNAME": "someone", "KAGGLE_KEY": "not-printed"}
-    colab.userdata = types.SimpleNamespace(get=lambda k: secrets[k] if k in secrets else (_ for _ in ()).throw(KeyError(k)))
+    colab.userdata = types.SimpleNamespace(get=secrets.__getitem__)  # KeyError stands in for SecretNotFoundError
     google = types.ModuleType("google")
     google.colab = colab
     monkeypatch.setitem(sys.modules, "google", google)
