@@ -1,4 +1,4 @@
-"""Figures: result grids (gray input | each model | ground truth)."""
+"""Figures: result grids (gray input | each model | ground truth), training curves, galleries."""
 
 from __future__ import annotations
 
@@ -73,4 +73,73 @@ def metric_chart(rows, metrics, path=None, title: str | None = None):
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=110)
+    return fig
+
+
+def training_curves(run_dir, path=None, title: str | None = None):
+    """Loss per epoch from a run's ``history.csv`` (training and, if any, validation).
+
+    One panel per metric family: ``loss`` with ``val_loss``, and any other logged metric
+    with its ``val_`` twin. Returns the Figure; raises FileNotFoundError without history.
+    """
+    import csv
+    from pathlib import Path
+
+    with open(Path(run_dir) / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{run_dir}/history.csv has no epochs yet")
+    keys = [k for k in rows[0] if k not in ("epoch", "step") and not k.startswith("val_") and k != "learning_rate"]
+    epochs = [int(r["epoch"]) + 1 for r in rows]
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.2), squeeze=False)
+    for ax, key in zip(axes.flat, keys):
+        for k, style in ((key, "o-"), ("val_" + key, "s--")):
+            vals = [float(r[k]) if r.get(k) not in (None, "") else np.nan for r in rows]
+            if not np.all(np.isnan(vals)):
+                ax.plot(epochs, vals, style, label="validation" if k.startswith("val_") else "training", markersize=3)
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title or f"{Path(run_dir).name}: {len(rows)} epochs", fontsize=11)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+    return fig
+
+
+def gallery(images, titles=None, cols: int = 4, cell_inches: float = 2.6, title: str | None = None):
+    """A few images side by side (``H x W x 3`` uint8 or float in [0, 1]); returns the Figure."""
+    images = list(images)
+    titles = list(titles) if titles is not None else [""] * len(images)
+    cols = max(1, min(cols, len(images)))
+    n_rows = (len(images) + cols - 1) // cols
+    fig, axes = plt.subplots(n_rows, cols, figsize=(cell_inches * cols, cell_inches * n_rows + 0.3), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, im, t in zip(axes.flat, images, titles):
+        im = np.asarray(im)
+        ax.imshow(im if im.dtype == np.uint8 else np.clip(im, 0, 1), cmap="gray" if im.ndim == 2 else None)
+        ax.set_title(t, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def before_after(before, after, dpi: int = 100, labels=("before", "after")):
+    """Two images of the same size side by side at full resolution: one image pixel per
+    figure pixel at ``dpi`` (a 4000 x 3000 photo makes an 8000 x 3000 figure)."""
+    before, after = np.asarray(before), np.asarray(after)
+    h, w = before.shape[:2]
+    if after.shape[:2] != (h, w):
+        raise ValueError(f"before is {w}x{h} but after is {after.shape[1]}x{after.shape[0]}")
+    fig = plt.figure(figsize=(2 * w / dpi, h / dpi), dpi=dpi)
+    for i, (im, label) in enumerate(zip((before, after), labels)):
+        ax = fig.add_axes((i / 2, 0, 0.5, 1))
+        ax.imshow(im if im.dtype == np.uint8 else np.clip(im, 0, 1), cmap="gray" if im.ndim == 2 else None,
+                  interpolation="none")
+        ax.axis("off")
+        ax.text(8, 8, label, color="white", fontsize=11, va="top", bbox=dict(facecolor="black", alpha=0.5, pad=3))
     return fig
