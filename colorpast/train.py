@@ -360,13 +360,15 @@ def check_disk(run: Path, params: int, keep: int) -> None:
         raise UserError(f"{run} has {free / 2**20:.0f} MiB free; this run needs about {need / 2**20:.0f} MiB for checkpoints")
 
 
-def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = False, verbose: bool = True, log=print) -> TrainResult:
+def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = False, verbose: bool = True, log=print,
+        val_count: int | None = None) -> TrainResult:
     """Train ``cfg.model``; resumes from ``run_dir`` unless ``restart``.
 
     Args:
         train_data: ``start_step -> tf.data.Dataset`` of endless (L, target) batches that
             yields, from ``start_step``, what a fresh stream yields after that many batches.
         val_data: ``() -> tf.data.Dataset`` of (L, target) batches, or None.
+        val_count: images in ``val_data``, when known.
     Raises:
         TrainingError: the loss became NaN (the last good checkpoint is kept) or the
             device ran out of memory.
@@ -406,6 +408,13 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         ds = val_data()
         return ds.take(cfg.val_batches) if cfg.val_batches else ds
 
+    # Keras warns that the input "ran out of data" when a finite validation set of
+    # unknown length (TFRecords) ends: give it the number of batches when known.
+    val_steps = None
+    if val_data is not None and val_count:
+        val_steps = math.ceil(val_count / cfg.batch_size)
+        val_steps = min(val_steps, cfg.val_batches) if cfg.val_batches else val_steps
+
     epoch, within = divmod(step0, cfg.steps_per_epoch)
     if not fresh and epoch < cfg.epochs:
         log(f"resuming {run} at epoch {epoch + 1}, step {step0}")
@@ -413,11 +422,12 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         if within and epoch < cfg.epochs:
             # Finish the interrupted epoch first: its remaining steps only.
             model.fit(train_data(step0), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=cfg.steps_per_epoch - within,
-                      validation_data=val(), callbacks=callbacks, shuffle=False, verbose=0)
+                      validation_data=val(), validation_steps=val_steps, callbacks=callbacks, shuffle=False, verbose=0)
             epoch += 1
         if epoch < cfg.epochs and ckpt.nan_at is None:
             model.fit(train_data(epoch * cfg.steps_per_epoch), initial_epoch=epoch, epochs=cfg.epochs,
-                      steps_per_epoch=cfg.steps_per_epoch, validation_data=val(), callbacks=callbacks,
+                      steps_per_epoch=cfg.steps_per_epoch, validation_data=val(), validation_steps=val_steps,
+                      callbacks=callbacks,
                       shuffle=False, verbose=0)
     except KeyboardInterrupt:
         ckpt.save()
@@ -458,12 +468,13 @@ def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True
         return pipeline.dataset(cfg.data, "train", cfg.batch_size, cfg.model, crop=crop, seed=cfg.seed,
                                 augment=cfg.augment, shuffle_buffer=cfg.shuffle_buffer, start_step=start_step)
 
-    has_val = int(summary.get("counts", {}).get("val", 0)) > 0
+    n_val = int(summary.get("counts", {}).get("val", 0))
 
     def val_data():
         return pipeline.dataset(cfg.data, "val", cfg.batch_size, cfg.model, crop=crop)
 
-    return fit(cfg, run_dir, train_data, val_data if has_val else None, restart=restart, verbose=verbose, log=log)
+    return fit(cfg, run_dir, train_data, val_data if n_val else None, restart=restart, verbose=verbose, log=log,
+               val_count=n_val)
 
 
 def load(run_dir, weights: str = "final"):
