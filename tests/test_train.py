@@ -205,3 +205,21 @@ def test_cli_train_errors_are_one_line(tmp_path):
                         "--run", str(tmp_path / "r")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "not a prepared set" in r.stderr
+
+
+def test_mixed_precision_and_xla_paths_train_on_cpu(prepared, tmp_path):
+    """The accelerator options work end to end (here on the CPU, which supports bfloat16)."""
+    import keras
+
+    try:
+        cfg = TrainConfig(data=str(prepared), **{**TINY, "epochs": 1}, mixed_precision="bfloat16", xla="on")
+        res = train.train(cfg, tmp_path / "mp", verbose=False)
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+        assert all(v.dtype == "float32" for v in res.model.trainable_variables)  # master weights
+        assert res.epochs_done == 1 and np.isfinite(float(_history(tmp_path / "mp")[0]["loss"]))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert train.resolve_precision("off") == "float32" and train.resolve_precision("auto") == "float32"  # CPU
+    assert train.resolve_xla("auto") is False
+    with pytest.raises(UserError, match="mixed precision"):
+        train.resolve_precision("fp8")
