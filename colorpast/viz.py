@@ -38,7 +38,8 @@ def result_grid(rows, columns, path=None, cell_inches: float = 2.6, title: str |
                 ax.set_ylabel(label, fontsize=10)
     if title:
         fig.suptitle(title, fontsize=12)
-    fig.tight_layout()
+    # Leave room above the column titles for the figure title.
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()) if title else None)
     if path is not None:
         fig.savefig(path, dpi=110)
     return fig
