@@ -50,6 +50,10 @@ def _guarded_connect(self, address):
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    # No test sees another's Kaggle credentials: code under test (the notebooks' Setup
+    # reading Colab secrets) exports them into os.environ; these undo that afterwards.
+    for var in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
 
 
 @pytest.fixture(scope="session")
