@@ -22,7 +22,6 @@ import tensorflow as tf
 # Scaling constants shared by the models (as in richzhang/colorization's BaseColor):
 # L is centred at 50 and spans 100; ab spans about +-110. seed16 uses ab / 128
 # (the seed paper's choice) so that tanh's [-1, 1] covers the whole gamut.
-L_MAX = 100.0
 AB_SCALE_SEED = 128.0
 
 # sRGB primaries to CIE XYZ, exactly skimage.color.colorconv.xyz_from_rgb; the inverse
@@ -172,13 +171,6 @@ def lab_to_rgb(lab):
 def split_lab(lab):
     """``(..., 3)`` Lab -> (``(..., 1)`` L, ``(..., 2)`` ab), in Lab units."""
     return lab[..., :1], lab[..., 1:]
-
-
-def join_lab(L, ab):
-    """``(..., 1)`` L and ``(..., 2)`` ab (Lab units) -> ``(..., 3)`` Lab."""
-    if not (tf.is_tensor(L) or tf.is_tensor(ab)):
-        return np.concatenate([np.asarray(L, np.float32), np.asarray(ab, np.float32)], axis=-1)
-    return tf.concat([tf.cast(L, tf.float32), tf.cast(ab, tf.float32)], axis=-1)
 
 
 def gray_lab(L):

@@ -116,7 +116,8 @@ def resolve_precision(setting: str) -> str:
 
 
 def resolve_xla(setting: str):
-    """``jit_compile`` for model.compile: off on CPU (measured slower there), Keras's "auto" on GPU."""
+    """``jit_compile`` for model.compile: off on CPU (the project brief reports XLA slower
+    than plain TensorFlow on its 2-core CPU; not re-measured here), Keras's "auto" on GPU."""
     if setting == "on":
         return True
     if setting == "off":
