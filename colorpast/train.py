@@ -85,8 +85,88 @@ def make_strategy(name: str):
     if name == "multiworker":
         if "TF_CONFIG" not in os.environ:
             raise UserError("--strategy multiworker needs TF_CONFIG describing the cluster (see tf.distribute docs)")
+        try:
+            tf_config = json.loads(os.environ["TF_CONFIG"])
+            tf_config["cluster"], tf_config["task"]["type"], tf_config["task"]["index"]
+        except (ValueError, TypeError, KeyError) as e:
+            raise UserError(f"TF_CONFIG is not a cluster description with 'cluster' and 'task' {{type, index}} ({e!r})") from None
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise UserError(f"unknown strategy {name!r}; choose auto, one, mirrored, tpu or multiworker")
+
+
+def _multi_worker(strategy) -> bool:
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode()
+
+
+def _share_chief_state(strategy, chief: bool, model, state: dict) -> dict:
+    """Give every worker the chief's weights, optimizer variables, epoch and step.
+
+    Only the chief reads the run folder. Each value is summed over all replicas with the
+    chief's first replica contributing it and every other replica zeros: an all-reduce
+    used as a broadcast, which also serves as the barrier after the chief's checks.
+    """
+    import tensorflow as tf
+
+    variables = list(model.weights) + list(model.optimizer.variables)
+    arrays = [np.asarray(v.numpy()) for v in variables]
+    arrays.append(np.array([state["epoch"], state["global_step"]], np.float64))
+    arrays = [a.astype(np.float64) if not np.issubdtype(a.dtype, np.floating) else a for a in arrays]
+    shared = [_broadcast(strategy, a if chief else np.zeros_like(a)) for a in arrays]
+    for var, val in zip(variables, shared[:-1]):
+        var.assign(val.astype(var.dtype))
+    epoch, step = (int(round(x)) for x in shared[-1])
+    if chief:
+        return state
+    return {"epoch": epoch, "global_step": step, "history": []}
+
+
+def _broadcast(strategy, value: np.ndarray) -> np.ndarray:
+    """The sum of ``value`` over the workers, each counted once (its first replica gives
+    it, the others zeros); with zeros from all but the chief, a broadcast of the chief's.
+    One tensor a call: the collective strategy cannot reduce a nested structure."""
+    import tensorflow as tf
+
+    calls = []
+
+    def contribution(ctx):
+        calls.append(ctx)
+        return tf.constant(value) if len(calls) == 1 else tf.zeros(value.shape, value.dtype)
+
+    per_replica = strategy.experimental_distribute_values_from_function(contribution)
+    return strategy.reduce("SUM", per_replica, axis=None).numpy()
+
+
+def _build_before_fit(strategy, model, spec) -> None:
+    """Work around two Keras 3 bugs under MultiWorkerMirroredStrategy (keras-team/keras#20585,
+    open; Keras is pinned, and tests/test_train.py trains two real workers to catch a change):
+
+    1. ``fit`` all-reduces a nested data batch to build the model, which the collective
+       strategy rejects: build everything from the batch's spec here, in the strategy's
+       scope, and turn that step of ``fit`` off (nothing is left for it to build).
+    2. The train and test steps average their scalar logs with ``reduce(axis=0)``, which
+       fails on scalars: average them over replicas (``axis=None``) instead.
+    """
+    import keras
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    batch = tuple(keras.KerasTensor(tuple(s.shape.as_list()), s.dtype.name) for s in spec)
+    with strategy.scope():
+        model._symbolic_build(data_batch=batch)
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+
+    original = tf_trainer.reduce_per_replica
+    if getattr(original, "colorpast_fix", False):
+        return
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and tf_trainer._collective_all_reduce_multi_worker(strategy):
+            return keras.tree.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
+        return original(values, strategy, reduction)
+
+    reduce_per_replica.colorpast_fix = True
+    tf_trainer.reduce_per_replica = reduce_per_replica
 
 
 def resolve_precision(setting: str) -> str:
@@ -229,9 +309,9 @@ def _callbacks_module():
         """Checkpoints at every epoch end (and every ``save_every`` steps), best weights,
         history; stops cleanly on a NaN loss without saving the NaN state."""
 
-        def __init__(self, run: Path, cfg: TrainConfig, state: dict):
+        def __init__(self, run: Path, cfg: TrainConfig, state: dict, write: bool = True):
             super().__init__()
-            self.run, self.cfg, self.state = run, cfg, state
+            self.run, self.cfg, self.state, self.write = run, cfg, state, write
             self.nan_at = None
 
         def _step(self) -> int:
@@ -260,15 +340,18 @@ def _callbacks_module():
             if monitor is not None and monitor < self.state.get("best", float("inf")):
                 self.state["best"] = monitor
                 self.state["best_epoch"] = epoch
-                tmp = self.run / "best.partial.weights.h5"
-                self.model.save_weights(str(tmp))
-                os.replace(tmp, self.run / BEST)
+                if self.write:
+                    tmp = self.run / "best.partial.weights.h5"
+                    self.model.save_weights(str(tmp))
+                    os.replace(tmp, self.run / BEST)
             self.save()
-            _write_history(self.run, self.state["history"])
+            if self.write:
+                _write_history(self.run, self.state["history"])
 
         def save(self):
             self.state["global_step"] = self._step()
-            save_checkpoint(self.run, self.model, self.state, self.cfg.keep_checkpoints)
+            if self.write:
+                save_checkpoint(self.run, self.model, self.state, self.cfg.keep_checkpoints)
 
     class ProgressBar(keras.callbacks.Callback):
         """A tqdm bar per epoch with loss, images/s and ETA; live in terminals and notebooks."""
@@ -378,11 +461,16 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     import tensorflow as tf
 
     run = Path(run_dir)
-    cfg = check_run_folder(run, cfg, restart)
+    # A multi-worker strategy must exist before other TensorFlow work; it decides which
+    # process writes: only the chief touches the run folder, the other workers get the
+    # chief's state over the network and need no access to it.
+    strategy = make_strategy(cfg.strategy)
+    chief = strategy.extended.should_checkpoint
+    if chief:
+        cfg = check_run_folder(run, cfg, restart)
     if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.mixed_precision.set_global_policy(resolve_precision(cfg.mixed_precision))
-    strategy = make_strategy(cfg.strategy)
     keras.utils.set_random_seed(cfg.seed)
     from colorpast.models import build
 
@@ -390,17 +478,26 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         model = build(cfg.model, (None, None, 1))
         model.compile(optimizer=make_optimizer(cfg), loss=make_loss(cfg), jit_compile=resolve_xla(cfg.xla))
         model.optimizer.build(model.trainable_variables)
-        state = load_checkpoint(run, model)
-    check_disk(run, model.count_params(), cfg.keep_checkpoints)
+    # Outside the scope: under a multi-worker strategy every variable made in it (loading
+    # makes some) is a collective op that all workers must join, and only the chief loads.
+    state = load_checkpoint(run, model) if chief else None
+    if chief:
+        check_disk(run, model.count_params(), cfg.keep_checkpoints)
     fresh = state is None
     state = state or {"epoch": 0, "global_step": 0, "history": []}
+    if _multi_worker(strategy):
+        state = _share_chief_state(strategy, chief, model, state)
+        fresh = state["global_step"] == 0
+        _build_before_fit(strategy, model, train_data(0).element_spec)
     step0 = int(state["global_step"])
-    if not fresh:
+    if chief and not fresh:
         _write_history(run, state["history"])  # drop rows written after that checkpoint
     Checkpointer, ProgressBar = _callbacks_module()
-    ckpt = Checkpointer(run, cfg, state)
-    callbacks = [ckpt, keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False)]
-    if verbose:
+    ckpt = Checkpointer(run, cfg, state, write=chief)
+    callbacks = [ckpt]
+    if chief:
+        callbacks.append(keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False))
+    if verbose and chief:
         callbacks.append(ProgressBar(cfg.batch_size, cfg.epochs))
 
     def val():
@@ -444,7 +541,8 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
             f"the loss became NaN in epoch {e + 1} (step {s}); training stopped and the last good "
             f"checkpoint (epoch {state['epoch']}) is kept; try a lower --lr (now {cfg.lr})"
         )
-    save_model_atomic(model, run / FINAL)
+    if chief:
+        save_model_atomic(model, run / FINAL)
     return TrainResult(run, model, state["epoch"], state.get("best"), state.get("best_epoch"), step0)
 
 

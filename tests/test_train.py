@@ -207,6 +207,21 @@ def test_cli_train_errors_are_one_line(tmp_path):
     assert r.stderr.strip().count("\n") == 0 and "not a prepared set" in r.stderr
 
 
+@pytest.mark.parametrize("strategy, env, message", [
+    ("tpu", {}, "no TPU found"),
+    ("multiworker", {}, "needs TF_CONFIG"),
+    ("multiworker", {"TF_CONFIG": "{not json"}, "TF_CONFIG is not a cluster description"),
+    ("multiworker", {"TF_CONFIG": '{"cluster": {}}'}, "TF_CONFIG is not a cluster description"),
+])
+def test_strategy_without_its_hardware_or_cluster_is_one_line(prepared, tmp_path, strategy, env, message):
+    r = subprocess.run([sys.executable, "-m", "colorpast", "train", "--data", str(prepared), "--run", str(tmp_path / "r"),
+                        "--strategy", strategy, "--epochs", "1", "--steps-per-epoch", "1"],
+                       capture_output=True, text=True, timeout=120, env={**os.environ, **env})
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert r.stderr.strip().count("\n") == 0 and message in r.stderr
+    assert not (tmp_path / "r").exists()  # nothing written before the strategy is known
+
+
 def test_mixed_precision_and_xla_paths_train_on_cpu(prepared, tmp_path):
     """The accelerator options work end to end (here on the CPU, which supports bfloat16)."""
     import keras
@@ -223,3 +238,74 @@ def test_mixed_precision_and_xla_paths_train_on_cpu(prepared, tmp_path):
     assert train.resolve_xla("auto") is False
     with pytest.raises(UserError, match="mixed precision"):
         train.resolve_precision("fp8")
+
+
+MULTIWORKER = """
+import json, os, sys
+index, ports, run, epochs = int(sys.argv[1]), sys.argv[2].split(","), sys.argv[3], int(sys.argv[4])
+os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"localhost:{p}" for p in ports]},
+                                      "task": {"type": "worker", "index": index}})
+import numpy as np
+from colorpast import train
+from colorpast.config import TrainConfig
+cfg = TrainConfig(data=sys.argv[5], model="seed16", batch_size=4, steps_per_epoch=2, epochs=epochs, val_batches=1,
+                  strategy="multiworker")
+r = train.train(cfg, run, verbose=False)
+print("RESULT", json.dumps({"epochs": r.epochs_done, "resumed": r.resumed_from,
+                            "replicas": r.model.distribute_strategy.num_replicas_in_sync,
+                            "weights": float(sum(np.abs(w).sum() for w in r.model.get_weights()))}))
+"""
+
+
+def _free_ports(n):
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def _two_workers(prepared, runs, epochs):
+    ports = ",".join(map(str, _free_ports(2)))
+    procs = [subprocess.Popen([sys.executable, "-c", MULTIWORKER, str(i), ports, str(runs[i]), str(epochs), str(prepared)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-3000:]
+        results.append(json.loads(out.split("RESULT", 1)[1]))
+    return results
+
+
+def test_multiworker_strategy_two_processes_chief_writes_and_resume(prepared, tmp_path):
+    """Two real workers on localhost (TF_CONFIG): they train in step, only the chief
+    writes the run folder (the other is given a path it must never create), and a
+    second launch resumes both from the chief's checkpoint with the chief's weights."""
+    chief_run, other_run = tmp_path / "chief", tmp_path / "not-written"
+    first = _two_workers(prepared, [chief_run, other_run], epochs=2)
+    assert [r["epochs"] for r in first] == [2, 2] and first[0]["replicas"] == 2
+    assert first[0]["weights"] == pytest.approx(first[1]["weights"], rel=1e-6)
+    assert not other_run.exists()
+    assert [int(r["step"]) for r in _history(chief_run)] == [2, 4]
+    assert (chief_run / "model.keras").exists() and (chief_run / "best.weights.h5").exists()
+
+    again = _two_workers(prepared, [chief_run, other_run], epochs=3)
+    assert [r["resumed"] for r in again] == [4, 4] and [r["epochs"] for r in again] == [3, 3]
+    assert again[0]["weights"] == pytest.approx(again[1]["weights"], rel=1e-6)
+    assert [int(r["step"]) for r in _history(chief_run)] == [2, 4, 6]
+    assert not other_run.exists()
+
+
+@pytest.mark.parametrize("cc, policy", [((9, 0), "mixed_bfloat16"), ((8, 0), "mixed_bfloat16"), ((7, 5), "mixed_float16"),
+                                        ((7, 0), "mixed_float16"), ((6, 1), "float32")])
+def test_auto_precision_follows_the_gpu_generation(monkeypatch, cc, policy):
+    """H100/A100 get bfloat16, T4/V100 float16 (loss-scaled by Keras), older GPUs float32."""
+    monkeypatch.setattr(train, "_gpus", lambda: ["fake-gpu"])
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda d: {"compute_capability": cc})
+    assert train.resolve_precision("auto") == policy
+    assert train.resolve_xla("auto") == "auto"  # Keras decides per model on a GPU
+    assert train.resolve_precision("off") == "float32" and train.resolve_xla("off") is False

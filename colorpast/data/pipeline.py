@@ -283,4 +283,8 @@ def dataset(
     ds = ds.map(to_io, num_parallel_calls=workers, deterministic=True)
     options = tf.data.Options()
     options.autotune.enabled = False  # see `workers` above
+    # Under a multi-worker strategy each worker takes its share of every global batch,
+    # so the order (a function of seed and step) stays the one the run resumes by; the
+    # default, sharding by file, fails when a split has fewer shard files than workers.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return ds.prefetch(2).with_options(options)
