@@ -1,21 +1,37 @@
-"""Is the input pipeline ever the bottleneck? seed16 training images/s at 224x224 fed by
-the real pipeline (colorpast.data.pipeline.dataset: shards, augmentation, Lab in-graph)
-against the same model fed one batch repeated from memory.
+"""Training speed: is the input pipeline ever the bottleneck, and what do mixed precision
+and XLA buy on this device?
 
-Rounds alternate (pipeline, memory, pipeline, memory, ...) so both see the same machine
-load; each round times STEPS training steps after a warm-up; medians are reported.
+seed16 training images/s fed by the real pipeline (colorpast.data.pipeline.dataset:
+shards, augmentation off, Lab in-graph) against the same model fed one batch repeated
+from memory, for each configuration asked for:
+
+    fp32        float32, no XLA (the CPU default)
+    mixed       mixed precision (--precision: bfloat16, float16, or auto = what
+                `colorpast train` would pick here), no XLA
+    fp32+xla    float32, train step compiled with XLA
+    mixed+xla   both
+
+Every configuration has its own model, built under its dtype policy. Rounds alternate
+over configurations and feeds (fp32 pipeline, fp32 memory, mixed pipeline, ...) so all
+see the same machine load; each round times STEPS steps after a warm-up (tracing, XLA
+compilation, oneDNN kernels, the shuffle buffer); medians are reported, with ratios to
+fp32 from memory measured in the same run.
 
     .venv/bin/python benchmarks/bench_train.py --data data/prepared/imagenet1k [--batch 8 --steps 10 --rounds 3]
+    .venv/bin/python benchmarks/bench_train.py --data ... --configs all --batch 64 --json out.json   # on a GPU
 
-Without --data a synthetic prepared set of 512 images is written to /tmp.
+Without --data a synthetic prepared set of 512 images at 224 is written to /tmp.
 """
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
 
 from _common import machine, synthetic_prepared
+
+CONFIGS = {"fp32": (False, False), "mixed": (True, False), "fp32+xla": (False, True), "mixed+xla": (True, True)}
 
 
 def main():
@@ -24,43 +40,81 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--xla", action="store_true", help="compile the train step with XLA")
+    ap.add_argument("--configs", default="fp32", help="comma-separated from fp32, mixed, fp32+xla, mixed+xla; or all")
+    ap.add_argument("--precision", default="auto", choices=["auto", "bfloat16", "float16"],
+                    help="the reduced precision of the mixed configurations")
+    ap.add_argument("--xla", action="store_true", help="shorthand for --configs fp32+xla")
+    ap.add_argument("--json", help="also write the results here")
     a = ap.parse_args()
+    names = list(CONFIGS) if a.configs == "all" else a.configs.split(",")
+    if a.xla:
+        names = ["fp32+xla"]
+    unknown = [n for n in names if n not in CONFIGS]
+    if unknown:
+        ap.error(f"unknown configuration(s) {unknown}; choose from {', '.join(CONFIGS)} or all")
 
     import keras
     import tensorflow as tf
 
     from colorpast.data.pipeline import dataset, read_summary
     from colorpast.models import build
+    from colorpast.train import resolve_precision
 
+    mixed_policy = resolve_precision(a.precision)
+    if mixed_policy == "float32":  # auto on a CPU: say what was measured instead
+        mixed_policy = "mixed_bfloat16"
     data = Path(a.data) if a.data else synthetic_prepared(Path("/tmp/colorpast-bench-512"), 512)
     size = read_summary(data)["size"]
-    keras.utils.set_random_seed(0)
-    model = build("seed16", (None, None, 1))
-    model.compile(keras.optimizers.Adam(3e-4), "mse", jit_compile=a.xla)
+
+    models = {}
+    for name in names:
+        mixed, xla = CONFIGS[name]
+        keras.mixed_precision.set_global_policy(mixed_policy if mixed else "float32")
+        keras.utils.set_random_seed(0)
+        model = build("seed16", (None, None, 1))
+        model.compile(keras.optimizers.Adam(3e-4), "mse", jit_compile=xla)
+        models[name] = model
+    keras.mixed_precision.set_global_policy("float32")
 
     pipe_it = iter(dataset(data, "train", a.batch, "seed16"))
     batch = next(pipe_it)
     mem_it = iter(tf.data.Dataset.from_tensors(batch).repeat())
-    for _ in range(2):  # warm-up: tracing, oneDNN kernels, shuffle buffer
-        model.train_on_batch(*next(pipe_it))
-        model.train_on_batch(*next(mem_it))
+    for model in models.values():
+        for _ in range(2):  # warm-up
+            model.train_on_batch(*next(pipe_it))
+            model.train_on_batch(*next(mem_it))
 
-    def timed(it):
+    def timed(model, it):
         t = time.perf_counter()
         for _ in range(a.steps):
-            model.train_on_batch(*next(it))
+            loss = model.train_on_batch(*next(it))
+        float(loss)  # the last step has finished on the device
         return a.steps * a.batch / (time.perf_counter() - t)
 
-    pipe, mem = [], []
+    rounds = {(n, feed): [] for n in names for feed in ("pipeline", "memory")}
     for _ in range(a.rounds):
-        pipe.append(timed(pipe_it))
-        mem.append(timed(mem_it))
-    mp, mm = statistics.median(pipe), statistics.median(mem)
-    print(f"machine: {machine()}; data: {data} ({size}x{size}); batch {a.batch}, {a.steps} steps x {a.rounds} rounds; xla={a.xla}")
-    print(f"real pipeline     : {mp:7.2f} images/s   rounds {', '.join(f'{x:.2f}' for x in pipe)}")
-    print(f"batch from memory : {mm:7.2f} images/s   rounds {', '.join(f'{x:.2f}' for x in mem)}")
-    print(f"ratio pipeline / memory: {mp / mm:.3f}  (goal >= 0.9)")
+        for n, model in models.items():
+            rounds[(n, "pipeline")].append(timed(model, pipe_it))
+            rounds[(n, "memory")].append(timed(model, mem_it))
+    med = {k: statistics.median(v) for k, v in rounds.items()}
+
+    base = med[(names[0], "memory")]
+    print(f"machine: {machine()}; data: {data} ({size}x{size}); batch {a.batch}, {a.steps} steps x {a.rounds} rounds; "
+          f"mixed = {mixed_policy}")
+    print(f"{'configuration':<12} {'pipeline img/s':>15} {'memory img/s':>13} {'pipeline/memory':>16} "
+          f"{'memory vs ' + names[0]:>18}   rounds (pipeline | memory)")
+    rows = []
+    for n in names:
+        p, m = med[(n, "pipeline")], med[(n, "memory")]
+        print(f"{n:<12} {p:15.2f} {m:13.2f} {p / m:16.3f} {m / base:18.2f}   "
+              f"{', '.join(f'{x:.1f}' for x in rounds[(n, 'pipeline')])} | {', '.join(f'{x:.1f}' for x in rounds[(n, 'memory')])}")
+        rows.append({"config": n, "pipeline": p, "memory": m, "pipeline_over_memory": p / m, "memory_over_first": m / base,
+                     "rounds_pipeline": rounds[(n, "pipeline")], "rounds_memory": rounds[(n, "memory")]})
+    if len(names) == 1:
+        print(f"ratio pipeline / memory: {med[(names[0], 'pipeline')] / base:.3f}  (goal >= 0.9)")
+    if a.json:
+        Path(a.json).write_text(json.dumps({"machine": machine(), "size": size, "batch": a.batch, "steps": a.steps,
+                                            "rounds": a.rounds, "mixed_policy": mixed_policy, "results": rows}, indent=1))
 
 
 if __name__ == "__main__":

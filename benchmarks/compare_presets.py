@@ -22,7 +22,12 @@ CANDIDATES = {
     "seed": ["--preset", "seed"],
     "adam-1e-3": ["--preset", "default", "--lr", "1e-3"],
     "adam-3e-4": ["--preset", "default", "--lr", "3e-4"],
+    # Precision on a CPU with native bfloat16 (see bench_train.py), and the seed-to-seed
+    # spread it must be judged against; run with --candidates.
+    "adam-3e-4-bf16": ["--preset", "default", "--lr", "3e-4", "--mixed-precision", "bfloat16"],
+    "adam-3e-4-seed1": ["--preset", "default", "--lr", "3e-4", "--seed", "1"],
 }
+DEFAULT_CANDIDATES = "seed,adam-1e-3,adam-3e-4"
 
 
 def main():
@@ -31,10 +36,15 @@ def main():
     ap.add_argument("--images", type=int, default=4000, help="training images per candidate")
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--out", default="runs/presets")
+    ap.add_argument("--candidates", default=DEFAULT_CANDIDATES, help=f"comma-separated from {', '.join(CANDIDATES)}")
     a = ap.parse_args()
+    names = a.candidates.split(",")
+    if any(n not in CANDIDATES for n in names):
+        ap.error(f"unknown candidate in {a.candidates!r}; choose from {', '.join(CANDIDATES)}")
     exe = [sys.executable, "-m", "colorpast"]
     results = []
-    for name, opts in CANDIDATES.items():
+    for name in names:
+        opts = CANDIDATES[name]
         batch = 50 if name == "seed" else 16
         steps = a.images // batch
         epochs = 4
@@ -43,7 +53,7 @@ def main():
         subprocess.run(exe + ["train", "--data", a.data, "--run", str(run), *opts, "--size", str(a.crop),
                               "--batch-size", str(batch), "--epochs", str(epochs),
                               "--steps-per-epoch", str(max(1, steps // epochs))], check=True)
-        secs = time.perf_counter() - t
+        secs = time.perf_counter() - t  # near 0 for a finished run that was reused
         rep = Path(a.out) / f"{name}-report"
         subprocess.run(exe + ["evaluate", "--data", a.data, "--split", "val", "--models", str(run), "gray",
                               "--out", str(rep)], check=True, stdout=subprocess.DEVNULL)

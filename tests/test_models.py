@@ -47,3 +47,15 @@ def test_seed16_takes_one_channel_and_unknown_names_are_listed():
         models.build("seed16", input_shape=(64, 64, 3))
     with pytest.raises(ValueError, match="seed16"):
         models.build("nope")
+
+
+@pytest.mark.parametrize("name, kwargs", [("seed16", {}), ("colorful", {}), ("koalarization", {"weights": None})])
+def test_mixed_precision_computes_the_body_reduced_and_the_output_in_float32(name, kwargs):
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        m = models.build(name, (None, None, 1), **kwargs)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert m.layers[2].compute_dtype == "bfloat16"
+    assert m.output.dtype == "float32"
+    assert all(v.dtype == "float32" for v in m.trainable_variables)  # master weights

@@ -99,7 +99,7 @@ def build_colorful(input_shape=(None, None, 1), weights=None, name: str = "color
     x = layers.Conv2DTranspose(256, 4, strides=2, padding="same", activation="relu", name="conv8_1")(x)
     x = layers.Conv2D(256, 3, padding="same", activation="relu", name="conv8_2")(x)
     x = layers.Conv2D(256, 3, padding="same", activation="relu", name="conv8_3")(x)
-    outputs = layers.Conv2D(bins.Q, 1, name="conv8_313")(x)
+    outputs = layers.Conv2D(bins.Q, 1, name="conv8_313", dtype="float32")(x)  # float32 logits under mixed precision
     model = keras.Model(inputs, outputs, name=name)
     if weights is not None:
         path = weights_dir() / OFFICIAL_WEIGHTS if weights == "official" else Path(weights)

@@ -87,8 +87,8 @@ def build_koalarization(input_shape=(None, None, 1), weights="imagenet", name: s
     y = layers.Conv2D(64, 3, padding="same", activation="relu", name="dec3")(y)
     y = layers.UpSampling2D(2, name="up2")(y)
     y = layers.Conv2D(32, 3, padding="same", activation="relu", name="dec4")(y)
-    y = layers.Conv2D(2, 3, padding="same", activation="tanh", name="ab")(y)
-    outputs = layers.UpSampling2D(2, name="up3")(y)
+    y = layers.Conv2D(2, 3, padding="same", activation="tanh", name="ab", dtype="float32")(y)  # float32 head, as seed16
+    outputs = layers.UpSampling2D(2, name="up3", dtype="float32")(y)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -38,8 +38,10 @@ def build_seed16(input_shape=(None, None, 1), name: str = "seed16") -> keras.Mod
         filters, stride = item
         conv += 1
         x = layers.Conv2D(filters, 3, strides=stride, padding="same", activation="relu", name=f"conv{conv}")(x)
-    x = layers.Conv2D(2, 3, padding="same", activation="tanh", name="ab")(x)
-    outputs = layers.UpSampling2D((2, 2), name="up3")(x)
+    # The head computes in float32 under mixed precision too (Keras's advice for a
+    # model's outputs): bfloat16 would round ab/128 to 1/256, half an ab unit.
+    x = layers.Conv2D(2, 3, padding="same", activation="tanh", name="ab", dtype="float32")(x)
+    outputs = layers.UpSampling2D((2, 2), name="up3", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
