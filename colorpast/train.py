@@ -107,8 +107,6 @@ def _share_chief_state(strategy, chief: bool, model, state: dict) -> dict:
     chief's first replica contributing it and every other replica zeros: an all-reduce
     used as a broadcast, which also serves as the barrier after the chief's checks.
     """
-    import tensorflow as tf
-
     variables = list(model.weights) + list(model.optimizer.variables)
     arrays = [np.asarray(v.numpy()) for v in variables]
     arrays.append(np.array([state["epoch"], state["global_step"]], np.float64))

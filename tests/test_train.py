@@ -194,10 +194,14 @@ cfg = TrainConfig(data={str(prepared)!r}, model="seed16", batch_size=4, steps_pe
                   val_batches=1, strategy="mirrored")
 r = train.train(cfg, {str(tmp_path / 'mirrored')!r}, verbose=False)
 print("OK", r.epochs_done)
+cfg.epochs = 2
+r = train.train(cfg, {str(tmp_path / 'mirrored')!r}, verbose=False)
+print("RESUMED", r.resumed_from, r.epochs_done)
 """
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "OK 1" in r.stdout
+    assert "OK 1" in r.stdout and "RESUMED 2 2" in r.stdout
+    assert [int(row["step"]) for row in _history(tmp_path / "mirrored")] == [2, 4]
 
 
 def test_cli_train_errors_are_one_line(tmp_path):
