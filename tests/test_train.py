@@ -194,7 +194,7 @@ cfg = TrainConfig(data={str(prepared)!r}, model="seed16", batch_size=4, steps_pe
                   val_batches=1, strategy="mirrored")
 r = train.train(cfg, {str(tmp_path / 'mirrored')!r}, verbose=False)
 print("OK", r.epochs_done)
-cfg.epochs = 2
+import dataclasses; cfg = dataclasses.replace(cfg, epochs=2)
 r = train.train(cfg, {str(tmp_path / 'mirrored')!r}, verbose=False)
 print("RESUMED", r.resumed_from, r.epochs_done)
 """
