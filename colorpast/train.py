@@ -172,7 +172,7 @@ def resolve_precision(setting: str) -> str:
 
     auto: bfloat16 on GPUs of compute capability 8.0 or newer (A100, H100: tensor cores,
     no loss scaling needed), float16 on 7.x (V100, T4; Keras scales the loss), float32 on
-    the CPU. On a CPU with native bfloat16 (AVX512_BF16 or AMX), ``bfloat16`` trains
+    the CPU. On a CPU with native bfloat16 (measured on AVX512_BF16), ``bfloat16`` trains
     seed16 about twice as fast with validation scores within seed-to-seed spread
     (benchmarks/RESULTS.md); it stays an option there, not the default. The GPU choices
     are NVIDIA's and Keras's guidance, not yet measured by this project.
