@@ -32,7 +32,7 @@ def prior_from_rgb_batches(batches) -> np.ndarray:
     Each image's ab (Lab units) is averaged over 4x4 cells (H and W are cropped to
     multiples of 4) and each cell counted in its nearest bin.
     """
-    import tensorflow as tf
+    from keras import ops
 
     from colorpast import color
     from colorpast.models import bins, colorful
@@ -47,8 +47,8 @@ def prior_from_rgb_batches(batches) -> np.ndarray:
         h, w = rgb.shape[1] // 4 * 4, rgb.shape[2] // 4 * 4
         if h == 0 or w == 0:
             continue
-        ab = color.rgb_to_lab(tf.convert_to_tensor(rgb[:, :h, :w]))[..., 1:]
-        cells = colorful.target_from_ab(ab).numpy()
+        ab = color.rgb_to_lab(rgb[:, :h, :w])[..., 1:]
+        cells = ops.convert_to_numpy(colorful.target_from_ab(ab))
         counts += np.bincount(bins.hard_encode_np(cells).ravel(), minlength=bins.Q)
     if counts.sum() == 0:
         raise UserError("no pixels to count: the images were empty or there were none")

@@ -237,6 +237,7 @@ def read_pth(path) -> dict[str, np.ndarray]:
 
 def colorful_from_state_dict(sd: dict[str, np.ndarray]):
     """Build the Keras Colorful model with the official PyTorch ``state_dict``'s weights."""
+    from colorpast.color import AB_NORM
     from colorpast.models import bins, colorful
 
     model = colorful.build_colorful((None, None, 1))
@@ -264,7 +265,7 @@ def colorful_from_state_dict(sd: dict[str, np.ndarray]):
     if missing:
         raise UserError(f"the state_dict lacks {len(missing)} official keys, e.g. {missing[0]}")
     if "model_out.weight" in sd:
-        centres = sd["model_out.weight"].reshape(2, bins.Q).T * colorful.AB_NORM
+        centres = sd["model_out.weight"].reshape(2, bins.Q).T * AB_NORM
         err = float(np.abs(centres - bins.ab_bins()).max())
         if err > 1e-2:
             raise UserError(f"model_out does not hold the 313 official bin centres (max difference {err:.3g})")

@@ -56,6 +56,20 @@ def _no_network(monkeypatch):
         monkeypatch.delenv(var, raising=False)
 
 
+def pytest_collection_modifyitems(config, items):
+    """``@pytest.mark.tensorflow`` tests need TensorFlow as the Keras backend (tf.data,
+    tf.distribute): they run in the main pass and are skipped in the other backends' passes
+    (tests/test_backends.py), which run everything else again."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"TensorFlow-only; this pass runs on {keras.backend.backend()}")
+    for item in items:
+        if "tensorflow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def sandbox() -> Path:
     return _SANDBOX

@@ -8,13 +8,14 @@ serializes them as that file does (int64, NumPy format 1.0) and the tests check 
 sha256 against the published one, so the class index ``q`` means the same bin here as
 in the official weights.
 
-Everything in Lab units (a and b roughly -110..110). Tensor functions are TensorFlow
-ops that batch over leading dimensions and run in-graph (inside a loss).
+Everything in Lab units (a and b roughly -110..110). Tensor functions are ``keras.ops``
+(any backend) that batch over leading dimensions and run in-graph (inside a loss).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from keras import ops
 
 GRID = 10.0  # bin spacing in Lab units
 Q = 313  # number of in-gamut bins
@@ -71,14 +72,13 @@ def soft_encode(ab, sigma: float = SIGMA, neighbours: int = NEIGHBOURS):
     Each pixel's mass goes to its ``neighbours`` nearest bins with weights
     ``exp(-d^2 / (2 sigma^2))`` normalised to sum 1 (the paper: 5 neighbours, sigma 5).
     """
-    import tensorflow as tf
-
-    ab = tf.convert_to_tensor(ab, tf.float32)
-    centres = tf.constant(ab_bins())
-    d2 = tf.reduce_sum(tf.square(ab[..., None, :] - centres), -1)  # N x h x w x 313
-    neg, idx = tf.math.top_k(-d2, k=neighbours)  # N x h x w x k
-    wts = tf.nn.softmax(neg / (2.0 * sigma**2), axis=-1)  # = normalised Gaussian weights
-    return tf.reduce_sum(tf.one_hot(idx, Q) * wts[..., None], axis=-2)
+    ab = ops.cast(ops.convert_to_tensor(ab), "float32")
+    centres = ops.convert_to_tensor(ab_bins())
+    d2 = ops.sum(ops.square(ab[..., None, :] - centres), axis=-1)  # N x h x w x 313
+    neg, idx = ops.top_k(-d2, k=neighbours)  # N x h x w x k
+    wts = ops.softmax(neg / (2.0 * sigma**2), axis=-1)  # = normalised Gaussian weights
+    # One 313-wide one-hot per neighbour, summed: never an N x h x w x k x 313 tensor.
+    return sum(ops.one_hot(idx[..., i], Q) * wts[..., i : i + 1] for i in range(neighbours))
 
 
 def smooth_prior(prior, sigma: float = SIGMA) -> np.ndarray:
@@ -116,9 +116,7 @@ def annealed_mean(logits, temperature: float):
     Equals re-normalising ``p ** (1 / T)`` of the softmax distribution p: T = 1 gives
     the mean, T towards 0 the mode.
     """
-    import tensorflow as tf
-
     if not temperature > 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
-    p = tf.nn.softmax(tf.convert_to_tensor(logits, tf.float32) / float(temperature), axis=-1)
-    return tf.tensordot(p, tf.constant(ab_bins()), axes=[[-1], [0]])
+    p = ops.softmax(ops.cast(ops.convert_to_tensor(logits), "float32") / float(temperature), axis=-1)
+    return ops.matmul(p, ops.convert_to_tensor(ab_bins()))

@@ -43,14 +43,13 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
-from keras import layers
+from keras import layers, ops
 
+from colorpast.color import L_CENT, L_NORM
 from colorpast.models import ModelSpec, bins, register
 
 OFFICIAL_SCALE = 2.606  # Caffe conv8_313_rh: logits are multiplied by this before the softmax
 DEFAULT_TEMPERATURE = 1.0 / OFFICIAL_SCALE  # 0.3837, "0.38" in the paper
-L_CENT, L_NORM, AB_NORM = 50.0, 100.0, 110.0  # richzhang BaseColor constants
 BN_EPSILON = 1e-5
 OFFICIAL_WEIGHTS = "colorful_eccv16.weights.h5"
 
@@ -122,12 +121,12 @@ def colorful_to_ab(logits, temperature: float | None = None) -> np.ndarray:
     ab = bins.annealed_mean(logits, t)  # N x h x w x 2
     h, w = ab.shape[1], ab.shape[2]
     # Decoding is linear in the distribution, so upsampling ab equals upsampling it.
-    return tf.image.resize(ab, (4 * h, 4 * w), method="bilinear").numpy()
+    return ops.convert_to_numpy(ops.image.resize(ab, (4 * h, 4 * w), interpolation="bilinear"))
 
 
 def target_from_ab(ab):
     """``N x H x W x 2`` ab (Lab units) -> ``N x H/4 x W/4 x 2``: the mean of each 4x4 cell."""
-    return tf.nn.avg_pool2d(tf.convert_to_tensor(ab, tf.float32), 4, 4, "VALID")
+    return ops.average_pool(ops.cast(ops.convert_to_tensor(ab), "float32"), 4, 4, padding="valid")
 
 
 @keras.saving.register_keras_serializable(package="colorpast")
@@ -148,10 +147,10 @@ class ColorfulLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         z = bins.soft_encode(y_true)
-        ce = -tf.reduce_sum(z * tf.nn.log_softmax(tf.cast(y_pred, tf.float32), axis=-1), axis=-1)
+        ce = -ops.sum(z * ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1), axis=-1)
         if self.class_weights is None:
             return ce
-        w = tf.gather(tf.constant(self.class_weights, tf.float32), tf.argmax(z, axis=-1))
+        w = ops.take(ops.convert_to_tensor(np.asarray(self.class_weights, np.float32)), ops.argmax(z, axis=-1))
         return w * ce
 
     def get_config(self):

@@ -22,11 +22,11 @@ use; ``weights=None`` leaves it random (tests, benchmarks, offline use).
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
 
+from colorpast.color import AB_NORM  # tanh output times this is ab in Lab units
 from colorpast.models import ModelSpec, register
 
-AB_NORM = 110.0  # tanh output times this is ab in Lab units
 EMBED_SIZE = 299  # Inception-ResNet-v2's native input size
 
 _ENCODER = [(64, 2), (128, 1), (128, 2), (256, 1), (256, 2), (512, 1), (512, 1), (256, 1)]
@@ -37,11 +37,9 @@ class RepeatOverGrid(layers.Layer):
     """``[N x D vector, N x h x w x C map]`` -> ``N x h x w x D``: the vector at every cell."""
 
     def call(self, inputs):
-        import tensorflow as tf
-
         vec, grid = inputs
-        shape = tf.shape(grid)
-        return tf.broadcast_to(vec[:, None, None, :], tf.stack([shape[0], shape[1], shape[2], tf.shape(vec)[-1]]))
+        # vec broadcast against an all-zero map of grid's N x h x w: dynamic sizes on every backend.
+        return vec[:, None, None, :] + ops.zeros_like(grid[..., :1], dtype=vec.dtype)
 
     def compute_output_shape(self, input_shapes):
         vec, grid = input_shapes
