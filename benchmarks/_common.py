@@ -11,11 +11,13 @@ sys.path.insert(0, str(ROOT / "tests"))  # prepared_fixture: synthetic prepared 
 
 
 def machine() -> str:
-    import tensorflow as tf
+    import keras
 
-    gpus = tf.config.list_physical_devices("GPU")
+    from colorpast import devices
+
+    gpus = devices._gpus()
     dev = f"{len(gpus)} GPU" if gpus else "CPU only"
-    return f"{platform.machine()}, {os.cpu_count()} cores, {dev}, TensorFlow {tf.__version__}"
+    return f"{platform.machine()}, {os.cpu_count()} cores, {dev}, Keras {keras.__version__} on {devices.backend()}"
 
 
 def synthetic_prepared(path: Path, n_train: int, size: int = 224, per_shard: int = 256, distinct: int = 64):

@@ -20,7 +20,7 @@ import skimage.color  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from colorpast import color  # noqa: E402
-from colorpast.data.pipeline import resize_short_side  # noqa: E402
+from colorpast.data.loader import resize_short_side  # noqa: E402
 from colorpast.data.sources import embedded_sample  # noqa: E402
 
 

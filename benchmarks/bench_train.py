@@ -1,9 +1,11 @@
 """Training speed: is the input pipeline ever the bottleneck, and what do mixed precision
 and XLA buy on this device?
 
-seed16 training images/s fed by the real pipeline (colorpast.data.pipeline.dataset:
-shards, augmentation off, Lab in-graph) against the same model fed one batch repeated
-from memory, for each configuration asked for:
+seed16 training images/s fed by the real loader (colorpast.data.loader.Loader: uint8
+crops read from the memory-mapped shards with the seed's augmentation transforms; the
+augmentation and Lab run inside the train step, colorpast.train_step.Colorizer) against
+the same step fed one batch repeated from memory (already a backend tensor), for each
+configuration asked for:
 
     fp32        float32, no XLA (the CPU default)
     mixed       mixed precision (--precision: bfloat16, float16, or auto = what
@@ -54,40 +56,41 @@ def main():
         ap.error(f"unknown configuration(s) {unknown}; choose from {', '.join(CONFIGS)} or all")
 
     import keras
-    import tensorflow as tf
 
-    from colorpast.data.pipeline import dataset, read_summary
+    from colorpast.data import shards
+    from colorpast.data.loader import Loader
+    from colorpast.devices import resolve_precision
     from colorpast.models import build
-    from colorpast.train import resolve_precision
+    from colorpast.train_step import Colorizer
 
     mixed_policy = resolve_precision(a.precision)
     if mixed_policy == "float32":  # auto on a CPU: say what was measured instead
         mixed_policy = "mixed_bfloat16"
     data = Path(a.data) if a.data else synthetic_prepared(Path("/tmp/colorpast-bench-512"), 512)
-    size = read_summary(data)["size"]
+    size = shards.read_summary(data)["size"]
 
     models = {}
     for name in names:
         mixed, xla = CONFIGS[name]
         keras.mixed_precision.set_global_policy(mixed_policy if mixed else "float32")
         keras.utils.set_random_seed(0)
-        model = build("seed16", (None, None, 1))
-        model.compile(keras.optimizers.Adam(3e-4), "mse", jit_compile=xla)
+        model = Colorizer(build("seed16", (None, None, 1)))
+        model.compile(keras.optimizers.Adam(3e-4), jit_compile=xla)
         models[name] = model
     keras.mixed_precision.set_global_policy("float32")
 
-    pipe_it = iter(dataset(data, "train", a.batch, "seed16"))
-    batch = next(pipe_it)
-    mem_it = iter(tf.data.Dataset.from_tensors(batch).repeat())
+    pipe_it = Loader(shards.open_split(data, "train"), a.batch, seed=0).stream(threads=2)
+    resident = {k: keras.ops.convert_to_tensor(v) for k, v in next(pipe_it).items()}
+    mem_it = iter(lambda: resident, None)
     for model in models.values():
         for _ in range(2):  # warm-up
-            model.train_on_batch(*next(pipe_it))
-            model.train_on_batch(*next(mem_it))
+            model.train_on_batch(next(pipe_it))
+            model.train_on_batch(next(mem_it))
 
     def timed(model, it):
         t = time.perf_counter()
         for _ in range(a.steps):
-            loss = model.train_on_batch(*next(it))
+            loss = model.train_on_batch(next(it))
         float(loss)  # the last step has finished on the device
         return a.steps * a.batch / (time.perf_counter() - t)
 

@@ -39,6 +39,8 @@ def _quiet_tensorflow() -> None:
     """
     if os.environ.get("COLORPAST_TF_VERBOSE") == "1" or "tensorflow" in sys.modules:
         return
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return  # JAX or PyTorch: TensorFlow may be absent, and is not needed
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved = os.dup(2)
@@ -73,6 +75,8 @@ def make_parser() -> argparse.ArgumentParser:
         epilog="Run 'colorpast COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--backend", choices=BACKENDS,
+                        help="Keras backend (default: $KERAS_BACKEND, else tensorflow); put it before COMMAND")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for verb, module_name in VERBS.items():
@@ -83,7 +87,23 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def _select_backend(argv) -> None:
+    """Honour ``--backend NAME`` before anything imports Keras, which reads
+    KERAS_BACKEND once, at import."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for i, a in enumerate(argv):
+        name = a.split("=", 1)[1] if a.startswith("--backend=") else (argv[i + 1] if a == "--backend" and i + 1 < len(argv) else None)
+        if name in BACKENDS:
+            os.environ["KERAS_BACKEND"] = name
+        if a == "--" or not a.startswith("-") and (i == 0 or argv[i - 1] != "--backend"):
+            break  # the verb: its own options follow
+
+
 def main(argv=None) -> int:
+    _select_backend(argv)
     args = make_parser().parse_args(argv)
     try:
         _quiet_tensorflow()

@@ -53,7 +53,7 @@ def demo(out="runs/demo", smoke: bool = False, restart: bool = False, verbose=1,
 
     from colorpast import evaluate, train
     from colorpast.colorizer import colorize
-    from colorpast.data import pipeline
+    from colorpast.data.loader import Loader, resize_short_side
     from colorpast.data.sources import EMBEDDED_HELD_OUT, embedded_sample
 
     out = writable_dir(out)
@@ -73,8 +73,8 @@ def demo(out="runs/demo", smoke: bool = False, restart: bool = False, verbose=1,
     held_out = [p for p in photos if p.name in EMBEDDED_HELD_OUT]
     training = [p for p in photos if p.name not in EMBEDDED_HELD_OUT]
     scale = cfg.size * SCALE_PER_CROP
-    train_imgs = [pipeline.resize_short_side(p.rgb, scale) for p in training]
-    val_imgs = [pipeline.resize_short_side(p.rgb, scale) for p in held_out]
+    train_imgs = [resize_short_side(p.rgb, scale) for p in training]
+    val_imgs = [resize_short_side(p.rgb, scale) for p in held_out]
     log(
         f"embedded sample: {len(training)} training photos ({', '.join(p.name for p in training)}), "
         f"{len(held_out)} held out ({', '.join(p.name for p in held_out)})"
@@ -89,14 +89,11 @@ def demo(out="runs/demo", smoke: bool = False, restart: bool = False, verbose=1,
             f"of {cfg.size}x{cfg.size}, {cfg.optimizer} lr {cfg.lr}; checkpoints in {run_dir}"
         )
 
-        def train_data(start_step):
-            ds = pipeline.random_crops(train_imgs, cfg.size, cfg.batch_size, cfg.model, seed=cfg.seed)
-            return ds.skip(start_step)  # in-memory crops: skipping is cheap
-
-        result = train.fit(
-            cfg, run_dir, train_data, lambda: pipeline.fixed_batches(val_imgs, cfg.model, scale),
-            verbose=verbose, log=log,
-        )
+        # Random crops with horizontal flips of the training photos; the held-out photos'
+        # centre squares at the colorize scale as validation, one batch.
+        train_data = Loader(train_imgs, cfg.batch_size, cfg.size, augment="flip", seed=cfg.seed)
+        val_data = Loader(val_imgs, len(val_imgs), scale, train=False)
+        result = train.fit(cfg, run_dir, train_data, val_data, verbose=verbose, log=log)
         model = result.model
         log(result.summary())
 

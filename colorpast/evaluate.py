@@ -151,34 +151,16 @@ def load_photos(data, split: str = "test", limit: int | None = None) -> list[tup
 
     data = Path(data)
     if (data / shards.SUMMARY).is_file():
-        import tensorflow as tf
-
-        files = [str(f) for f in shards.shard_files(data, split)]
-        if not files:
-            raise UserError(f"{data} has no {split} images")
-        names = _manifest_names(data)
-        spec = {"key": tf.io.FixedLenFeature([], tf.string)}
-        ds = tf.data.TFRecordDataset(files).map(lambda r: (tf.io.parse_single_example(r, spec)["key"], shards.decode(r)))
-        if limit:
-            ds = ds.take(limit)
-        return [(names.get(k.decode(), k.decode()[:12]), im) for k, im in ds.as_numpy_iterator()]
+        images = shards.open_split(data, split)
+        n = min(len(images), limit or len(images))
+        names = images.names()
+        return [(names[i], np.array(images[i])) for i in range(n)]
     if not data.exists():
         raise UserError(f"{data}: no such prepared set or folder")
     files = find_images([data])[: limit or None]
     if not files:
         raise UserError(f"{data} holds no images")
     return [(str(f.relative_to(data)) if data.is_dir() else f.name, read_image(f)) for f in files]
-
-
-def _manifest_names(prepared) -> dict:
-    """key -> source file name, from a prepared set's manifest.csv (if it has one)."""
-    from colorpast.data import shards
-
-    path = prepared / shards.MANIFEST
-    if not path.is_file():
-        return {}
-    with open(path, newline="") as f:
-        return {r["key"]: r.get("file") or r.get("path", "") for r in csv.DictReader(f) if r.get("key")}
 
 
 def evaluate(data, models, out, split: str = "test", limit: int | None = None, size: int | None = None,

@@ -56,30 +56,17 @@ def prior_from_rgb_batches(batches) -> np.ndarray:
 
 
 def _prepared_batches(data_dir, batch_size: int = 32, max_images: int | None = None):
-    """Batches of equal-sized uint8 RGB images from the train shards of a prepared set."""
-    import tensorflow as tf
-
+    """Batches of uint8 RGB images from the train split of a prepared set."""
     from colorpast.data import shards
 
-    files = shards.shard_files(data_dir, "train")
-    if not files:
-        raise UserError(f"no train-*.tfrecord shards in {data_dir}; prepare a set first (colorpast prepare)")
-    ds = tf.data.TFRecordDataset([str(f) for f in files]).map(shards.decode, num_parallel_calls=tf.data.AUTOTUNE)
-    if max_images:
-        ds = ds.take(max_images)
-    pending: list[np.ndarray] = []
-    for img in ds.prefetch(tf.data.AUTOTUNE):
-        img = img.numpy()
-        if pending and (img.shape != pending[0].shape or len(pending) == batch_size):
-            yield np.stack(pending)
-            pending = []
-        pending.append(img)
-    if pending:
-        yield np.stack(pending)
+    split = shards.open_split(data_dir, "train")
+    n = min(len(split), max_images or len(split))
+    for start in range(0, n, batch_size):
+        yield split.take(range(start, min(n, start + batch_size)))
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--data", required=True, help="a prepared set folder (with train-*.tfrecord shards)")
+    p.add_argument("--data", required=True, help="a prepared set folder (from colorpast prepare)")
     p.add_argument("--out", required=True, help="the .npy to write, e.g. weights/prior_NAME.npy")
     p.add_argument("--max-images", type=int, default=None, help="count only the first N train images")
 

@@ -42,172 +42,6 @@ HISTORY = "history.csv"
 CKPT_DIR = "checkpoints"
 
 
-# ----------------------------------------------------------------------------------
-# Devices: strategy, mixed precision, XLA
-
-
-def _gpus():
-    import tensorflow as tf
-
-    return tf.config.list_physical_devices("GPU")
-
-
-def make_strategy(name: str):
-    """A tf.distribute strategy: auto | one | mirrored | tpu | multiworker.
-
-    auto: a Colab TPU if one is attached, all GPUs mirrored when there are several,
-    else the default strategy (one GPU, or the CPU).
-    """
-    import tensorflow as tf
-
-    if name == "auto":
-        if os.environ.get("COLAB_TPU_ADDR") or os.environ.get("TPU_NAME"):
-            name = "tpu"
-        elif len(_gpus()) > 1:
-            name = "mirrored"
-        else:
-            return tf.distribute.get_strategy()
-    if name == "one":
-        return tf.distribute.OneDeviceStrategy("/gpu:0" if _gpus() else "/cpu:0")
-    if name == "mirrored":
-        if _gpus():
-            return tf.distribute.MirroredStrategy()
-        cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(devices=cpus)
-    if name == "tpu":
-        try:
-            resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=os.environ.get("TPU_NAME", ""))
-            tf.config.experimental_connect_to_cluster(resolver)
-            tf.tpu.experimental.initialize_tpu_system(resolver)
-        except (ValueError, tf.errors.NotFoundError) as e:
-            raise UserError(f"no TPU found ({e}); on Colab choose Runtime > Change runtime type > TPU") from None
-        return tf.distribute.TPUStrategy(resolver)
-    if name == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise UserError("--strategy multiworker needs TF_CONFIG describing the cluster (see tf.distribute docs)")
-        try:
-            tf_config = json.loads(os.environ["TF_CONFIG"])
-            tf_config["cluster"], tf_config["task"]["type"], tf_config["task"]["index"]
-        except (ValueError, TypeError, KeyError) as e:
-            raise UserError(f"TF_CONFIG is not a cluster description with 'cluster' and 'task' {{type, index}} ({e!r})") from None
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    raise UserError(f"unknown strategy {name!r}; choose auto, one, mirrored, tpu or multiworker")
-
-
-def _multi_worker(strategy) -> bool:
-    import tensorflow as tf
-
-    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode()
-
-
-def _share_chief_state(strategy, chief: bool, model, state: dict) -> dict:
-    """Give every worker the chief's weights, optimizer variables, epoch and step.
-
-    Only the chief reads the run folder. Each value is summed over all replicas with the
-    chief's first replica contributing it and every other replica zeros: an all-reduce
-    used as a broadcast, which also serves as the barrier after the chief's checks.
-    """
-    variables = list(model.weights) + list(model.optimizer.variables)
-    arrays = [np.asarray(v.numpy()) for v in variables]
-    arrays.append(np.array([state["epoch"], state["global_step"]], np.float64))
-    arrays = [a.astype(np.float64) if not np.issubdtype(a.dtype, np.floating) else a for a in arrays]
-    shared = [_broadcast(strategy, a if chief else np.zeros_like(a)) for a in arrays]
-    for var, val in zip(variables, shared[:-1]):
-        var.assign(val.astype(var.dtype))
-    epoch, step = (int(round(x)) for x in shared[-1])
-    if chief:
-        return state
-    return {"epoch": epoch, "global_step": step, "history": []}
-
-
-def _broadcast(strategy, value: np.ndarray) -> np.ndarray:
-    """The sum of ``value`` over the workers, each counted once (its first replica gives
-    it, the others zeros); with zeros from all but the chief, a broadcast of the chief's.
-    One tensor a call: the collective strategy cannot reduce a nested structure."""
-    import tensorflow as tf
-
-    calls = []
-
-    def contribution(ctx):
-        calls.append(ctx)
-        return tf.constant(value) if len(calls) == 1 else tf.zeros(value.shape, value.dtype)
-
-    per_replica = strategy.experimental_distribute_values_from_function(contribution)
-    return strategy.reduce("SUM", per_replica, axis=None).numpy()
-
-
-def _build_before_fit(strategy, model, spec) -> None:
-    """Work around two Keras 3 bugs under MultiWorkerMirroredStrategy (keras-team/keras#20585,
-    open; Keras is pinned, and tests/test_train.py trains two real workers to catch a change):
-
-    1. ``fit`` all-reduces a nested data batch to build the model, which the collective
-       strategy rejects: build everything from the batch's spec here, in the strategy's
-       scope, and turn that step of ``fit`` off (nothing is left for it to build).
-    2. The train and test steps average their scalar logs with ``reduce(axis=0)``, which
-       fails on scalars: average them over replicas (``axis=None``) instead.
-    """
-    import keras
-    from keras.src.backend.tensorflow import trainer as tf_trainer
-
-    batch = tuple(keras.KerasTensor(tuple(s.shape.as_list()), s.dtype.name) for s in spec)
-    with strategy.scope():
-        model._symbolic_build(data_batch=batch)
-    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
-
-    original = tf_trainer.reduce_per_replica
-    if getattr(original, "colorpast_fix", False):
-        return
-
-    def reduce_per_replica(values, strategy, reduction):
-        if reduction in ("auto", "mean") and tf_trainer._collective_all_reduce_multi_worker(strategy):
-            return keras.tree.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
-        return original(values, strategy, reduction)
-
-    reduce_per_replica.colorpast_fix = True
-    tf_trainer.reduce_per_replica = reduce_per_replica
-
-
-def resolve_precision(setting: str) -> str:
-    """The Keras dtype policy for ``mixed_precision``: float32, mixed_float16 or mixed_bfloat16.
-
-    auto: bfloat16 on GPUs of compute capability 8.0 or newer (A100, H100: tensor cores,
-    no loss scaling needed), float16 on 7.x (V100, T4; Keras scales the loss), float32 on
-    the CPU. On a CPU with native bfloat16 (measured on AVX512_BF16), ``bfloat16`` trains
-    seed16 about twice as fast with validation scores within seed-to-seed spread
-    (benchmarks/RESULTS.md); it stays an option there, not the default. The GPU choices
-    are NVIDIA's and Keras's guidance, not yet measured by this project.
-    """
-    if setting == "off":
-        return "float32"
-    if setting in ("float16", "bfloat16"):
-        return f"mixed_{setting}"
-    if setting != "auto":
-        raise UserError(f"unknown mixed precision {setting!r}; choose auto, off, float16 or bfloat16")
-    gpus = _gpus()
-    if not gpus:
-        return "float32"
-    import tensorflow as tf
-
-    cc = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
-    if cc >= (8, 0):
-        return "mixed_bfloat16"
-    if cc >= (7, 0):
-        return "mixed_float16"
-    return "float32"
-
-
-def resolve_xla(setting: str):
-    """``jit_compile`` for model.compile: off on the CPU (measured: seed16 trains at 0.79x
-    with XLA, benchmarks/RESULTS.md), Keras's "auto" on a GPU (not yet measured here)."""
-    if setting == "on":
-        return True
-    if setting == "off":
-        return False
-    if setting != "auto":
-        raise UserError(f"unknown xla setting {setting!r}; choose auto, on or off")
-    return "auto" if _gpus() else False
-
-
 def make_optimizer(cfg: TrainConfig):
     import keras
 
@@ -216,13 +50,6 @@ def make_optimizer(cfg: TrainConfig):
     if cfg.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(cfg.lr)
     raise UserError(f"unknown optimizer {cfg.optimizer!r}; choose adam or rmsprop")
-
-
-def make_loss(cfg: TrainConfig):
-    """The model's loss (MSE, or its ModelSpec's own, e.g. colorful's rebalanced cross-entropy)."""
-    from colorpast import models
-
-    return models.loss(cfg.model, cfg.prior or None)
 
 
 # ----------------------------------------------------------------------------------
@@ -343,7 +170,7 @@ def _callbacks_module():
                 self.state["best_epoch"] = epoch
                 if self.write:
                     tmp = self.run / "best.partial.weights.h5"
-                    self.model.save_weights(str(tmp))
+                    getattr(self.model, "net", self.model).save_weights(str(tmp))  # the network alone
                     os.replace(tmp, self.run / BEST)
             self.save()
             if self.write:
@@ -450,34 +277,39 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     """Train ``cfg.model``; resumes from ``run_dir`` unless ``restart``.
 
     Args:
-        train_data: ``start_step -> tf.data.Dataset`` of endless (L, target) batches that
-            yields, from ``start_step``, what a fresh stream yields after that many batches.
-        val_data: ``() -> tf.data.Dataset`` of (L, target) batches, or None.
-        val_count: images in ``val_data``, when known.
+        train_data: a training ``colorpast.data.loader.Loader`` (endless; batch ``k`` is a
+            function of its seed and ``k``, so a resumed run reads what it would have read).
+        val_data: an evaluation ``Loader``, or None.
+        val_count: unused; kept for callers of the earlier signature.
+    Returns:
+        a TrainResult; its ``model`` is the trained network itself (L -> output), not the
+        training wrapper around it.
     Raises:
         TrainingError: the loss became NaN (the last good checkpoint is kept) or the
             device ran out of memory.
     """
     import keras
-    import tensorflow as tf
+
+    from colorpast import devices
+    from colorpast.models import build
+    from colorpast.train_step import Colorizer
 
     run = Path(run_dir)
     # A multi-worker strategy must exist before other TensorFlow work; it decides which
     # process writes: only the chief touches the run folder, the other workers get the
     # chief's state over the network and need no access to it.
-    strategy = make_strategy(cfg.strategy)
+    strategy = devices.make_strategy(cfg.strategy)
     chief = strategy.extended.should_checkpoint
     if chief:
         cfg = check_run_folder(run, cfg, restart)
     if cfg.deterministic:
-        tf.config.experimental.enable_op_determinism()
-    keras.mixed_precision.set_global_policy(resolve_precision(cfg.mixed_precision))
+        devices.enable_determinism()
+    keras.mixed_precision.set_global_policy(devices.resolve_precision(cfg.mixed_precision))
     keras.utils.set_random_seed(cfg.seed)
-    from colorpast.models import build
 
     with strategy.scope():
-        model = build(cfg.model, (None, None, 1))
-        model.compile(optimizer=make_optimizer(cfg), loss=make_loss(cfg), jit_compile=resolve_xla(cfg.xla))
+        model = Colorizer(build(cfg.model, (None, None, 1)), prior=cfg.prior or None)
+        model.compile(optimizer=make_optimizer(cfg), jit_compile=devices.resolve_xla(cfg.xla))
         model.optimizer.build(model.trainable_variables)
     # Outside the scope: under a multi-worker strategy every variable made in it (loading
     # makes some) is a collective op that all workers must join, and only the chief loads.
@@ -486,33 +318,42 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         check_disk(run, model.count_params(), cfg.keep_checkpoints)
     fresh = state is None
     state = state or {"epoch": 0, "global_step": 0, "history": []}
-    if _multi_worker(strategy):
-        state = _share_chief_state(strategy, chief, model, state)
+    tf_data = devices.backend() == "tensorflow"
+
+    def feed(loader, start_step=0):
+        """The loader's batches in the form the backend's ``fit`` takes best."""
+        if tf_data:
+            return loader.tf_dataset(start_step)
+        # (inputs,): Keras's generator form; two batches read ahead in background threads.
+        return ((batch,) for batch in loader.stream(start_step, threads=2))
+
+    if devices.multi_worker(strategy):
+        state = devices.share_chief_state(strategy, chief, model, state)
         fresh = state["global_step"] == 0
-        _build_before_fit(strategy, model, train_data(0).element_spec)
+        devices.build_before_fit(strategy, model, feed(train_data).element_spec)
     step0 = int(state["global_step"])
     if chief and not fresh:
         _write_history(run, state["history"])  # drop rows written after that checkpoint
     Checkpointer, ProgressBar = _callbacks_module()
     ckpt = Checkpointer(run, cfg, state, write=chief)
     callbacks = [ckpt]
-    if chief:
+    if chief and devices.has_tensorflow():  # Keras writes TensorBoard logs with tf.summary
         callbacks.append(keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False))
     if verbose and chief:
         callbacks.append(ProgressBar(cfg.batch_size, cfg.epochs))
 
+    # Validation: the first val_batches batches of the val split (all when None), the same
+    # images every epoch; a fresh pass for each fit call.
+    val_steps = None
+    if val_data is not None:
+        val_steps = min(len(val_data), cfg.val_batches) if cfg.val_batches else len(val_data)
+
     def val():
         if val_data is None:
             return None
-        ds = val_data()
-        return ds.take(cfg.val_batches) if cfg.val_batches else ds
-
-    # Keras warns that the input "ran out of data" when a finite validation set of
-    # unknown length (TFRecords) ends: give it the number of batches when known.
-    val_steps = None
-    if val_data is not None and val_count:
-        val_steps = math.ceil(val_count / cfg.batch_size)
-        val_steps = min(val_steps, cfg.val_batches) if cfg.val_batches else val_steps
+        if tf_data:
+            return val_data.tf_dataset(steps=val_steps)
+        return ((batch,) for batch in val_data.stream(steps=val_steps))
 
     epoch, within = divmod(step0, cfg.steps_per_epoch)
     if not fresh and epoch < cfg.epochs:
@@ -520,18 +361,20 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     try:
         if within and epoch < cfg.epochs:
             # Finish the interrupted epoch first: its remaining steps only.
-            model.fit(train_data(step0), initial_epoch=epoch, epochs=epoch + 1, steps_per_epoch=cfg.steps_per_epoch - within,
-                      validation_data=val(), validation_steps=val_steps, callbacks=callbacks, shuffle=False, verbose=0)
+            model.fit(feed(train_data, step0), initial_epoch=epoch, epochs=epoch + 1,
+                      steps_per_epoch=cfg.steps_per_epoch - within, validation_data=val(), validation_steps=val_steps,
+                      callbacks=callbacks, shuffle=False, verbose=0)
             epoch += 1
         if epoch < cfg.epochs and ckpt.nan_at is None:
-            model.fit(train_data(epoch * cfg.steps_per_epoch), initial_epoch=epoch, epochs=cfg.epochs,
+            model.fit(feed(train_data, epoch * cfg.steps_per_epoch), initial_epoch=epoch, epochs=cfg.epochs,
                       steps_per_epoch=cfg.steps_per_epoch, validation_data=val(), validation_steps=val_steps,
-                      callbacks=callbacks,
-                      shuffle=False, verbose=0)
+                      callbacks=callbacks, shuffle=False, verbose=0)
     except KeyboardInterrupt:
         ckpt.save()
         raise
-    except tf.errors.ResourceExhaustedError:
+    except Exception as e:
+        if not devices.is_out_of_memory(e):
+            raise
         raise TrainingError(
             f"out of device memory at batch size {cfg.batch_size}; try a smaller --batch-size "
             f"(for example {max(1, cfg.batch_size // 2)}); the last checkpoint is kept"
@@ -543,8 +386,8 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
             f"checkpoint (epoch {state['epoch']}) is kept; try a lower --lr (now {cfg.lr})"
         )
     if chief:
-        save_model_atomic(model, run / FINAL)
-    return TrainResult(run, model, state["epoch"], state.get("best"), state.get("best_epoch"), step0)
+        save_model_atomic(model.net, run / FINAL)
+    return TrainResult(run, model.net, state["epoch"], state.get("best"), state.get("best_epoch"), step0)
 
 
 def save_model_atomic(model, path) -> None:
@@ -557,24 +400,19 @@ def save_model_atomic(model, path) -> None:
 
 def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True, log=print) -> TrainResult:
     """Train on a prepared set (``cfg.data``): the same as ``colorpast train``."""
-    from colorpast.data import pipeline
+    from colorpast.data import shards
+    from colorpast.data.loader import Loader
 
     if not cfg.data:
         raise UserError("no training data: pass --data data/prepared/NAME (made by colorpast prepare)")
-    summary = pipeline.read_summary(cfg.data)
-    crop = cfg.size if cfg.size and cfg.size != summary["size"] else None
-
-    def train_data(start_step):
-        return pipeline.dataset(cfg.data, "train", cfg.batch_size, cfg.model, crop=crop, seed=cfg.seed,
-                                augment=cfg.augment, shuffle_buffer=cfg.shuffle_buffer, start_step=start_step)
-
-    n_val = int(summary.get("counts", {}).get("val", 0))
-
-    def val_data():
-        return pipeline.dataset(cfg.data, "val", cfg.batch_size, cfg.model, crop=crop)
-
-    return fit(cfg, run_dir, train_data, val_data if n_val else None, restart=restart, verbose=verbose, log=log,
-               val_count=n_val)
+    summary = shards.read_summary(cfg.data)
+    if cfg.size and cfg.size > int(summary["size"]):
+        raise UserError(f"crop {cfg.size} is larger than the prepared size {summary['size']}")
+    crop = cfg.size or None
+    train_data = Loader(shards.open_split(cfg.data, "train"), cfg.batch_size, crop, augment=cfg.augment, seed=cfg.seed)
+    val_split = shards.Split(cfg.data, "val")
+    val_data = Loader(val_split, cfg.batch_size, crop, train=False) if len(val_split) else None
+    return fit(cfg, run_dir, train_data, val_data, restart=restart, verbose=verbose, log=log)
 
 
 def load(run_dir, weights: str = "final"):
@@ -587,6 +425,7 @@ def load(run_dir, weights: str = "final"):
     if not (run / "config.json").exists():
         raise UserError(f"{run} is not a training run (no config.json)")
     from colorpast.models import build
+    from colorpast.train_step import Colorizer
 
     cfg = TrainConfig.from_json(run / "config.json")
     model = build(cfg.model, (None, None, 1))
@@ -596,7 +435,8 @@ def load(run_dir, weights: str = "final"):
     ckpts = list_checkpoints(run)
     if not ckpts:
         raise UserError(f"{run} has no trained weights yet")
-    model.load_weights(str(ckpts[-1] / "model.weights.h5"))
+    # Checkpoints hold the training wrapper (the network and its optimizer).
+    Colorizer(model, prior=None).load_weights(str(ckpts[-1] / "model.weights.h5"))
     return model
 
 

@@ -178,17 +178,21 @@ viz.gallery([im for _, im in photos], [name for name, _ in photos], title=f"{PRE
         md("""
 ## What the model learns
 
-The training stream yields the lightness L (Lab units, 0 to 100) as input and the model's
-target, for seed16 the colour channels a and b divided by 128. Memory stays at one batch
-plus the shuffle buffer, whatever the size of the set.
+The loader hands over uint8 RGB crops and nothing more, reading one batch at a time from
+the memory-mapped shards, whatever the size of the set. The train step turns them into
+the lightness L (Lab units, 0 to 100), the model's input, and the colour channels a and
+b it learns to predict, on the GPU when there is one.
 """),
         code("""
-from colorpast.data import pipeline
+from colorpast import color
+from colorpast.data import shards
+from colorpast.data.loader import Loader
 
-L, target = next(iter(pipeline.dataset(PREPARED, "train", batch_size=4, augment=False)))
-print(f"L {tuple(L.shape)} in {float(L.numpy().min()):.0f}..{float(L.numpy().max()):.0f};  "
-      f"target {tuple(target.shape)} in {float(target.numpy().min()):.2f}..{float(target.numpy().max()):.2f}")
-viz.gallery(L.numpy()[..., 0] / 100, ["L (model input)"] * len(L));
+batch = Loader(shards.open_split(PREPARED, "train"), 4, train=False).batch(0)
+lab = color.rgb_to_lab(batch["rgb"])
+print(f"rgb {batch['rgb'].shape} uint8;  L in {lab[..., 0].min():.0f}..{lab[..., 0].max():.0f};  "
+      f"ab in {lab[..., 1:].min():.0f}..{lab[..., 1:].max():.0f}")
+viz.gallery(lab[..., 0] / 100, ["L (model input)"] * len(lab));
 """),
     ]
 

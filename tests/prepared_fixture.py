@@ -27,8 +27,7 @@ def make_prepared(path, counts=None, size=32, per_shard=4, seed=0, images=None):
     images = images or {s: [synthetic_photo(rng, size) for _ in range(n)] for s, n in (counts or {}).items()}
     for split, imgs in images.items():
         for i in range(0, len(imgs), per_shard):
-            recs = [shards.encode(im, f"{split}{i + j}") for j, im in enumerate(imgs[i : i + per_shard])]
-            shards.write_shard(path / shards.shard_name(split, i // per_shard), recs)
+            shards.write_shard(path / shards.shard_name(split, i // per_shard), imgs[i : i + per_shard])
     summary = {
         "version": shards.FORMAT_VERSION,
         "size": size,

@@ -8,7 +8,8 @@ import pytest
 
 from colorpast import cli, train
 from colorpast.config import preset
-from colorpast.data import pipeline
+from colorpast import color
+from colorpast.data.loader import Loader, resize_short_side
 from colorpast.data.sources import EMBEDDED_HELD_OUT, embedded_sample
 from colorpast.demo import SCALE_PER_CROP
 from colorpast.models import build
@@ -64,9 +65,10 @@ def test_run_with_other_settings_is_refused(demo_dir, capsys):
 def test_trained_model_beats_untrained_on_training_photos(demo_dir):
     cfg = preset("smoke")
     photos = [p for p in embedded_sample() if p.name not in EMBEDDED_HELD_OUT]
-    imgs = [pipeline.resize_short_side(p.rgb, cfg.size * SCALE_PER_CROP) for p in photos]
-    (batch,) = list(pipeline.fixed_batches(imgs, cfg.model, cfg.size * SCALE_PER_CROP).as_numpy_iterator())
-    L, target = batch
+    size = cfg.size * SCALE_PER_CROP
+    imgs = [resize_short_side(p.rgb, size) for p in photos]
+    lab = color.rgb_to_lab(Loader(imgs, len(imgs), size, train=False).batch(0)["rgb"])
+    L, target = lab[..., :1], lab[..., 1:] / color.AB_SCALE_SEED
     trained = train.load(demo_dir / "run")
     keras.utils.set_random_seed(cfg.seed)
     untrained = build(cfg.model)

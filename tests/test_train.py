@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from colorpast import train
+from colorpast import devices, train
 from colorpast.config import TrainConfig
 from colorpast.errors import TrainingError, UserError
 from prepared_fixture import make_prepared
@@ -131,30 +131,29 @@ def test_ctrl_c_saves_mid_epoch_and_resumes_exactly(prepared, tmp_path):
     assert steps[-1] >= 12  # the interrupt saved at least the epoch-1 state
 
 
-def test_nan_loss_stops_and_keeps_last_good_checkpoint(prepared, tmp_path):
-    from colorpast.data import pipeline
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(prepared, tmp_path, monkeypatch):
+    from keras import ops
+
+    from colorpast.train_step import Colorizer
 
     cfg = TrainConfig(data=str(prepared), **{**TINY, "epochs": 4})
+    honest = Colorizer.compute_loss
 
-    def poisoned(start_step):
-        ds = pipeline.dataset(prepared, "train", 4, "seed16", start_step=start_step)
+    def poisoned(self, *args, **kwargs):  # from step 7, in epoch 3, the loss is NaN
+        loss = honest(self, *args, **kwargs)
+        return ops.where(self.optimizer.iterations >= 7, float("nan"), loss)
 
-        def poison(i, batch):
-            L, t = batch
-            bad = tf.fill(tf.shape(t), np.float32("nan"))
-            return L, tf.where(i + start_step >= 7, bad, t)  # from step 7, in epoch 3
-
-        return ds.enumerate().map(poison)
-
+    monkeypatch.setattr(Colorizer, "compute_loss", poisoned)
     run = tmp_path / "nan"
     with pytest.raises(TrainingError, match="NaN.*epoch 3.*last good checkpoint \\(epoch 2\\).*--lr"):
-        train.fit(cfg, run, poisoned, verbose=False)
+        train.train(cfg, run, verbose=False)
     assert [c.name for c in train.list_checkpoints(run)] == ["step-000000003", "step-000000006"]
     model = train.load(run, weights="last")
     assert all(np.isfinite(w).all() for w in model.get_weights())
     assert len(_history(run)) == 2 and not (run / "model.keras").exists()
 
 
+@pytest.mark.tensorflow
 def test_out_of_memory_names_the_batch_size_option(prepared, tmp_path, monkeypatch):
     import keras
 
@@ -181,14 +180,16 @@ def test_unwritable_or_full_run_folder_is_reported_before_training(prepared, tmp
     assert not train.list_checkpoints(tmp_path / "full")
 
 
+@pytest.mark.tensorflow
 def test_mirrored_strategy_on_two_logical_cpus(prepared, tmp_path):
     script = f"""
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from colorpast import train
+from colorpast import devices, train
 from colorpast.config import TrainConfig
-s = train.make_strategy("mirrored")
+from colorpast import devices
+s = devices.make_strategy("mirrored")
 assert s.num_replicas_in_sync == 2, s.num_replicas_in_sync
 cfg = TrainConfig(data={str(prepared)!r}, model="seed16", batch_size=4, steps_per_epoch=2, epochs=1,
                   val_batches=1, strategy="mirrored")
@@ -238,10 +239,10 @@ def test_mixed_precision_and_xla_paths_train_on_cpu(prepared, tmp_path):
         assert res.epochs_done == 1 and np.isfinite(float(_history(tmp_path / "mp")[0]["loss"]))
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    assert train.resolve_precision("off") == "float32" and train.resolve_precision("auto") == "float32"  # CPU
-    assert train.resolve_xla("auto") is False
+    assert devices.resolve_precision("off") == "float32" and devices.resolve_precision("auto") == "float32"  # CPU
+    assert devices.resolve_xla("auto") is False
     with pytest.raises(UserError, match="mixed precision"):
-        train.resolve_precision("fp8")
+        devices.resolve_precision("fp8")
 
 
 MULTIWORKER = """
@@ -250,7 +251,7 @@ index, ports, run, epochs = int(sys.argv[1]), sys.argv[2].split(","), sys.argv[3
 os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"localhost:{p}" for p in ports]},
                                       "task": {"type": "worker", "index": index}})
 import numpy as np
-from colorpast import train
+from colorpast import devices, train
 from colorpast.config import TrainConfig
 cfg = TrainConfig(data=sys.argv[5], model="seed16", batch_size=4, steps_per_epoch=2, epochs=epochs, val_batches=1,
                   strategy="multiworker")
@@ -285,6 +286,7 @@ def _two_workers(prepared, runs, epochs):
     return results
 
 
+@pytest.mark.tensorflow
 def test_multiworker_strategy_two_processes_chief_writes_and_resume(prepared, tmp_path):
     """Two real workers on localhost (TF_CONFIG): they train in step, only the chief
     writes the run folder (the other is given a path it must never create), and a
@@ -304,12 +306,13 @@ def test_multiworker_strategy_two_processes_chief_writes_and_resume(prepared, tm
     assert not other_run.exists()
 
 
+@pytest.mark.tensorflow
 @pytest.mark.parametrize("cc, policy", [((9, 0), "mixed_bfloat16"), ((8, 0), "mixed_bfloat16"), ((7, 5), "mixed_float16"),
                                         ((7, 0), "mixed_float16"), ((6, 1), "float32")])
 def test_auto_precision_follows_the_gpu_generation(monkeypatch, cc, policy):
     """H100/A100 get bfloat16, T4/V100 float16 (loss-scaled by Keras), older GPUs float32."""
-    monkeypatch.setattr(train, "_gpus", lambda: ["fake-gpu"])
+    monkeypatch.setattr(devices, "_gpus", lambda: ["fake-gpu"])
     monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda d: {"compute_capability": cc})
-    assert train.resolve_precision("auto") == policy
-    assert train.resolve_xla("auto") == "auto"  # Keras decides per model on a GPU
-    assert train.resolve_precision("off") == "float32" and train.resolve_xla("off") is False
+    assert devices.resolve_precision("auto") == policy
+    assert devices.resolve_xla("auto") == "auto"  # Keras decides per model on a GPU
+    assert devices.resolve_precision("off") == "float32" and devices.resolve_xla("off") is False

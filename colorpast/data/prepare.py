@@ -60,7 +60,7 @@ GRAY_CHROMA = 0.5
 MAX_PIXELS = 100_000_000  # decompression-bomb guard: 100 MP (a 50 MP camera fits twice)
 MAX_BYTES = 512 * 2**20  # larger files are not photos; reading them would only fill memory
 FILE_TIMEOUT_S = 120.0  # one file decoding longer than this is rejected, its worker killed
-MANIFEST_FIELDS = ("file", "status", "split", "shard", "key", "reason", "note")
+MANIFEST_FIELDS = ("file", "status", "split", "shard", "index", "key", "reason", "note")
 PARTS = ".parts"
 
 
@@ -394,7 +394,7 @@ class _Folder:
         for p in sorted(self.parts.glob("*.csv")):
             stem = p.stem
             is_shard_part = not stem.startswith("rejected-")
-            if is_shard_part and not (self.out / f"{stem}.tfrecord").exists():
+            if is_shard_part and not (self.out / f"{stem}{shards.SUFFIX}").exists():
                 p.unlink()
                 continue
             with open(p, newline="") as f:
@@ -436,7 +436,7 @@ def _check_folder(out: Path, cfg: Settings, source: str, restart: bool) -> None:
 
     summary = out / shards.SUMMARY
     if restart and summary.exists():
-        for p in list(out.glob("*.tfrecord")) + list(out.glob("*.partial")) + [out / shards.MANIFEST, summary]:
+        for p in list(out.glob("*.tfrecord")) + list(out.glob(f"*{shards.SUFFIX}")) + list(out.glob("*.partial")) + [out / shards.MANIFEST, summary]:
             p.unlink(missing_ok=True)
         if (out / PARTS).exists():
             for p in (out / PARTS).iterdir():
@@ -548,13 +548,14 @@ def prepare(
         buf = buffers[split]
         if not buf:
             return
-        stem = shards.shard_name(split, next_index[split]).removesuffix(".tfrecord")
+        name = shards.shard_name(split, next_index[split])
+        stem = name.removesuffix(shards.SUFFIX)
         part = [
-            {"file": n, "status": "kept", "split": split, "shard": f"{stem}.tfrecord", "key": k, "reason": "", "note": note}
-            for n, k, _, note in buf
+            {"file": n, "status": "kept", "split": split, "shard": name, "index": i, "key": k, "reason": "", "note": note}
+            for i, (n, k, _, note) in enumerate(buf)
         ]
         folder.write_part(stem, part)  # first the part, then the shard: see committed_rows
-        shards.write_shard(out / f"{stem}.tfrecord", [shards.encode(rgb, k) for _, k, rgb, _ in buf])
+        shards.write_shard(out / name, [rgb for _, _, rgb, _ in buf])
         rows.extend(part)
         next_index[split] += 1
         buf.clear()
@@ -588,7 +589,7 @@ def prepare(
                             flush(split)
                 if result[0] == "rejected":
                     n_rej += 1
-                    rejected.append({"file": entry.name, "status": "rejected", "split": "", "shard": "", "key": "", "reason": result[1], "note": ""})
+                    rejected.append({"file": entry.name, "status": "rejected", "split": "", "shard": "", "index": "", "key": "", "reason": result[1], "note": ""})
                     if len(rejected) >= 1000:
                         flush_rejected()
                 bar.update(1)
@@ -630,7 +631,7 @@ DESCRIPTION = (
     ".zip file, or 'embedded'), apply EXIF orientation, convert to 8-bit RGB, drop "
     "black-and-white images, exact duplicates and every file that is not a usable photo "
     "(each listed with its reason in manifest.csv), resize to SIZE x SIZE, split "
-    "train/val/test by content hash (90/5/5 by default) and write uint8 RGB TFRecord shards. "
+    "train/val/test by content hash (90/5/5 by default) and write uint8 RGB NumPy shards. "
     "Uses every core; an interrupted run resumes where it stopped when re-run."
 )
 

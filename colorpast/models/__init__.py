@@ -23,8 +23,8 @@ class ModelSpec:
     target_from_ab: maps ab in Lab units to the training target the loss compares with.
     multiple: H and W must be multiples of this.
     default_size: the square size the model is trained and run at by default.
-    make_loss: ``make_loss(prior_path_or_None) -> keras loss`` for ``model.compile``;
-        None means "mse" on ``target_from_ab``'s target.
+    make_loss: ``make_loss(prior_path_or_None) -> keras loss`` of (target, output);
+        None means mean squared error on ``target_from_ab``'s target.
     """
 
     name: str
@@ -80,9 +80,12 @@ def build(name: str, input_shape=(None, None, 1), **kwargs):
 
 
 def loss(name: str, prior_path=None):
-    """The loss to compile a registered model with ("mse" unless its spec has ``make_loss``)."""
+    """The loss of a registered model, comparing its target (``target_from_ab``) with its
+    output: mean squared error unless its spec has ``make_loss``."""
+    import keras
+
     s = spec(name)
-    return "mse" if s.make_loss is None else s.make_loss(prior_path)
+    return keras.losses.MeanSquaredError() if s.make_loss is None else s.make_loss(prior_path)
 
 
 def predict_ab(model, L, batch_size: int = 8, **decode) -> np.ndarray:

@@ -55,17 +55,12 @@ def manifest(out):
 
 
 def read_shards(out, split):
-    """All images of a split as (key, ``H x W x 3`` uint8) read back with the shard decoder."""
-    import tensorflow as tf
-
-    files = [str(p) for p in shards.shard_files(out, split)]
-    if not files:
+    """All images of a split as (key, ``H x W x 3`` uint8), read back with the shard reader."""
+    if not shards.shard_files(out, split):
         return []
-    spec = {"key": tf.io.FixedLenFeature([], tf.string)}
-    return [
-        (tf.io.parse_single_example(r, spec)["key"].numpy().decode(), shards.decode(r).numpy())
-        for r in tf.data.TFRecordDataset(files)
-    ]
+    images = shards.open_split(out, split)
+    keys = {(r["shard"], int(r["index"])): r["key"] for r in manifest(out).values() if r["status"] == "kept"}
+    return [(keys[(images.files[s].name, j)], np.array(images[i])) for i in range(len(images)) for s, j in [images.locate(i)]]
 
 
 # name -> (status, reason prefix or note prefix), for every file made by bad_source below.
@@ -392,7 +387,7 @@ def test_killed_run_resumes_without_losing_or_repeating_images(tmp_path):
     args = (src, "--out", out, "--workers", "1", "--shard-size", "4", "--no-progress")
     proc = _cli(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
-    while not list(out.glob("train-0000[3-9].tfrecord")) and time.time() < deadline and proc.poll() is None:
+    while not list(out.glob("train-0000[3-9].npy")) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.01)
     workers = _children(proc.pid)
     assert workers, "no worker process found"

@@ -2,7 +2,7 @@ import numpy as np
 
 from colorpast import color
 from colorpast.cli import main
-from colorpast.data import shards
+from prepared_fixture import make_prepared
 from colorpast.models import bins
 
 
@@ -29,7 +29,7 @@ def test_prior_counts_pixels_per_bin():
 def test_prior_command_on_a_prepared_set(tmp_path, capsys):
     rng = np.random.default_rng(0)
     imgs = [rng.integers(0, 256, (16, 16, 3), dtype=np.uint8) for _ in range(3)]
-    shards.write_shard(tmp_path / shards.shard_name("train", 0), [shards.encode(im, f"k{i}") for i, im in enumerate(imgs)])
+    make_prepared(tmp_path, images={"train": imgs}, size=16)
     out = tmp_path / "w" / "prior_x.npy"
     assert main(["prior", "--data", str(tmp_path), "--out", str(out)]) == 0
     from colorpast.prior import prior_from_rgb_batches

@@ -1,0 +1,199 @@
+"""The host side of training: deterministic batches of uint8 RGB crops, and nothing more.
+
+The loader reads and crops; everything else (the seed's augmentations, RGB -> Lab, the
+split into L and target) runs inside the compiled train step, on the accelerator
+(``colorpast.train_step``). It needs NumPy alone, no TensorFlow, so it feeds every Keras
+backend: a Python generator for JAX and PyTorch, a ``tf.data`` wrapper for TensorFlow's
+distribution strategies.
+
+Determinism and resume: element ``e`` of the training stream (image ``e % B`` of batch
+``e // B``) is a pure function of ``(seed, e)``. Pass ``p = e // N`` over the N images
+visits them in the permutation drawn from ``(seed, p)``; the crop position and the
+augmentation of element ``e`` come from a generator seeded with ``(seed, e)``. So batch
+``k`` is the same whenever it is asked for, and a resumed run reads exactly the batches
+it would have read.
+
+Memory: images are read from memory-mapped shards (``colorpast.data.shards``) one
+crop at a time, so a batch costs O(batch); only the current pass's permutation (8
+bytes an image) is held.
+
+Every element comes with an 8-number projective transform (the form
+``keras.ops.image.affine_transform`` takes: output pixel (x, y) samples the input at
+``((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)``, ``k = c0 x + c1 y + 1``), the
+identity when not augmenting.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+IDENTITY = np.array([1, 0, 0, 0, 1, 0, 0, 0], np.float32)
+
+
+def seed_transform(rng: np.random.Generator, h: int, w: int, rotation=20.0, zoom=0.2, shear=0.2) -> np.ndarray:
+    """One random transform of the seed paper's augmentations, as an 8-vector.
+
+    As Keras's ImageDataGenerator(rotation_range=20, zoom_range=0.2, shear_range=0.2,
+    horizontal_flip=True) that the seed used: rotation uniform in +-20 degrees, zoom
+    uniform in [0.8, 1.2] independently on x and y, shear uniform in +-0.2 *degrees*
+    (ImageDataGenerator's unit for shear_range), a flip with probability 1/2, about the
+    image centre; pixels outside the source take the nearest edge value (the train step
+    samples with fill_mode="nearest", ImageDataGenerator's default).
+    """
+    deg = math.pi / 180.0
+    theta = rng.uniform(-rotation, rotation) * deg
+    phi = rng.uniform(-shear, shear) * deg
+    zx, zy = rng.uniform(1.0 - zoom, 1.0 + zoom, 2)
+    fl = -1.0 if rng.uniform() < 0.5 else 1.0
+    # Output pixel (x, y) samples the input at M @ (x - cx, y - cy) + (cx, cy), with
+    # M = Rotate(theta) @ Shear(phi) @ Zoom(zx, zy) @ Flip.
+    c, s = math.cos(theta), math.sin(theta)
+    sh_a, sh_b = -math.sin(phi), math.cos(phi)  # Shear = [[1, -sin phi], [0, cos phi]]
+    m00 = c * zx * fl
+    m01 = (c * sh_a - s * sh_b) * zy
+    m10 = s * zx * fl
+    m11 = (s * sh_a + c * sh_b) * zy
+    cx, cy = (w - 1.0) / 2.0, (h - 1.0) / 2.0
+    return np.array([m00, m01, cx - m00 * cx - m01 * cy, m10, m11, cy - m10 * cx - m11 * cy, 0, 0], np.float32)
+
+
+class Loader:
+    """Batches of ``crop x crop`` uint8 RGB crops and their transforms from ``images``.
+
+    Args:
+        images: a ``colorpast.data.shards.Split`` (equal-sized, memory-mapped) or a list
+            of ``H x W x 3`` uint8 arrays of any sizes, each side at least ``crop``.
+        crop: square crop size; None for the images' own (equal) size.
+        train: True for the endless, shuffled, randomly cropped and augmented training
+            stream; False for one pass in order, centre crops, identity transforms.
+        augment: the seed's augmentations (default: when training), False, or "flip"
+            for horizontal flips alone.
+        worker, workers: this process's share of every global batch (elements
+            ``j % workers == worker``) when several processes train together.
+    """
+
+    def __init__(self, images, batch_size: int, crop: int | None = None, *, train: bool = True, augment: bool | None = None,
+                 seed: int = 0, worker: int = 0, workers: int = 1):
+        self.images = images
+        self.n = len(images)
+        if self.n == 0:
+            raise ValueError("a loader needs at least one image")
+        sizes = [images.size] * 2 if hasattr(images, "size") else None
+        small = min(min(im.shape[:2]) for im in images) if sizes is None else images.size
+        self.crop = int(crop or small)
+        if small < self.crop:
+            raise ValueError(f"every image must be at least {self.crop} px on each side; the smallest has {small}")
+        if sizes is None and crop is None and len({im.shape[:2] for im in images}) > 1:
+            raise ValueError("images of different sizes need a crop size")
+        self.batch_size, self.train, self.seed = int(batch_size), train, int(seed)
+        self.augment = train if augment is None else augment
+        self.worker, self.workers = int(worker), int(workers)
+        if self.batch_size % self.workers:
+            raise ValueError(f"the global batch {batch_size} does not split over {workers} workers")
+        self._perm: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        """Batches in one pass (the number of batches of a finite, evaluation loader)."""
+        return math.ceil(self.n / self.batch_size)
+
+    def _order(self, p: int) -> np.ndarray:
+        if p not in self._perm:
+            if len(self._perm) > 2:
+                self._perm.clear()
+            self._perm[p] = np.random.default_rng([self.seed, p, 1]).permutation(self.n)
+        return self._perm[p]
+
+    def element(self, e: int) -> tuple[np.ndarray, np.ndarray]:
+        """Element ``e`` of the stream: (``crop x crop x 3`` uint8, 8-float32 transform)."""
+        e = int(e)
+        c = self.crop
+        if not self.train:
+            im = self.images[e]
+            y, x = (im.shape[0] - c) // 2, (im.shape[1] - c) // 2
+            return np.ascontiguousarray(im[y : y + c, x : x + c]), IDENTITY
+        p, r = divmod(e, self.n)
+        im = self.images[int(self._order(p)[r])]
+        rng = np.random.default_rng([self.seed, e])
+        y = int(rng.integers(0, im.shape[0] - c + 1))
+        x = int(rng.integers(0, im.shape[1] - c + 1))
+        if self.augment == "flip":  # horizontal flips alone (the demo)
+            t = seed_transform(rng, c, c, rotation=0.0, zoom=0.0, shear=0.0)
+        else:
+            t = seed_transform(rng, c, c) if self.augment else IDENTITY
+        return np.ascontiguousarray(im[y : y + c, x : x + c]), t
+
+    def batch(self, k: int) -> dict:
+        """Batch ``k``: ``{"rgb": B x crop x crop x 3 uint8, "transform": B x 8 float32}``,
+        this worker's share of it when there are several. An evaluation loader's last
+        batch may be short."""
+        start = int(k) * self.batch_size
+        stop = start + self.batch_size if self.train else min(self.n, start + self.batch_size)
+        items = [self.element(e) for e in range(start + self.worker, stop, self.workers)]
+        return {"rgb": np.stack([i[0] for i in items]), "transform": np.stack([i[1] for i in items])}
+
+    def stream(self, start_step: int = 0, steps: int | None = None, threads: int = 0):
+        """Batches ``start_step``, ``start_step + 1``, ... for ever when training.
+
+        An evaluation loader cycles over its first ``steps`` batches (all by default),
+        so every validation pass sees the same images however ``fit`` iterates.
+        ``threads`` > 0 reads that many batches ahead in background threads (NumPy
+        copies release the GIL), so reading overlaps the device's work; the order is
+        the same, since every batch is a function of its step.
+        """
+        if self.train:
+            steps_iter = itertools.count(int(start_step))
+        else:
+            steps_iter = itertools.cycle(range(min(steps or len(self), len(self))))
+        if threads <= 0:
+            yield from map(self.batch, steps_iter)
+            return
+        with ThreadPoolExecutor(threads, thread_name_prefix="colorpast-loader") as pool:
+            ahead = collections.deque(pool.submit(self.batch, k) for k in itertools.islice(steps_iter, threads))
+            try:
+                while ahead:
+                    batch = ahead.popleft().result()
+                    ahead.extend(pool.submit(self.batch, k) for k in itertools.islice(steps_iter, 1))
+                    yield batch
+            finally:
+                for f in ahead:
+                    f.cancel()
+
+    def tf_dataset(self, start_step: int = 0, steps: int | None = None):
+        """The same stream as a ``tf.data.Dataset`` (for TensorFlow's distribution strategies).
+
+        Elements are read one by one through ``numpy_function`` and batched by tf.data,
+        so a multi-worker strategy's DATA sharding hands each worker its slice of every
+        global batch; the order stays the loader's.
+        """
+        import tensorflow as tf
+
+        c = self.crop
+        first = int(start_step) * self.batch_size if self.train else 0
+        last = np.iinfo(np.int64).max if self.train else min(self.n, (steps or len(self)) * self.batch_size)
+
+        def read(e):
+            rgb, t = tf.numpy_function(self.element, [e], (tf.uint8, tf.float32), stateful=False)
+            return {"rgb": tf.ensure_shape(rgb, [c, c, 3]), "transform": tf.ensure_shape(t, [8])}
+
+        ds = tf.data.Dataset.range(first, last).map(read, num_parallel_calls=2, deterministic=True)
+        ds = ds.batch(self.batch_size, drop_remainder=self.train)
+        if not self.train:
+            ds = ds.repeat()  # cycles, as stream() does
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return ds.prefetch(2).with_options(options)
+
+
+def resize_short_side(rgb: np.ndarray, short: int) -> np.ndarray:
+    """Resize ``H x W x 3`` uint8 so its shorter side is ``short`` pixels (area filter, OpenCV)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    scale = short / min(h, w)
+    size = (max(short, round(w * scale)), max(short, round(h * scale)))
+    return cv2.resize(np.ascontiguousarray(rgb), size, interpolation=cv2.INTER_AREA)

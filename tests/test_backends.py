@@ -1,0 +1,131 @@
+"""Every Keras backend: the core suite again on JAX, and training without TensorFlow at all.
+
+The GPU machines this project borrows carry JAX and PyTorch but no TensorFlow, so the
+core (colour, models, losses, the train step, train/resume/fault handling, colorize,
+evaluate) must pass on JAX as it does on TensorFlow. Each backend needs its own process
+(Keras picks the backend at import), hence the subprocesses.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+# The core's tests; TensorFlow-only ones (tf.data, tf.distribute) carry @pytest.mark.tensorflow
+# and skip themselves in this pass.
+CORE = [
+    "tests/test_color.py",
+    "tests/test_models.py",
+    "tests/models",
+    "tests/data/test_loader.py",
+    "tests/test_colorize_metrics.py",
+    "tests/test_evaluate_colorize.py",
+    "tests/test_train.py",
+]
+
+BLOCK_TENSORFLOW = """
+import importlib.abc, sys
+
+class _NoTensorFlow(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ImportError(f"{name} is blocked: the GPU machine has no TensorFlow")
+
+sys.meta_path.insert(0, _NoTensorFlow())
+"""
+
+
+def _env(**extra):
+    env = {**os.environ, "KERAS_BACKEND": "jax", **extra}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+def test_core_suite_passes_on_jax():
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        pytest.skip("this is already a non-TensorFlow pass")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *CORE],
+                       cwd=REPO, env=_env(), capture_output=True, text=True, timeout=1500)
+    tail = r.stdout[-3000:]
+    assert r.returncode == 0, tail
+    assert " passed" in tail and " failed" not in tail
+
+
+def test_train_resume_and_colorize_on_jax_with_tensorflow_absent(tmp_path):
+    script = BLOCK_TENSORFLOW + textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(REPO / "tests")!r})
+        from pathlib import Path
+        import numpy as np
+        from prepared_fixture import make_prepared
+        from colorpast import colorize, train
+        from colorpast.config import TrainConfig
+
+        prepared, run = Path({str(tmp_path / "p")!r}), Path({str(tmp_path / "run")!r})
+        make_prepared(prepared, {{"train": 8, "val": 2}}, size=32, per_shard=4)
+        cfg = TrainConfig(data=str(prepared), batch_size=4, steps_per_epoch=2, epochs=1, val_batches=None)
+        first = train.train(cfg, run, verbose=False)
+        again = train.train(cfg.with_(epochs=2), run, verbose=False)
+        print("EPOCHS", first.epochs_done, again.epochs_done, "RESUMED", again.resumed_from)
+        from colorpast import models
+        L = np.linspace(0, 100, 32 * 32, dtype=np.float32).reshape(1, 32, 32, 1)
+        np.save(run / "ab_on_jax.npy", models.predict_ab(train.load(run), L))
+        out = colorize(np.full((40, 24, 3), 128, np.uint8), str(run))
+        print("COLORIZED", out.shape, float(out.min()) >= 0.0 and float(out.max()) <= 1.0)
+        import keras
+        print("BACKEND", keras.backend.backend(), "TF", "tensorflow" in sys.modules)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], env=_env(), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "EPOCHS 1 2 RESUMED 2" in r.stdout
+    assert "COLORIZED (40, 24, 3) True" in r.stdout
+    assert "BACKEND jax TF False" in r.stdout
+    # Weights saved on one backend load on another: this process runs the default backend.
+    import keras
+    import numpy as np
+
+    from colorpast import models, train
+
+    if keras.backend.backend() != "jax":
+        L = np.linspace(0, 100, 32 * 32, dtype=np.float32).reshape(1, 32, 32, 1)
+        for weights in ("final", "last"):  # model.keras, and the training checkpoint (network + optimizer)
+            ab = models.predict_ab(train.load(tmp_path / "run", weights=weights), L)
+            np.testing.assert_allclose(ab, np.load(tmp_path / "run" / "ab_on_jax.npy"), atol=1e-3)
+
+
+TRAIN_AND_RESUME = """
+import sys
+sys.path.insert(0, {tests!r})
+from pathlib import Path
+import keras
+from prepared_fixture import make_prepared
+from colorpast import colorize, devices, train
+from colorpast.config import TrainConfig
+
+prepared, run = Path({prepared!r}), Path({run!r})
+make_prepared(prepared, {{"train": 8, "val": 2}}, size=32, per_shard=4)
+cfg = TrainConfig(data=str(prepared), batch_size=4, steps_per_epoch=2, epochs=1, val_batches=None)
+first = train.train(cfg, run, verbose=False)
+print("REPLICAS", devices.replicas(devices.make_strategy("auto")))
+again = train.train(cfg.with_(epochs=2), run, verbose=False)
+print("RESUMED", again.resumed_from, again.epochs_done, keras.backend.backend())
+"""
+
+
+@pytest.mark.parametrize("backend, env, replicas", [
+    # keras.distribution.DataParallel over two virtual CPU devices: the way JAX uses several GPUs or a TPU.
+    ("jax", {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}, 2),
+    ("torch", {}, 1),
+])
+def test_train_and_resume_on_other_backends(tmp_path, backend, env, replicas):
+    script = TRAIN_AND_RESUME.format(tests=str(REPO / "tests"), prepared=str(tmp_path / "p"), run=str(tmp_path / "run"))
+    r = subprocess.run([sys.executable, "-c", script], env=_env(KERAS_BACKEND=backend, **env),
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert f"REPLICAS {replicas}" in r.stdout and f"RESUMED 2 2 {backend}" in r.stdout
