@@ -557,7 +557,10 @@ class TrainResult:
 
 
 def check_run_folder(run: Path, cfg: TrainConfig, restart: bool) -> TrainConfig:
-    """Create or validate the run folder before any training; returns the config to use."""
+    """Create or validate the run folder before any training; returns the config to use.
+
+    A new run's config.json is written here; a resumed one's (its epochs may change) by
+    ``fit`` once a checkpoint has loaded."""
     from colorpast.fsutil import writable_dir
 
     run = writable_dir(run)
@@ -573,7 +576,8 @@ def check_run_folder(run: Path, cfg: TrainConfig, restart: bool) -> TrainConfig:
                 f"{run} holds a run with other settings ({', '.join(diff)} differ); "
                 "re-run with the same options to resume, pass --restart to start over, or use another --run"
             )
-    cfg.to_json(run / "config.json")
+    if not saved.exists():
+        cfg.to_json(saved)
     return cfg
 
 
@@ -625,6 +629,7 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     state = load_checkpoint(run, model, log) if chief else None
     if chief:
         check_disk(run, model.count_params(), cfg.keep_checkpoints)
+        cfg.to_json(run / "config.json")  # only now: a run that cannot resume is left as it was
     fresh = state is None
     state = state or {"epoch": 0, "global_step": 0, "history": []}
     if _multi_worker(strategy):
