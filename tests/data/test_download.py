@@ -4,7 +4,7 @@ The kaggle client's own code path is exercised against a local HTTP server: with
 KAGGLE_API_ENVIRONMENT=LOCALHOST the client posts to
 http://localhost/api/v1/datasets.DatasetApiService/DownloadDataset and streams the
 body it gets back into OWNER_SLUG.zip. That needs port 80 (root, or a capability);
-without it those tests skip and the rest still checks everything after the API call.
+without it those tests skip (fail in CI, which has it) and the rest still checks everything after the API call.
 """
 
 import base64
@@ -22,7 +22,7 @@ import pytest
 
 from colorpast.data import download as dl
 from colorpast.errors import UserError
-from conftest import REPO
+from conftest import REPO, missing
 
 USER, KEY = "ada", "s3cr3t-k3y-never-printed"
 
@@ -208,7 +208,7 @@ def kaggle_server():
     try:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 80), _Kaggle)
     except OSError as e:
-        pytest.skip(f"cannot serve the Kaggle API on localhost:80 ({e.strerror}); needs root or CAP_NET_BIND_SERVICE")
+        missing(f"cannot serve the Kaggle API on localhost:80 ({e.strerror}); needs root or CAP_NET_BIND_SERVICE")
     _Kaggle.state = {"requests": [], "datasets": {}}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
