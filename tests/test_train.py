@@ -169,6 +169,23 @@ def test_ctrl_c_checkpoint_is_the_one_the_resume_starts_from(prepared, tmp_path,
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_ctrl_c_between_an_epochs_last_step_and_its_end_keeps_the_history_whole(prepared, tmp_path, monkeypatch):
+    """With --save-every a multiple of the epoch, step 3 ends epoch 1: a checkpoint written
+    there before the epoch's end (validation, history row) would resume into epoch 2 and
+    lose epoch 1's row. The epoch end writes that step; an interrupt just before it keeps
+    the checkpoint before."""
+    cfg = TrainConfig(data=str(prepared), **TINY, save_every=3)
+    run, lines = tmp_path / "run", []
+    monkeypatch.setenv("COLORPAST_FAULT", "sigint-at-step:3")
+    with pytest.raises(KeyboardInterrupt):
+        train.fit(cfg, run, _recording(prepared, []), verbose=False, log=lines.append)
+    assert _steps(run) == [] and any("end of epoch 1" in m for m in lines), lines
+    monkeypatch.delenv("COLORPAST_FAULT")
+    res = train.fit(cfg, run, _recording(prepared, []), verbose=False, log=lines.append)
+    assert res.resumed_from == 0 and [int(r["step"]) for r in _history(run)] == [3, 6]
+    assert [_state(c)["epoch"] for c in train.list_checkpoints(run)] == [1, 2]
+
+
 def _snapshot(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
