@@ -175,9 +175,10 @@ def _own_root(tmp_path):
 
 
 @pytest.mark.slow
-def test_download_notebook_fetches_from_kaggle_when_not_smoke(tmp_path, monkeypatch):
+def test_download_notebook_fetches_from_kaggle_when_not_smoke(workspace, tmp_path, monkeypatch):
     """01's real branch (SMOKE = False): the official kaggle client downloads the dataset,
-    from a local stand-in for the Kaggle API (port 80), and the gallery shows its photos."""
+    from a local stand-in for the Kaggle API (port 80), and the gallery shows its photos.
+    (``workspace`` for its environment only: this run has its own ROOT.)"""
     import io
 
     from PIL import Image
