@@ -41,6 +41,8 @@ def test_run_folder_contents_and_resume(prepared, tmp_path):
         assert (run / f).is_file(), f
     assert list((run / "tensorboard").rglob("events.out.tfevents*"))
     assert [c.name for c in train.list_checkpoints(run)] == ["step-000000003", "step-000000006"]
+    # Keras writes the optimizer's variables into the weights file: nothing else holds them.
+    assert sorted(p.name for p in train.list_checkpoints(run)[-1].iterdir()) == ["model.weights.h5", "state.json"]
     assert [int(r["epoch"]) for r in _history(run)] == [0, 1]
     assert {"loss", "val_loss", "step"} <= set(_history(run)[0])
     assert json.loads((run / "config.json").read_text())["data"] == str(prepared)
