@@ -265,6 +265,30 @@ def test_a_changed_precision_resumes_with_the_optimizer_state_converted(prepared
         keras.mixed_precision.set_global_policy("float32")
 
 
+def test_steps_count_batches_when_the_float16_loss_scale_skips_some(prepared, tmp_path, monkeypatch):
+    """Under mixed_float16 Keras skips a step whose scaled gradients overflow, and the
+    optimizer's ``iterations`` stands still: the global step (checkpoint names, history,
+    where the data stream resumes) must still count the batches."""
+    import keras
+    from colorpast.data import pipeline
+
+    def huge_first_targets(start_step):
+        ds = pipeline.dataset(prepared, "train", 4, "seed16", start_step=start_step)
+        # Targets of 1e5 keep the float32 loss finite (about 1e10) while the scaled
+        # gradients overflow float16 (max 65504) in the layers below the float32 head.
+        return ds.enumerate().map(lambda i, b: (b[0], tf.where(i + start_step < 2, b[1] * 1e5, b[1])))
+
+    monkeypatch.setattr(train, "resolve_precision", lambda setting: "mixed_float16")
+    try:
+        res = train.fit(TrainConfig(data=str(prepared), **TINY), tmp_path / "run", huge_first_targets,
+                        verbose=False, log=lambda m: None)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert int(res.model.optimizer.iterations.numpy()) < 6, "no step was skipped: the test proves nothing"
+    assert _steps(tmp_path / "run") == [3, 6]
+    assert [int(r["step"]) for r in _history(tmp_path / "run")] == [3, 6]
+
+
 def test_pruned_checkpoints_are_emptied_before_they_are_deleted(prepared, tmp_path, monkeypatch):
     """On Google Drive a deleted file sits in the Trash and counts until it is emptied."""
     real_unlink = os.unlink
