@@ -456,9 +456,14 @@ def test_killed_at_its_worst_moments_resumes_with_every_file_once(tmp_path):
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
     assert "resuming:" in r.stdout
     assert (out / "train-00004.tfrecord").exists() and not (out / "train-00005.tfrecord").exists()
+    # What is committed: the rejected parts, and each kept part whose shard landed. Only the rest is decoded again.
+    parts = (out / prep.PARTS).glob("*.csv")
+    committed = [p for p in parts if p.stem.startswith("rejected-") or (out / f"{p.stem}.tfrecord").exists()]
+    assert any(p.stem.startswith("rejected-") for p in committed)
+    done = sum(len(list(csv.DictReader(open(p, newline="")))) for p in committed)
     r = run()
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "resuming:" in r.stdout
+    assert f"resuming: {done} of {len(files)} files already prepared, {len(files) - done} to go" in r.stdout
 
     with open(out / shards.MANIFEST, newline="") as f:
         rows = list(csv.DictReader(f))
