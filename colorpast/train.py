@@ -3,10 +3,14 @@
 A run folder (``runs/NAME``, or a Google Drive folder on Colab) holds:
 
     config.json                 the TrainConfig; a re-run resumes with it
-    checkpoints/step-00001200/  resumable state: model.weights.h5, optimizer.npz,
-                                state.json (epoch, global step, history, best loss);
-                                written under a temporary name and renamed when whole,
-                                the newest ``keep_checkpoints`` are kept
+    checkpoints/step-00001200/  resumable state: model.weights.h5 (Keras writes the
+                                optimizer's variables into it too), state.json (epoch,
+                                global step, history, best loss, the resolved precision
+                                and the Keras backend); written under a temporary name
+                                and renamed when whole, the newest ``keep_checkpoints``
+                                are kept, the others truncated to 0 bytes and deleted
+                                (a deleted file on Google Drive sits in the Trash and
+                                counts against the quota unless it is empty)
     best.weights.h5             weights with the lowest validation loss so far
     history.csv                 one row per completed epoch, rewritten from the checkpoint
     tensorboard/                TensorBoard logs
@@ -16,7 +20,17 @@ Re-running the same command resumes from the newest complete checkpoint, with th
 optimizer state and the data order it would have had (the data stream is a function of
 the seed and the global step, see ``colorpast.data.pipeline.dataset``), so an
 interrupted run ends with the same weights as an uninterrupted one. ``restart=True``
-starts over. The global step is the optimizer's own ``iterations`` counter.
+starts over. The global step counts the batches trained on; it is not the optimizer's
+``iterations``, which a float16 loss-scaled optimizer does not advance on the steps it
+skips. A checkpoint that does not load (cut short, or of another precision whose
+optimizer cannot be converted) is passed over for the one before it; when checkpoints
+exist and none loads, training stops with the reason and never starts over without
+``restart``. A checkpoint written in another precision (``auto`` resolves to
+mixed_float16 on a T4 and float32 on a CPU) resumes: its optimizer state is converted.
+
+``COLORPAST_FAULT=POINT:STEP`` injects a fault for the test suite: ``sigkill-at-step``
+or ``sigint-at-step`` (right after that batch and any checkpoint it wrote), or
+``kill-in-checkpoint`` (half-way through writing that step's checkpoint).
 """
 
 from __future__ import annotations
@@ -40,6 +54,7 @@ FINAL = "model.keras"
 BEST = "best.weights.h5"
 HISTORY = "history.csv"
 CKPT_DIR = "checkpoints"
+WEIGHTS = "model.weights.h5"  # in each checkpoint
 
 
 def make_optimizer(cfg: TrainConfig):
@@ -77,52 +92,147 @@ def list_checkpoints(run: Path) -> list[Path]:
     return sorted(d.glob("step-[0-9]*")) if d.is_dir() else []
 
 
-def save_checkpoint(run: Path, model, state: dict, keep: int) -> Path:
-    """Write weights, optimizer variables and state under a temporary name, then rename."""
-    step = int(state["global_step"])
-    final = run / CKPT_DIR / f"step-{step:09d}"
-    if final.exists():  # the same step again (an epoch end right after a step save)
-        shutil.rmtree(final)
-    tmp = run / CKPT_DIR / f".partial-{step:09d}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    model.save_weights(str(tmp / "model.weights.h5"))
-    if os.environ.get("COLORPAST_FAULT") == f"kill-in-checkpoint:{step}":
-        # Fault injection for the test suite: die half-way through writing a checkpoint.
-        import signal
+def _step_of(ckpt: Path) -> int:
+    return int(ckpt.name.split("-", 1)[1])
 
-        os.kill(os.getpid(), signal.SIGKILL)
-    opt_vars = [np.asarray(v.numpy()) for v in model.optimizer.variables]
-    np.savez(tmp / "optimizer.npz", *opt_vars)
-    (tmp / "state.json").write_text(json.dumps(state, indent=1))
+
+def _discard(path: Path) -> None:
+    """Delete a file or a folder, truncating every file to 0 bytes before unlinking it.
+
+    On a mounted Google Drive a deleted file goes to the Trash and still counts against
+    the quota for 30 days (a seed16 checkpoint is about 47 MB, a colorful one about
+    390 MB, one every epoch); truncated first, it lands there empty.
+    """
+    if path.is_dir() and not path.is_symlink():
+        for child in path.iterdir():
+            _discard(child)
+        path.rmdir()
+    elif path.exists() or path.is_symlink():
+        if path.is_file() and not path.is_symlink():
+            os.truncate(path, 0)
+        path.unlink()
+
+
+def _fault(point: str, step: int) -> None:
+    """Fault injection for the test suite: ``COLORPAST_FAULT=POINT:STEP`` (see the module
+    docstring) kills or interrupts this process at exactly that point."""
+    if os.environ.get("COLORPAST_FAULT") != f"{point}:{step}":
+        return
+    import signal
+
+    # SIGINT is what Ctrl-C (and a notebook's interrupt button) sends: Python raises
+    # KeyboardInterrupt in the main thread as soon as this call returns.
+    os.kill(os.getpid(), signal.SIGINT if point.startswith("sigint") else signal.SIGKILL)
+
+
+def save_checkpoint(run: Path, model, state: dict, keep: int) -> Path:
+    """Write weights (with the optimizer's variables) and state under a temporary name,
+    then rename; prune to the newest ``keep``."""
+    import keras
+
+    step = int(state["global_step"])
+    folder = run / CKPT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(".partial-*"):  # left by a process killed while writing
+        _discard(stale)
+    final = folder / f"step-{step:09d}"
+    tmp = folder / f".partial-{step:09d}-{os.getpid()}"
+    tmp.mkdir()
+    model.save_weights(str(tmp / WEIGHTS))
+    _fault("kill-in-checkpoint", step)
+    # What "auto" resolved to and the backend, so that a resume elsewhere can convert.
+    saved = {**state, "precision": model.dtype_policy.name, "backend": keras.backend.backend()}
+    (tmp / "state.json").write_text(json.dumps(saved, indent=1))
+    if final.exists():  # the same step again (an epoch end right after a step save)
+        os.rename(final, folder / f".partial-{step:09d}-{os.getpid()}-replaced")
     os.rename(tmp, final)
-    for old in list_checkpoints(run)[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+    for stale in folder.glob(".partial-*"):
+        _discard(stale)
+    older = [c for c in list_checkpoints(run) if _step_of(c) < step]
+    # Newer ones exist only when this run resumed from an older checkpoint because they
+    # did not load; this one supersedes them.
+    newer = [c for c in list_checkpoints(run) if _step_of(c) > step]
+    for old in older[: max(0, len(older) - (keep - 1))] + newer:
+        try:
+            _discard(old)
+        except OSError:  # a file system hiccup must not stop training; the next save retries
+            pass
     return final
 
 
-def load_checkpoint(run: Path, model):
+def _loss_scaled(precision: str) -> bool:
+    """Whether Keras wraps the optimizer in a LossScaleOptimizer under this dtype policy."""
+    return precision == "mixed_float16"
+
+
+def _load_into(model, path: Path, saved_precision: str | None) -> None:
+    """Load weights and optimizer variables from ``path`` into the compiled ``model``.
+
+    Keras skips an optimizer whose variables do not match the file's with a warning; that
+    is an error here. A checkpoint of another precision is converted: the optimizer of
+    a float16 run is a LossScaleOptimizer holding the plain one (Adam, say) plus its
+    loss-scale variables, so the file is loaded through a stand-in of the saved kind
+    that shares the plain optimizer's variables. Moving to float16, the loss scale
+    starts afresh, as in a new run.
+    """
+    import warnings
+
+    import keras
+
+    real = model.optimizer
+    was_scaled = _loss_scaled(saved_precision) if saved_precision else isinstance(real, keras.optimizers.LossScaleOptimizer)
+    if was_scaled and not isinstance(real, keras.optimizers.LossScaleOptimizer):
+        stand_in = keras.optimizers.LossScaleOptimizer(real)
+        stand_in.build(model.trainable_variables)
+    elif not was_scaled and isinstance(real, keras.optimizers.LossScaleOptimizer):
+        stand_in = real.inner_optimizer
+    else:
+        stand_in = real
+    model.optimizer = stand_in
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.load_weights(str(path))
+    finally:
+        model.optimizer = real
+    for w in caught:
+        if "Skipping variable loading for optimizer" in str(w.message):
+            raise ValueError(f"its optimizer state does not match this optimizer ({str(w.message).strip()})")
+
+
+def load_checkpoint(run: Path, model, log=print):
     """Restore the newest loadable checkpoint into ``model`` (built and compiled).
 
     Returns its state dict, or None when there is none. A checkpoint that fails to load
-    (cut short by a full disk, say) is skipped in favour of the one before it.
+    (cut short by a full disk, say) is passed over for the one before it, and said so.
+    Raises UserError when checkpoints exist and none loads: progress is never discarded
+    silently.
     """
-    for ckpt in reversed(list_checkpoints(run)):
+    import keras
+
+    ckpts = list_checkpoints(run)
+    failed = []
+    for ckpt in reversed(ckpts):
         try:
             state = json.loads((ckpt / "state.json").read_text())
-            model.load_weights(str(ckpt / "model.weights.h5"))
-            with np.load(ckpt / "optimizer.npz") as z:
-                values = [z[f"arr_{i}"] for i in range(len(z.files))]
-            if not model.optimizer.built:
-                model.optimizer.build(model.trainable_variables)
-            if len(values) != len(model.optimizer.variables):
-                raise ValueError("optimizer state does not match")
-            for var, val in zip(model.optimizer.variables, values):
-                var.assign(val)
-            return state
-        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            int(state["global_step"]), int(state["epoch"]), list(state["history"])
+            _load_into(model, ckpt / WEIGHTS, state.get("precision"))
+        except Exception as e:  # noqa: BLE001 - h5py, Keras and JSON fail in many ways; each one means "try the older"
+            why = " ".join(str(e).split())[:200] or type(e).__name__
+            failed.append(f"{ckpt.name} ({type(e).__name__}: {why})")
             continue
+        if failed:
+            log(f"passed over checkpoints that do not load: {'; '.join(failed)}")
+        was = (state.get("precision"), state.get("backend"))
+        now = (model.dtype_policy.name, keras.backend.backend())
+        if None not in was and was != now:
+            log(f"{ckpt.name} was written in {was[0]} on {was[1]}; continuing in {now[0]} on {now[1]}")
+        return state
+    if ckpts:
+        raise UserError(
+            f"{run} has {len(ckpts)} checkpoints and none loads ({'; '.join(failed)}); nothing was changed; "
+            "fix or move them, or pass --restart to start over (it deletes them)"
+        )
     return None
 
 
@@ -137,22 +247,41 @@ def _callbacks_module():
         """Checkpoints at every epoch end (and every ``save_every`` steps), best weights,
         history; stops cleanly on a NaN loss without saving the NaN state."""
 
-        def __init__(self, run: Path, cfg: TrainConfig, state: dict, write: bool = True):
+        def __init__(self, run: Path, cfg: TrainConfig, state: dict, write: bool = True, log=print):
             super().__init__()
-            self.run, self.cfg, self.state, self.write = run, cfg, state, write
+            self.run, self.cfg, self.state, self.write, self.log = run, cfg, state, write, log
             self.nan_at = None
+            self.iterations = None
 
         def _step(self) -> int:
+            return int(self.state["global_step"])
+
+        def _epoch_unrecorded(self) -> bool:
+            """At the last step of an epoch whose end (validation, history) has not run yet."""
+            return self._step() == (self.state["epoch"] + 1) * self.cfg.steps_per_epoch
+
+        def _iterations(self) -> int:
             return int(self.model.optimizer.iterations.numpy())
 
+        def on_train_begin(self, logs=None):
+            self.iterations = self._iterations()
+
         def on_train_batch_end(self, batch, logs=None):
+            # Count batches here: the data stream resumes at this count, and the optimizer's
+            # own counter stands still on the steps a float16 loss scale skips.
+            self.state["global_step"] += 1
+            self.iterations = self._iterations()
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(float(loss)):
                 self.nan_at = (self.state["epoch"], self._step())
                 self.model.stop_training = True
                 return
-            if self.cfg.save_every and self._step() % self.cfg.save_every == 0:
+            # Not at an epoch's last step: its end comes next and checkpoints that step with
+            # the epoch's history row, which a checkpoint written before it would lack.
+            if self.cfg.save_every and self._step() % self.cfg.save_every == 0 and not self._epoch_unrecorded():
                 self.save()
+            _fault("sigkill-at-step", self._step())
+            _fault("sigint-at-step", self._step())
 
         def on_epoch_end(self, epoch, logs=None):
             if self.nan_at is not None:
@@ -176,10 +305,24 @@ def _callbacks_module():
             if self.write:
                 _write_history(self.run, self.state["history"])
 
+        def interrupted(self):
+            """Ctrl-C: checkpoint where training stopped. The interrupt can land after a
+            train step has updated the weights and before its callback ran; the optimizer's
+            counter tells (a float16 step the loss scale skipped changed no weight)."""
+            if self.nan_at is not None or self.iterations is None:
+                return
+            self.state["global_step"] += max(0, self._iterations() - self.iterations)
+            if self._epoch_unrecorded():  # between an epoch's last step and its end: see above
+                self.log(f"interrupted at the end of epoch {self.state['epoch'] + 1}; the checkpoint before it is kept")
+                return
+            path = self.save()
+            if path is not None:
+                self.log(f"interrupted at step {self._step()}; saved {path}")
+
         def save(self):
-            self.state["global_step"] = self._step()
             if self.write:
-                save_checkpoint(self.run, self.model, self.state, self.cfg.keep_checkpoints)
+                return save_checkpoint(self.run, self.model, self.state, self.cfg.keep_checkpoints)
+            return None
 
     class ProgressBar(keras.callbacks.Callback):
         """A tqdm bar per epoch with loss, images/s and ETA; live in terminals and notebooks."""
@@ -241,16 +384,17 @@ class TrainResult:
 
 
 def check_run_folder(run: Path, cfg: TrainConfig, restart: bool) -> TrainConfig:
-    """Create or validate the run folder before any training; returns the config to use."""
+    """Create or validate the run folder before any training; returns the config to use.
+
+    A new run's config.json is written here; a resumed one's (its epochs may change) by
+    ``fit`` once a checkpoint has loaded."""
     from colorpast.fsutil import writable_dir
 
     run = writable_dir(run)
     saved = run / "config.json"
     if restart:
-        for p in [CKPT_DIR, "tensorboard"]:
-            shutil.rmtree(run / p, ignore_errors=True)
-        for p in [BEST, HISTORY, FINAL, "config.json"]:
-            (run / p).unlink(missing_ok=True)
+        for p in [CKPT_DIR, "tensorboard", BEST, HISTORY, FINAL, "config.json"]:
+            _discard(run / p)  # truncated first: see _discard
     elif saved.exists():
         old = TrainConfig.from_json(saved)
         diff = old.differences(cfg)
@@ -259,7 +403,8 @@ def check_run_folder(run: Path, cfg: TrainConfig, restart: bool) -> TrainConfig:
                 f"{run} holds a run with other settings ({', '.join(diff)} differ); "
                 "re-run with the same options to resume, pass --restart to start over, or use another --run"
             )
-    cfg.to_json(run / "config.json")
+    if not saved.exists():
+        cfg.to_json(saved)
     return cfg
 
 
@@ -313,9 +458,10 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         model.optimizer.build(model.trainable_variables)
     # Outside the scope: under a multi-worker strategy every variable made in it (loading
     # makes some) is a collective op that all workers must join, and only the chief loads.
-    state = load_checkpoint(run, model) if chief else None
+    state = load_checkpoint(run, model, log) if chief else None
     if chief:
         check_disk(run, model.count_params(), cfg.keep_checkpoints)
+        cfg.to_json(run / "config.json")  # only now: a run that cannot resume is left as it was
     fresh = state is None
     state = state or {"epoch": 0, "global_step": 0, "history": []}
     tf_data = devices.backend() == "tensorflow"
@@ -332,10 +478,17 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         fresh = state["global_step"] == 0
         devices.build_before_fit(strategy, model, feed(train_data).element_spec)
     step0 = int(state["global_step"])
+    if not fresh and state["epoch"] >= cfg.epochs:
+        # Finished (here or on another machine): say so, and do not train again.
+        log(f"{run} is finished: {state['epoch']} of {cfg.epochs} epochs trained (step {step0}); "
+            "pass more --epochs to train further, or --restart to start over")
+        if chief and not (run / FINAL).exists():
+            save_model_atomic(model, run / FINAL)
+        return TrainResult(run, model, state["epoch"], state.get("best"), state.get("best_epoch"), step0)
     if chief and not fresh:
         _write_history(run, state["history"])  # drop rows written after that checkpoint
     Checkpointer, ProgressBar = _callbacks_module()
-    ckpt = Checkpointer(run, cfg, state, write=chief)
+    ckpt = Checkpointer(run, cfg, state, write=chief, log=log)
     callbacks = [ckpt]
     if chief and devices.has_tensorflow():  # Keras writes TensorBoard logs with tf.summary
         callbacks.append(keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False))
@@ -356,7 +509,7 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         return ((batch,) for batch in val_data.stream(steps=val_steps))
 
     epoch, within = divmod(step0, cfg.steps_per_epoch)
-    if not fresh and epoch < cfg.epochs:
+    if not fresh:
         log(f"resuming {run} at epoch {epoch + 1}, step {step0}")
     try:
         if within and epoch < cfg.epochs:
@@ -370,7 +523,7 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
                       steps_per_epoch=cfg.steps_per_epoch, validation_data=val(), validation_steps=val_steps,
                       callbacks=callbacks, shuffle=False, verbose=0)
     except KeyboardInterrupt:
-        ckpt.save()
+        ckpt.interrupted()
         raise
     except Exception as e:
         if not devices.is_out_of_memory(e):
@@ -432,12 +585,14 @@ def load(run_dir, weights: str = "final"):
     if weights == "best" and (run / BEST).exists():
         model.load_weights(str(run / BEST))
         return model
-    ckpts = list_checkpoints(run)
-    if not ckpts:
-        raise UserError(f"{run} has no trained weights yet")
     # Checkpoints hold the training wrapper (the network and its optimizer).
-    Colorizer(model, prior=None).load_weights(str(ckpts[-1] / "model.weights.h5"))
-    return model
+    for ckpt in reversed(list_checkpoints(run)):
+        try:
+            Colorizer(model, prior=None).load_weights(str(ckpt / WEIGHTS))
+            return model
+        except Exception:  # noqa: BLE001 - a checkpoint cut short: the one before it, as when resuming
+            continue
+    raise UserError(f"{run} has no loadable trained weights yet")
 
 
 # ----------------------------------------------------------------------------------

@@ -47,13 +47,30 @@ def test_demo_writes_grid_tables_and_run(demo_dir):
     assert [int(r["epoch"]) for r in history] == list(range(preset("smoke").epochs))
 
 
-def test_second_run_reuses_and_interrupted_run_resumes(demo_dir, capsys):
+def _history(run):
+    return list(csv.DictReader(open(run / "history.csv")))
+
+
+def test_second_run_reuses_and_interrupted_run_resumes(demo_dir, capsys, monkeypatch):
     assert cli.main(["demo", "--smoke", "--out", str(demo_dir)]) == 0
     assert "reusing the trained model" in capsys.readouterr().out
-    (demo_dir / "run" / "model.keras").unlink()  # as if killed after the last checkpoint
+    # Train again and press Ctrl-C (fault injection) at step 4, in the second of 2 epochs of 3 steps.
+    run = demo_dir / "run"
+    monkeypatch.setenv("COLORPAST_FAULT", "sigint-at-step:4")
+    assert cli.main(["demo", "--smoke", "--restart", "--out", str(demo_dir)]) == 130
+    assert "interrupted at step 4" in capsys.readouterr().out
+    assert not (run / "model.keras").exists()
+    before = _history(run)
+    assert [int(r["step"]) for r in before] == [3]
+    monkeypatch.delenv("COLORPAST_FAULT")
     assert cli.main(["demo", "--smoke", "--out", str(demo_dir)]) == 0
-    assert "training seed16" in capsys.readouterr().out
-    assert (demo_dir / "run" / "model.keras").is_file()
+    out = capsys.readouterr().out
+    assert "resuming" in out and "at epoch 2, step 4" in out and "trained 2 epochs" in out
+    # The epoch after the interruption ran, and the history goes on from the one before it.
+    after = _history(run)
+    assert [int(r["epoch"]) for r in after] == [0, 1] and [int(r["step"]) for r in after] == [3, 6]
+    assert after[0] == before[0]
+    assert (run / "model.keras").is_file()
 
 
 def test_run_with_other_settings_is_refused(demo_dir, capsys):

@@ -98,3 +98,58 @@ def test_evaluate_prepared_set_and_folder(model_file, photos, tmp_path):
     assert len(list(csv.DictReader(open(tmp_path / "r2" / "per_image.csv")))) == 2
     r = _cli("evaluate", "--data", tmp_path / "nowhere", "--out", tmp_path / "r3")
     assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+def _md_table(text):
+    """Rows of a Markdown table as {column: cell}, the arrows stripped from the column names."""
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    heads = [h.strip().removesuffix(" ↑").removesuffix(" ↓") for h in lines[0].strip("|").split("|")]
+    return [dict(zip(heads, (c.strip() for c in line.strip("|").split("|")))) for line in lines[2:]]
+
+
+def test_report_numbers_are_each_photos_metrics_and_their_means(model_file, tmp_path):
+    """On three real photos: every per-image row is metrics.compute_all of that photo and
+    its colorization, every summary row the mean of its per-image rows, and the Markdown
+    table shows the CSV's numbers."""
+    import shutil
+
+    from colorpast import evaluate, metrics
+    from colorpast.colorizer import colorize, gray, load_model, read_image
+    from conftest import shared_folder
+
+    src = shared_folder("cbsd68")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for p in sorted(src.glob("*.png"))[:3]:
+        shutil.copy(p, photos / p.name)
+    res = evaluate.evaluate(photos, ["gray", str(model_file)], tmp_path / "report", size=64, log=lambda *a: None)
+    paths = res["paths"]
+
+    model = load_model(str(model_file))
+    methods = {"gray": gray, str(model_file): lambda rgb: colorize(rgb, model, size=64)}
+    per_image = list(csv.DictReader(open(paths["per_image"])))
+    assert sorted((r["image"], r["method"]) for r in per_image) == sorted(
+        (p.name, m) for p in photos.iterdir() for m in methods)
+    columns = [*metrics.METRICS, "colorfulness", "colorfulness_truth"]
+    for row in per_image:
+        rgb = read_image(photos / row["image"])
+        want = metrics.compute_all(np.asarray(rgb, np.float32) / 255.0, methods[row["method"]](rgb))
+        for k in columns:
+            assert float(row[k]) == pytest.approx(want[k], rel=1e-5, abs=1e-9), (row["image"], row["method"], k)
+
+    summary = list(csv.DictReader(open(paths["csv"])))
+    assert [r["method"] for r in summary] == list(methods)
+    for row in summary:
+        mine = [r for r in per_image if r["method"] == row["method"]]
+        assert int(row["images"]) == len(mine) == 3
+        for k in columns:
+            assert float(row[k]) == pytest.approx(np.mean([float(r[k]) for r in mine]), rel=1e-5, abs=1e-9), (row["method"], k)
+
+    table = _md_table(paths["table"].read_text())
+    assert [r["method"] for r in table] == [r["method"] for r in summary]
+    for shown, row in zip(table, summary):
+        assert set(shown) == {"method", "images", *columns}
+        assert shown["images"] == row["images"]
+        for k in columns:
+            decimals = len(shown[k].partition(".")[2])
+            assert abs(float(shown[k]) - float(row[k])) <= 0.5 * 10.0**-decimals + 1e-9, (row["method"], k, shown[k], row[k])

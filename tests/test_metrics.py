@@ -28,6 +28,23 @@ def test_metrics_equal_skimage_and_bounds():
     assert abs(metrics.colorfulness(red) - 0.3 * np.hypot(255, 127.5)) < 1e-6
 
 
+def test_colorfulness_of_a_non_uniform_image_by_hand():
+    """Hasler and Suesstrunk (2003): M = sigma_rgyb + 0.3 mu_rgyb, with rg = R - G,
+    yb = (R + G) / 2 - B, sigma_rgyb = sqrt(sigma_rg^2 + sigma_yb^2) and mu_rgyb =
+    sqrt(mu_rg^2 + mu_yb^2), standard deviations over the pixels (population, 1/N)."""
+    # Red, red, blue, yellow on the 0..255 scale:
+    #   rg = 255, 255, 0, 0             mean 127.5, deviations +-127.5             -> sigma 127.5
+    #   yb = 127.5, 127.5, -255, 255    mean 63.75, deviations 63.75, 63.75, -318.75, 191.25
+    #                                   -> variance (2 * 63.75^2 + 318.75^2 + 191.25^2) / 4 = 36576.5625 -> sigma 191.25
+    #   sigma_rgyb = sqrt(127.5^2 + 191.25^2) = 63.75 sqrt(13);  mu_rgyb = sqrt(127.5^2 + 63.75^2) = 63.75 sqrt(5)
+    #   M = 63.75 (sqrt(13) + 0.3 sqrt(5)) = 272.6187
+    img = np.array([[[255, 0, 0], [255, 0, 0]], [[0, 0, 255], [255, 255, 0]]], np.float64) / 255.0
+    assert metrics.colorfulness(img) == pytest.approx(63.75 * (np.sqrt(13) + 0.3 * np.sqrt(5)), rel=1e-12)
+    assert metrics.colorfulness(img) == pytest.approx(272.6187, abs=1e-4)
+    # The pixels' order and the image's shape do not matter; only their values do.
+    assert metrics.colorfulness(img.reshape(4, 1, 3)[::-1]) == pytest.approx(metrics.colorfulness(img), rel=1e-12)
+
+
 # --- the seed paper's share of differing pixels --------------------------------------
 
 

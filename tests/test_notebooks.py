@@ -168,6 +168,100 @@ def test_train_notebook_resumes_the_run_after_a_disconnect(workspace, tmp_path):
     assert history.read_text().count("\n") == 3
 
 
+def _own_root(tmp_path):
+    """A fresh ROOT for one notebook run, with a notebooks/ folder as the kernel's cwd."""
+    (tmp_path / "notebooks").mkdir()
+    return {"root": tmp_path, "done": {}}
+
+
+@pytest.mark.slow
+def test_download_notebook_fetches_from_kaggle_when_not_smoke(workspace, tmp_path, monkeypatch):
+    """01's real branch (SMOKE = False): the official kaggle client downloads the dataset,
+    from a local stand-in for the Kaggle API (port 80), and the gallery shows its photos.
+    (``workspace`` for its environment only: this run has its own ROOT.)"""
+    import io
+
+    from PIL import Image
+
+    from colorpast.data.sources import embedded_sample
+    from kaggle_fixture import KEY, USER, make_zip, serve_kaggle
+
+    photos = {}
+    for p in embedded_sample(["coffee", "chelsea"]):
+        buf = io.BytesIO()
+        Image.fromarray(p.rgb[::4, ::4]).save(buf, "JPEG")
+        photos[f"flickr30k_images/flickr30k_images/{p.name}.jpg"] = buf.getvalue()
+    archive = make_zip({**photos, "flickr30k_images/results.csv": b"image_name| comment\n"})
+    # The kernel inherits these: the client talks to localhost, with the stand-in's credentials.
+    for var, value in {"KAGGLE_API_ENVIRONMENT": "LOCALHOST", "KAGGLE_USERNAME": USER, "KAGGLE_KEY": KEY,
+                       "KAGGLE_CONFIG_DIR": str(tmp_path / "kaggle-config")}.items():
+        monkeypatch.setenv(var, value)
+    with serve_kaggle() as kaggle:
+        kaggle["datasets"]["hsankesara/flickr-image-dataset"] = [archive]
+        nb, _ = execute(_own_root(tmp_path), "01_download_data.ipynb", extra="SMOKE = False\n")
+    assert [body["datasetSlug"] for _, body in kaggle["requests"]] == ["flickr-image-dataset"]
+    text = _text(nb)
+    assert "2 image files in" in text and _images(nb) >= 1 and KEY not in text
+    got = {str(p.relative_to(tmp_path / "data/raw/flickr30k")) for p in (tmp_path / "data/raw/flickr30k").rglob("*.jpg")}
+    assert got == set(photos)
+
+
+@pytest.mark.slow
+def test_evaluate_notebook_fetches_the_official_colorful_weights_when_not_smoke(workspace, tmp_path):
+    """05's real branch (SMOKE = False, FETCH_COLORFUL = True): the official weights are
+    downloaded, checked and converted, and Colorful is a row of the table. Served from a
+    local file of the release's format (a random ECCV16 network saved by torch) with its own sha256."""
+    import hashlib
+    import http.server
+    import importlib.util
+    import shutil
+    import threading
+    from functools import partial
+
+    from conftest import missing
+
+    try:
+        import torch
+    except ImportError:
+        missing("torch is not installed (the ECCV16 reference network needs it)")
+    for earlier in EXPECTED[:4]:  # 04's run and 02's prepared set
+        if earlier not in workspace["done"]:
+            workspace["done"][earlier] = execute(workspace, earlier)
+    own = _own_root(tmp_path)
+    for part in ("data/prepared/smoke", "runs/smoke"):
+        shutil.copytree(workspace["root"] / part, tmp_path / part)
+    spec = importlib.util.spec_from_file_location("eccv16_reference", REPO / "tests/models/eccv16_reference.py")
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    served = tmp_path / "served"
+    served.mkdir()
+    torch.save(reference.random_reference().state_dict(), served / "eccv16.pth")
+    sha = hashlib.sha256((served / "eccv16.pth").read_bytes()).hexdigest()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/eccv16.pth"
+    extra = f"""SMOKE = False
+DATA, RUN, LIMIT = "data/prepared/smoke", "runs/smoke", None
+from colorpast import weights as _weights
+_official = _weights.RELEASES["colorful"]
+_weights.RELEASES["colorful"] = _weights.Release({url!r}, {sha!r}, _official.filename, _official.converted)
+"""
+    try:
+        nb, _ = execute(own, "05_evaluate.ipynb", extra=extra)
+    finally:
+        server.shutdown()
+        server.server_close()
+    text = _text(nb)
+    assert "| colorful:official |" in text and "| runs/smoke |" in text and "is absent" not in text
+    assert (tmp_path / "weights/colorful_eccv16.weights.h5").is_file()
+    assert (tmp_path / "reports/smoke-test/grid.png").is_file()
+
+
 def test_readme_indexes_every_notebook_with_its_colab_badge():
     from colorpast.notebook import colab_badge
 

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -42,12 +41,15 @@ def test_run_folder_contents_and_resume(prepared, tmp_path):
         assert (run / f).is_file(), f
     assert list((run / "tensorboard").rglob("events.out.tfevents*"))
     assert [c.name for c in train.list_checkpoints(run)] == ["step-000000003", "step-000000006"]
+    # Keras writes the optimizer's variables into the weights file: nothing else holds them.
+    assert sorted(p.name for p in train.list_checkpoints(run)[-1].iterdir()) == ["model.weights.h5", "state.json"]
     assert [int(r["epoch"]) for r in _history(run)] == [0, 1]
     assert {"loss", "val_loss", "step"} <= set(_history(run)[0])
     assert json.loads((run / "config.json").read_text())["data"] == str(prepared)
     # Same command again: nothing to do; more epochs: continues from the checkpoint.
-    again = train.train(cfg, run, verbose=False)
-    assert again.resumed_from == 6 and len(_history(run)) == 2
+    lines = []
+    again = train.train(cfg, run, verbose=False, log=lines.append)
+    assert again.resumed_from == 6 and len(_history(run)) == 2 and "is finished" in lines[-1]
     more = train.train(cfg.with_(epochs=3), run, verbose=False)
     assert more.resumed_from == 6 and [int(r["epoch"]) for r in _history(run)] == [0, 1, 2]
     # Other settings are refused, --restart starts over.
@@ -70,65 +72,239 @@ def _final_weights(run):
     return [w.copy() for w in m.get_weights()]
 
 
-def _wait_for(path_fn, timeout=120):
-    t0 = time.time()
-    while not path_fn():
-        if time.time() - t0 > timeout:
-            raise TimeoutError
-        time.sleep(0.01)
+def _steps(run):
+    return [int(c.name.split("-")[1]) for c in train.list_checkpoints(run)]
 
 
-def test_sigkill_mid_epoch_and_during_checkpoint_resume_exactly(prepared, tmp_path):
+def _state(ckpt):
+    return json.loads((ckpt / "state.json").read_text())
+
+
+def test_cli_interrupts_land_where_injected_and_resume_to_the_uninterrupted_weights(prepared, tmp_path):
+    """Ctrl-C and SIGKILL mid-epoch, with --save-every, at steps named by fault injection
+    (COLORPAST_FAULT), each resume training further full epochs: the checkpoints hold the
+    steps where they landed, the resumes start there, and the end equals a run never stopped."""
+    every = ("--save-every", "5")
     ref = tmp_path / "ref"
-    p = _cli_train(ref, prepared)
+    p = _cli_train(ref, prepared, *every)
     out, err = p.communicate(timeout=300)
     assert p.returncode == 0, err
     want = _final_weights(ref)
 
-    # 1. SIGKILL in the middle of epoch 2 (after the epoch-1 checkpoint exists).
-    run = tmp_path / "killed"
-    p = _cli_train(run, prepared)
-    _wait_for(lambda: (run / "checkpoints" / "step-000000012").is_dir())
-    time.sleep(0.3)
-    p.send_signal(signal.SIGKILL)
-    p.wait()
-    assert not (run / "model.keras").exists()
-    # 2. Resume, and die inside the checkpoint write at the end of epoch 3.
-    p = _cli_train(run, prepared, env={"COLORPAST_FAULT": "kill-in-checkpoint:36"})
-    p.communicate(timeout=300)
+    run = tmp_path / "stopped"
+    # 1. Ctrl-C at step 17, in epoch 2, between the --save-every checkpoints 15 and 20.
+    p = _cli_train(run, prepared, *every, env={"COLORPAST_FAULT": "sigint-at-step:17"})
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 130 and "interrupted" in err and "Traceback" not in err, err[-2000:]
+    assert "interrupted at step 17" in out
+    assert _steps(run) == [15, 17]  # the Ctrl-C checkpoint is the newest
+    assert {k: _state(run / "checkpoints" / "step-000000017")[k] for k in ("global_step", "epoch")} == {"global_step": 17, "epoch": 1}
+    assert [int(r["step"]) for r in _history(run)] == [12]
+    # 2. Resume from it, and SIGKILL at step 41, right after the --save-every checkpoint 40.
+    p = _cli_train(run, prepared, *every, env={"COLORPAST_FAULT": "sigkill-at-step:41"})
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == -signal.SIGKILL, err[-2000:]
+    assert "resuming" in out and "step 17" in out
+    assert _steps(run) == [36, 40]
+    assert {k: _state(run / "checkpoints" / "step-000000040")[k] for k in ("global_step", "epoch")} == {"global_step": 40, "epoch": 3}
+    assert [int(r["step"]) for r in _history(run)] == [12, 24, 36]
+    # 3. Resume from 40, and die half-way through writing checkpoint 45.
+    p = _cli_train(run, prepared, *every, env={"COLORPAST_FAULT": "kill-in-checkpoint:45"})
+    out, err = p.communicate(timeout=300)
     assert p.returncode == -signal.SIGKILL
+    assert "step 40" in out
     assert list((run / "checkpoints").glob(".partial-*")), "the killed write should leave a partial checkpoint"
-    assert not (run / "checkpoints" / "step-000000036").exists()
-    # 3. Resume to the end.
-    p = _cli_train(run, prepared)
+    assert _steps(run) == [36, 40]
+    # 4. Resume to the end.
+    p = _cli_train(run, prepared, *every)
     out, err = p.communicate(timeout=300)
     assert p.returncode == 0, err
-    assert "resuming" in out and "trained 4 epochs" in out
+    assert "step 40" in out and "trained 4 epochs" in out
+    assert not list((run / "checkpoints").glob(".partial-*"))
+    assert _steps(run) == [45, 48]
     assert [int(r["epoch"]) for r in _history(run)] == [0, 1, 2, 3]
     assert [int(r["step"]) for r in _history(run)] == [12, 24, 36, 48]
     for a, b in zip(_final_weights(run), want):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-
-
-def test_ctrl_c_saves_mid_epoch_and_resumes_exactly(prepared, tmp_path):
-    ref = tmp_path / "ref"
-    p = _cli_train(ref, prepared, "--epochs", "2")
-    assert p.wait(timeout=300) == 0
-    run = tmp_path / "interrupted"
-    p = _cli_train(run, prepared, "--epochs", "2")
-    _wait_for(lambda: (run / "checkpoints" / "step-000000012").is_dir())
-    time.sleep(0.2)
-    p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=120)
-    assert p.returncode == 130 and "interrupted" in err and "Traceback" not in err
-    steps = [int(c.name.split("-")[1]) for c in train.list_checkpoints(run)]
-    p = _cli_train(run, prepared, "--epochs", "2")
+    # 5. A finished run says so and does not train again.
+    mtime = (run / "model.keras").stat().st_mtime_ns
+    p = _cli_train(run, prepared, *every)
     out, err = p.communicate(timeout=300)
-    assert p.returncode == 0, err
-    assert [int(r["epoch"]) for r in _history(run)] == [0, 1]
-    for a, b in zip(_final_weights(run), _final_weights(ref)):
+    assert p.returncode == 0 and "is finished: 4 of 4 epochs" in out and "resuming" not in out, err
+    assert (run / "model.keras").stat().st_mtime_ns == mtime and _steps(run) == [45, 48]
+
+
+def _recording(prepared, calls):
+    """The training stream of train.train, recording the step each stream starts at."""
+    from colorpast.data import pipeline
+
+    def train_data(start_step):
+        calls.append(start_step)
+        return pipeline.dataset(prepared, "train", 4, "seed16", seed=0, start_step=start_step)
+
+    return train_data
+
+
+def test_ctrl_c_checkpoint_is_the_one_the_resume_starts_from(prepared, tmp_path, monkeypatch):
+    cfg = TrainConfig(data=str(prepared), **{**TINY, "epochs": 4}, deterministic=True)
+    calls = []
+    ref = train.fit(cfg, tmp_path / "ref", _recording(prepared, calls), verbose=False, log=lambda m: None)
+    assert calls == [0]
+    want = [w.copy() for w in ref.model.get_weights()]
+
+    run, lines = tmp_path / "run", []
+    monkeypatch.setenv("COLORPAST_FAULT", "sigint-at-step:7")  # in epoch 3 (steps 7, 8, 9)
+    with pytest.raises(KeyboardInterrupt):
+        train.fit(cfg, run, _recording(prepared, calls), verbose=False, log=lines.append)
+    assert any("interrupted at step 7" in m for m in lines), lines
+    assert _steps(run) == [6, 7]
+    state = _state(run / "checkpoints" / "step-000000007")
+    assert (state["global_step"], state["epoch"], len(state["history"])) == (7, 2, 2)
+    monkeypatch.delenv("COLORPAST_FAULT")
+    calls.clear()
+    res = train.fit(cfg, run, _recording(prepared, calls), verbose=False, log=lines.append)
+    assert res.resumed_from == 7 and any("step 7" in m and "resuming" in m for m in lines)
+    # The rest of epoch 3 from step 7, then epoch 4 from step 9: the data order of a run never stopped.
+    assert calls == [7, 9]
+    assert [int(r["step"]) for r in _history(run)] == [3, 6, 9, 12]
+    for a, b in zip(res.model.get_weights(), want):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    assert steps[-1] >= 12  # the interrupt saved at least the epoch-1 state
+
+
+def test_ctrl_c_between_an_epochs_last_step_and_its_end_keeps_the_history_whole(prepared, tmp_path, monkeypatch):
+    """With --save-every a multiple of the epoch, step 3 ends epoch 1: a checkpoint written
+    there before the epoch's end (validation, history row) would resume into epoch 2 and
+    lose epoch 1's row. The epoch end writes that step; an interrupt just before it keeps
+    the checkpoint before."""
+    cfg = TrainConfig(data=str(prepared), **TINY, save_every=3)
+    run, lines = tmp_path / "run", []
+    monkeypatch.setenv("COLORPAST_FAULT", "sigint-at-step:3")
+    with pytest.raises(KeyboardInterrupt):
+        train.fit(cfg, run, _recording(prepared, []), verbose=False, log=lines.append)
+    assert _steps(run) == [] and any("end of epoch 1" in m for m in lines), lines
+    monkeypatch.delenv("COLORPAST_FAULT")
+    res = train.fit(cfg, run, _recording(prepared, []), verbose=False, log=lines.append)
+    assert res.resumed_from == 0 and [int(r["step"]) for r in _history(run)] == [3, 6]
+    assert [_state(c)["epoch"] for c in train.list_checkpoints(run)] == [1, 2]
+
+
+def _snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_corrupt_checkpoints_fall_back_and_all_corrupt_stops_with_nothing_touched(prepared, tmp_path, capsys):
+    from colorpast import cli
+
+    cfg = TrainConfig(data=str(prepared), **TINY)
+    run, lines = tmp_path / "run", []
+    train.train(cfg, run, verbose=False, log=lines.append)
+    newest = run / "checkpoints" / "step-000000006" / "model.weights.h5"
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])  # cut short, as by a full disk
+    res = train.train(cfg.with_(epochs=3), run, verbose=False, log=lines.append)
+    assert res.resumed_from == 3 and any("step-000000006" in m and "do not load" in m for m in lines), lines
+    assert _steps(run) == [6, 9] and [int(r["step"]) for r in _history(run)] == [3, 6, 9]
+    assert train.load(run, weights="last") is not None  # step 6 was written again, whole
+
+    for ckpt in train.list_checkpoints(run):
+        (ckpt / "model.weights.h5").write_bytes(b"")
+    before = _snapshot(run)
+    saved = TrainConfig.from_json(run / "config.json")
+    assert cli.main(["train", "--run", str(run), "--epochs", "4"]) == 2  # resumes with the saved settings
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "none loads" in err and "--restart" in err, err
+    assert TrainConfig.from_json(run / "config.json") == saved
+    assert _snapshot(run) == before, "a run whose checkpoints do not load must be left as it is"
+
+
+def test_a_changed_precision_resumes_with_the_optimizer_state_converted(prepared, tmp_path, monkeypatch):
+    """precision "auto" resolves to mixed_float16 on a T4 and float32 on a CPU runtime: a
+    run moved between them resumes, in both directions, with Adam's moments carried over."""
+    import keras
+
+    cfg = TrainConfig(data=str(prepared), **{**TINY, "epochs": 1})
+    run, lines = tmp_path / "run", []
+
+    def fit_as(precision, epochs):
+        monkeypatch.setattr(train, "resolve_precision", lambda setting: precision)
+        return train.train(cfg.with_(epochs=epochs), run, verbose=False, log=lines.append)
+
+    def adam(model):
+        opt = model.optimizer
+        return [np.array(v) for v in getattr(opt, "inner_optimizer", opt).variables]
+
+    def loaded(precision):
+        """A fresh model of ``precision`` with the newest checkpoint loaded into it."""
+        keras.mixed_precision.set_global_policy(precision)
+        from colorpast.models import build
+
+        model = build("seed16", (None, None, 1))
+        model.compile(optimizer=train.make_optimizer(cfg), loss="mse")
+        model.optimizer.build(model.trainable_variables)
+        assert train.load_checkpoint(run, model, log=lambda m: None) is not None
+        return model
+
+    try:
+        half = fit_as("mixed_float16", 1)
+        assert isinstance(half.model.optimizer, keras.optimizers.LossScaleOptimizer)
+        # Steps are batches, also when the loss scale skips some and the optimizer's counter stands still.
+        assert _steps(run) == [3] and _state(train.list_checkpoints(run)[-1])["precision"] == "mixed_float16"
+        saved = adam(half.model)
+        for a, b in zip(adam(loaded("float32")), saved):
+            np.testing.assert_array_equal(a, b)
+        full = fit_as("float32", 2)
+        assert full.resumed_from == 3 and any("written in mixed_float16" in m for m in lines), lines
+        assert [int(r["step"]) for r in _history(run)] == [3, 6]
+        saved = adam(full.model)
+        assert any(np.abs(v).sum() > 0 for v in saved[2:]), "Adam's moments should have moved"
+        for a, b in zip(adam(loaded("mixed_float16")), saved):
+            np.testing.assert_array_equal(a, b)
+        again = fit_as("mixed_float16", 3)
+        assert again.resumed_from == 6 and [int(r["step"]) for r in _history(run)] == [3, 6, 9]
+        assert np.isfinite(float(_history(run)[-1]["loss"]))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_steps_count_batches_when_the_float16_loss_scale_skips_some(prepared, tmp_path, monkeypatch):
+    """Under mixed_float16 Keras skips a step whose scaled gradients overflow, and the
+    optimizer's ``iterations`` stands still: the global step (checkpoint names, history,
+    where the data stream resumes) must still count the batches."""
+    import keras
+    from colorpast.data import pipeline
+
+    def huge_first_targets(start_step):
+        ds = pipeline.dataset(prepared, "train", 4, "seed16", start_step=start_step)
+        # Targets of 1e5 keep the float32 loss finite (about 1e10) while the scaled
+        # gradients overflow float16 (max 65504) in the layers below the float32 head.
+        return ds.enumerate().map(lambda i, b: (b[0], tf.where(i + start_step < 2, b[1] * 1e5, b[1])))
+
+    monkeypatch.setattr(train, "resolve_precision", lambda setting: "mixed_float16")
+    try:
+        res = train.fit(TrainConfig(data=str(prepared), **TINY), tmp_path / "run", huge_first_targets,
+                        verbose=False, log=lambda m: None)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert int(res.model.optimizer.iterations.numpy()) < 6, "no step was skipped: the test proves nothing"
+    assert _steps(tmp_path / "run") == [3, 6]
+    assert [int(r["step"]) for r in _history(tmp_path / "run")] == [3, 6]
+
+
+def test_pruned_checkpoints_are_emptied_before_they_are_deleted(prepared, tmp_path, monkeypatch):
+    """On Google Drive a deleted file sits in the Trash and counts until it is emptied."""
+    real_unlink = os.unlink
+    sizes = []  # (file name, its size when unlinked), also through shutil.rmtree's dir_fd calls
+
+    def unlink(path, *, dir_fd=None):
+        sizes.append((os.path.basename(path), os.stat(path, dir_fd=dir_fd, follow_symlinks=False).st_size))
+        return real_unlink(path, dir_fd=dir_fd)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    run = tmp_path / "run"
+    train.train(TrainConfig(data=str(prepared), **{**TINY, "epochs": 3}), run, verbose=False, log=lambda m: None)
+    assert _steps(run) == [6, 9]
+    gone = [(name, n) for name, n in sizes if name in ("model.weights.h5", "state.json")]
+    assert len(gone) >= 2, sizes  # step 3's weights and state
+    assert all(n == 0 for _, n in gone), gone
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(prepared, tmp_path, monkeypatch):

@@ -423,6 +423,16 @@ class _Folder:
         os.replace(tmp, self.parts / f"{name}.csv")
 
 
+def _fault(point: str, stem: str) -> None:
+    """Fault injection for the test suite: ``COLORPAST_FAULT=kill-after-part:train-00002``
+    (the manifest part written, its shard not yet) or ``kill-after-shard:STEM`` (the shard
+    landed, the rejected files seen so far not yet written) SIGKILLs this process there."""
+    if os.environ.get("COLORPAST_FAULT") == f"{point}:{stem}":
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _atomic_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
@@ -555,7 +565,9 @@ def prepare(
             for i, (n, k, _, note) in enumerate(buf)
         ]
         folder.write_part(stem, part)  # first the part, then the shard: see committed_rows
+        _fault("kill-after-part", stem)
         shards.write_shard(out / name, [rgb for _, _, rgb, _ in buf])
+        _fault("kill-after-shard", stem)
         rows.extend(part)
         next_index[split] += 1
         buf.clear()

@@ -4,36 +4,21 @@ The kaggle client's own code path is exercised against a local HTTP server: with
 KAGGLE_API_ENVIRONMENT=LOCALHOST the client posts to
 http://localhost/api/v1/datasets.DatasetApiService/DownloadDataset and streams the
 body it gets back into OWNER_SLUG.zip. That needs port 80 (root, or a capability);
-without it those tests skip and the rest still checks everything after the API call.
+without it those tests skip (fail in CI, which has it) and the rest still checks everything after the API call.
 """
 
-import base64
-import http.server
-import io
 import json
 import os
 import subprocess
 import sys
-import threading
 import types
-import zipfile
 
 import pytest
 
 from colorpast.data import download as dl
 from colorpast.errors import UserError
 from conftest import REPO
-
-USER, KEY = "ada", "s3cr3t-k3y-never-printed"
-
-
-def make_zip(files: dict) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
-
+from kaggle_fixture import KEY, USER, make_zip, serve_kaggle
 
 FILES = {
     "flickr30k_images/flickr30k_images/1000092795.jpg": b"\xff\xd8jpeg bytes" * 100,
@@ -173,48 +158,10 @@ def test_a_folder_not_made_by_download_is_left_alone(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- the real kaggle client
 
 
-class _Kaggle(http.server.BaseHTTPRequestHandler):
-    """The one endpoint `KaggleApi.dataset_download_files` uses, on localhost:80."""
-
-    state: dict = {}
-
-    def do_POST(self):  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        self.state["requests"].append((self.path, body))
-        expected = "Basic " + base64.b64encode(f"{USER}:{KEY}".encode()).decode()
-        if self.headers.get("Authorization") != expected:
-            return self._send(401, b'{"code": 401, "message": "Unauthenticated"}', "application/json")
-        if self.path != "/api/v1/datasets.DatasetApiService/DownloadDataset":
-            return self._send(404, b'{"code": 404, "message": "Not found"}', "application/json")
-        ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
-        if ref not in self.state["datasets"]:
-            return self._send(404, b'{"code": 404, "message": "Not found"}', "application/json")
-        bodies = self.state["datasets"][ref]
-        self._send(200, bodies.pop(0) if len(bodies) > 1 else bodies[0], "application/zip")
-
-    def _send(self, code, data, ctype):
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def kaggle_server():
-    try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 80), _Kaggle)
-    except OSError as e:
-        pytest.skip(f"cannot serve the Kaggle API on localhost:80 ({e.strerror}); needs root or CAP_NET_BIND_SERVICE")
-    _Kaggle.state = {"requests": [], "datasets": {}}
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield _Kaggle.state
-    server.shutdown()
-    server.server_close()
+    with serve_kaggle() as state:
+        yield state
 
 
 def _cli(tmp_path, *args, key=KEY):

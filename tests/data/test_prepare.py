@@ -418,6 +418,67 @@ def test_killed_run_resumes_without_losing_or_repeating_images(tmp_path):
 
 
 @pytest.mark.slow
+def test_killed_at_its_worst_moments_resumes_with_every_file_once(tmp_path):
+    """SIGKILL (by fault injection) after a manifest part is written and before its
+    shard lands, then after a shard lands and before the rejected files seen so far are
+    written; duplicates and rejected files lie on both sides of each kill."""
+    src = tmp_path / "src"
+    for i in range(24):
+        save(src / f"p{i:02d}.jpg", photo(240, 260, 2000 + i), quality=90)
+    # Names sort before, among and after the photos, so some of each kind are decoded
+    # before each kill and some after.
+    shutil.copy(src / "p01.jpg", src / "p01_dup_early.jpg")
+    shutil.copy(src / "p03.jpg", src / "p20_dup_of_p03.jpg")
+    shutil.copy(src / "p22.jpg", src / "z_dup_of_p22.jpg")
+    (src / "a_notes.txt").write_text("shot list\n")
+    (src / "p05_empty.jpg").write_bytes(b"")
+    save(src / "p12_tiny.png", np.zeros((8, 8, 3), np.uint8) + 200)
+    (src / "p18_text.jpg").write_text("not a photo\n")
+    (src / "zz_notes.txt").write_text("end\n")
+    files = sorted(str(p.relative_to(src)) for p in src.rglob("*") if p.is_file())
+    out = tmp_path / "out"
+    args = (src, "--out", out, "--workers", "1", "--shard-size", "3", "--no-progress", "--size", "64")
+
+    def run(fault=None):
+        env = {**os.environ, "PYTHONPATH": str(REPO), **({"COLORPAST_FAULT": fault} if fault else {})}
+        return subprocess.run([sys.executable, "-m", "colorpast", "prepare", *map(str, args)], env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    r = run("kill-after-part:train-00002")
+    assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
+    assert (out / prep.PARTS / "train-00002.csv").exists() and not (out / "train-00002.tfrecord").exists()
+    r = run("kill-after-shard:train-00004")
+    assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
+    assert "resuming:" in r.stdout
+    assert (out / "train-00004.tfrecord").exists() and not (out / "train-00005.tfrecord").exists()
+    # What is committed: the rejected parts, and each kept part whose shard landed. Only the rest is decoded again.
+    parts = (out / prep.PARTS).glob("*.csv")
+    committed = [p for p in parts if p.stem.startswith("rejected-") or (out / f"{p.stem}.tfrecord").exists()]
+    assert any(p.stem.startswith("rejected-") for p in committed)
+    done = sum(len(list(csv.DictReader(open(p, newline="")))) for p in committed)
+    r = run()
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert f"resuming: {done} of {len(files)} files already prepared, {len(files) - done} to go" in r.stdout
+
+    with open(out / shards.MANIFEST, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["file"] for r in rows) == files  # every file, exactly once
+    clean = manifest(_quiet_prepare(src, tmp_path / "clean", shard_size=3, size=64))
+    strip = lambda rows: {n: (r["status"], r["split"], r["key"], r["reason"]) for n, r in rows.items()}  # noqa: E731
+    assert strip(manifest(out)) == strip(clean)  # duplicates dropped, rejections with their reasons
+    reasons = {n: r["reason"].split(":")[0] for n, r in manifest(out).items() if r["status"] == "rejected"}
+    assert reasons == {"p01_dup_early.jpg": "duplicate", "p20_dup_of_p03.jpg": "duplicate", "z_dup_of_p22.jpg": "duplicate",
+                       "a_notes.txt": "not an image", "p05_empty.jpg": "empty file", "p12_tiny.png": "too small",
+                       "p18_text.jpg": "not an image", "zz_notes.txt": "not an image"}
+    # Read back with colorpast's own reader: each kept image in exactly one shard.
+    from colorpast.evaluate import load_photos
+
+    names = [n for split in shards.SPLITS if shards.shard_files(out, split) for n, _ in load_photos(out, split)]
+    kept = sorted(n for n, r in manifest(out).items() if r["status"] == "kept")
+    assert sorted(names) == kept and len(kept) == 24
+
+
+@pytest.mark.slow
 def test_black_and_white_threshold_on_the_shared_imagenet_sample():
     folder = shared_folder("imagenet1k-256")
     cfg = prep.Settings()

@@ -8,7 +8,12 @@ from functools import partial
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from conftest import missing
+
+try:
+    import torch
+except ImportError:
+    missing("torch is not installed (the ECCV16 reference network needs it)", module=True)
 
 from colorpast import models, weights  # noqa: E402
 from colorpast.errors import UserError  # noqa: E402

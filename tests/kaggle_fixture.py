@@ -1,0 +1,75 @@
+"""A local stand-in for the Kaggle API, for tests that run the official kaggle client.
+
+With KAGGLE_API_ENVIRONMENT=LOCALHOST the client posts to
+http://localhost/api/v1/datasets.DatasetApiService/DownloadDataset and streams the body
+it gets back into OWNER_SLUG.zip; :func:`serve_kaggle` answers on port 80 (root, or
+CAP_NET_BIND_SERVICE: without it the test skips, and fails in CI).
+"""
+
+import base64
+import contextlib
+import http.server
+import io
+import json
+import threading
+import zipfile
+
+from conftest import missing
+
+USER, KEY = "ada", "s3cr3t-k3y-never-printed"
+
+
+def make_zip(files: dict) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+class KaggleHandler(http.server.BaseHTTPRequestHandler):
+    """The one endpoint `KaggleApi.dataset_download_files` uses, on localhost:80."""
+
+    state: dict = {}
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        self.state["requests"].append((self.path, body))
+        expected = "Basic " + base64.b64encode(f"{USER}:{KEY}".encode()).decode()
+        if self.headers.get("Authorization") != expected:
+            return self._send(401, b'{"code": 401, "message": "Unauthenticated"}', "application/json")
+        if self.path != "/api/v1/datasets.DatasetApiService/DownloadDataset":
+            return self._send(404, b'{"code": 404, "message": "Not found"}', "application/json")
+        ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
+        if ref not in self.state["datasets"]:
+            return self._send(404, b'{"code": 404, "message": "Not found"}', "application/json")
+        bodies = self.state["datasets"][ref]
+        self._send(200, bodies.pop(0) if len(bodies) > 1 else bodies[0], "application/zip")
+
+    def _send(self, code, data, ctype):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve_kaggle():
+    """Serve the Kaggle API on localhost:80; yields the state: ``datasets`` {"owner/slug":
+    [zip bodies, one a request, the last repeated]} to fill, ``requests`` as received."""
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 80), KaggleHandler)
+    except OSError as e:
+        missing(f"cannot serve the Kaggle API on localhost:80 ({e.strerror}); needs root or CAP_NET_BIND_SERVICE")
+    KaggleHandler.state = {"requests": [], "datasets": {}}
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield KaggleHandler.state
+    finally:
+        server.shutdown()
+        server.server_close()
