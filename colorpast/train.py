@@ -141,7 +141,8 @@ def save_checkpoint(run: Path, model, state: dict, keep: int) -> Path:
     model.save_weights(str(tmp / WEIGHTS))
     _fault("kill-in-checkpoint", step)
     # What "auto" resolved to and the backend, so that a resume elsewhere can convert.
-    saved = {**state, "precision": model.dtype_policy.name, "backend": keras.backend.backend()}
+    net = getattr(model, "net", model)  # the trainer computes in float32; the network's policy is the run's
+    saved = {**state, "precision": net.dtype_policy.name, "backend": keras.backend.backend()}
     (tmp / "state.json").write_text(json.dumps(saved, indent=1))
     if final.exists():  # the same step again (an epoch end right after a step save)
         os.rename(final, folder / f".partial-{step:09d}-{os.getpid()}-replaced")
@@ -224,7 +225,7 @@ def load_checkpoint(run: Path, model, log=print):
         if failed:
             log(f"passed over checkpoints that do not load: {'; '.join(failed)}")
         was = (state.get("precision"), state.get("backend"))
-        now = (model.dtype_policy.name, keras.backend.backend())
+        now = (getattr(model, "net", model).dtype_policy.name, keras.backend.backend())
         if None not in was and was != now:
             log(f"{ckpt.name} was written in {was[0]} on {was[1]}; continuing in {now[0]} on {now[1]}")
         return state
@@ -374,6 +375,7 @@ class TrainResult:
     best: float | None
     best_epoch: int | None
     resumed_from: int  # global step the run resumed from (0 for a fresh start)
+    trainer: object = None  # the training wrapper (colorpast.train_step.Colorizer) with its optimizer
 
     def summary(self) -> str:
         best = f"best {'val_loss' if self.best is not None else 'loss'} {self.best:.5f} (epoch {self.best_epoch + 1})" if self.best is not None else "no validation"
@@ -454,7 +456,12 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
 
     with strategy.scope():
         model = Colorizer(build(cfg.model, (None, None, 1)), prior=cfg.prior or None)
-        model.compile(optimizer=make_optimizer(cfg), jit_compile=devices.resolve_xla(cfg.xla))
+        optimizer = make_optimizer(cfg)
+        if keras.mixed_precision.global_policy().name == "mixed_float16":
+            # Keras adds loss scaling when the *model's* policy is float16; the trainer's own
+            # policy is float32 (it resamples and converts to Lab), the network's float16.
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        model.compile(optimizer=optimizer, jit_compile=devices.resolve_xla(cfg.xla))
         model.optimizer.build(model.trainable_variables)
     # Outside the scope: under a multi-worker strategy every variable made in it (loading
     # makes some) is a collective op that all workers must join, and only the chief loads.
@@ -483,8 +490,8 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         log(f"{run} is finished: {state['epoch']} of {cfg.epochs} epochs trained (step {step0}); "
             "pass more --epochs to train further, or --restart to start over")
         if chief and not (run / FINAL).exists():
-            save_model_atomic(model, run / FINAL)
-        return TrainResult(run, model, state["epoch"], state.get("best"), state.get("best_epoch"), step0)
+            save_model_atomic(model.net, run / FINAL)
+        return TrainResult(run, model.net, state["epoch"], state.get("best"), state.get("best_epoch"), step0, model)
     if chief and not fresh:
         _write_history(run, state["history"])  # drop rows written after that checkpoint
     Checkpointer, ProgressBar = _callbacks_module()
@@ -540,7 +547,7 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         )
     if chief:
         save_model_atomic(model.net, run / FINAL)
-    return TrainResult(run, model.net, state["epoch"], state.get("best"), state.get("best_epoch"), step0)
+    return TrainResult(run, model.net, state["epoch"], state.get("best"), state.get("best_epoch"), step0, model)
 
 
 def save_model_atomic(model, path) -> None:

@@ -446,14 +446,14 @@ def test_killed_at_its_worst_moments_resumes_with_every_file_once(tmp_path):
 
     r = run("kill-after-part:train-00002")
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
-    assert (out / prep.PARTS / "train-00002.csv").exists() and not (out / "train-00002.tfrecord").exists()
+    assert (out / prep.PARTS / "train-00002.csv").exists() and not (out / "train-00002.npy").exists()
     r = run("kill-after-shard:train-00004")
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
     assert "resuming:" in r.stdout
-    assert (out / "train-00004.tfrecord").exists() and not (out / "train-00005.tfrecord").exists()
+    assert (out / "train-00004.npy").exists() and not (out / "train-00005.npy").exists()
     # What is committed: the rejected parts, and each kept part whose shard landed. Only the rest is decoded again.
     parts = (out / prep.PARTS).glob("*.csv")
-    committed = [p for p in parts if p.stem.startswith("rejected-") or (out / f"{p.stem}.tfrecord").exists()]
+    committed = [p for p in parts if p.stem.startswith("rejected-") or (out / f"{p.stem}.npy").exists()]
     assert any(p.stem.startswith("rejected-") for p in committed)
     done = sum(len(list(csv.DictReader(open(p, newline="")))) for p in committed)
     r = run()
