@@ -266,8 +266,46 @@ def test_colorize_notebook_alone_fetches_colorful_and_shows_sensible_sizes(works
     assert Image.open(root / "colorized/big.png").size == (3000, 2000)  # full resolution on disk
     assert (root / "colorized.zip").is_file()
     widths = [w for w, _ in _images(nb)]
+    print("inline widths", widths)
     assert len(widths) == 2 and max(widths) <= 1700, widths  # overview and detail, not an 6000 px PNG
+    assert abs(widths[1] - 2 * 384) <= 40, widths  # the detail: two 384 px crops, one photo pixel per PNG pixel
     assert "big.png: 3000 x 2000 px (shown at 800 px wide)" in text
+
+
+@pytest.mark.slow
+def test_preprocess_notebook_fetches_the_zip_itself_and_a_new_session_fetches_nothing(workspace, tmp_path):
+    """02 without SMOKE, opened from its badge: nothing in data/raw, so it downloads the
+    archive itself (a stand-in for Kaggle's client) and prepares straight from the zip.
+    Then a new session: the runtime's disk is wiped (data/raw deleted), the set is on
+    Drive; a re-run finds prepared.json first and downloads nothing."""
+    import shutil
+    import zipfile
+
+    from PIL import Image
+
+    from colorpast.data import sources
+
+    archive = tmp_path / "kaggle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in sources.embedded_sample():
+            buf = io.BytesIO()
+            Image.fromarray(p.rgb).save(buf, "JPEG", quality=90)
+            zf.writestr(f"photos/{p.name}.jpg", buf.getvalue())
+        zf.writestr("__MACOSX/photos/._chelsea.jpg", b"resource fork")
+    kaggle = ("SMOKE = False\nNAME = 'someone/old-photos'\nSIZE, VAL_PERCENT, TEST_PERCENT = 64, 20, 20\n"
+              "import shutil as _sh\nfrom colorpast.data import download as _dl\n"
+              "_dl.credentials_source = lambda: 'a stand-in for Kaggle'\n")
+    fetch = f"_dl.fetch = lambda ref, folder, quiet=False: _sh.copy({str(archive)!r}, folder / 'old-photos.zip')\n"
+    refuse = "_dl.fetch = lambda *a, **k: 1 / 0  # a second download would fail the cell\n"
+    root = workspace["root"]
+    first, _ = execute(workspace, "02_preprocess.ipynb", extra=kaggle + fetch)
+    text = _text(first)
+    assert "not extracted (prepare reads the zip)" in text and "skipped: {'AppleDouble file': 1}" in text
+    assert sorted(p.name for p in (root / "data/raw").iterdir()) == [".old-photos.zip.json", "old-photos.zip"]
+    shutil.rmtree(root / "data/raw")
+    second, _ = execute(workspace, "02_preprocess.ipynb", extra=kaggle + refuse)
+    assert "already prepared from" in _text(second) and "the source is gone" in _text(second)
+    assert not (root / "data/raw/old-photos.zip").exists()
 
 
 @pytest.mark.slow
