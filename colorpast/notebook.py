@@ -416,15 +416,32 @@ def show_before_after(before, after, name: str = "", width: int = DISPLAY_WIDTH,
     return figs
 
 
-def offer_download(folder, env: Environment, log=print) -> Path:
-    """Zip ``folder`` beside it (``folder.zip``) and, on Colab, send it to the browser."""
+def offer_download(folder, env: Environment, log=print) -> Path | None:
+    """Zip ``folder`` beside it (``folder.zip``); on Colab, show a button that downloads it.
+
+    A button, not a download started by the cell: a browser may block a download it did not
+    see the user ask for, and "Run all" would start one at every run. Without ipywidgets
+    (Colab has it) the download starts at once."""
     import shutil
 
     folder = Path(folder)
+    if not folder.is_dir() or not any(folder.iterdir()):
+        log(f"nothing colorized yet in {folder}: nothing to download")
+        return None
     archive = Path(shutil.make_archive(str(folder), "zip", root_dir=folder))
     log(f"full-resolution files in {folder.resolve()}, all of them in {archive.resolve()}")
     if env.is_colab:
         from google.colab import files
 
-        files.download(str(archive))
+        try:
+            import ipywidgets
+        except ImportError:
+            files.download(str(archive))
+            return archive
+        from IPython.display import display
+
+        button = ipywidgets.Button(description=f"Download {archive.name} ({archive.stat().st_size / 1e6:.1f} MB)",
+                                   icon="download", layout=ipywidgets.Layout(width="auto"))
+        button.on_click(lambda _: files.download(str(archive)))
+        display(button)
     return archive

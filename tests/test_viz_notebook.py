@@ -180,7 +180,10 @@ def test_choose_model_falls_back_to_colorful_and_fetches_its_weights_once(tmp_pa
     assert fetched == ["colorful"]
 
 
-def test_offer_download_zips_the_folder_and_sends_it_on_colab(tmp_path, fake_colab):
+def test_offer_download_zips_the_folder_and_offers_a_button_on_colab(tmp_path, fake_colab, monkeypatch):
+    lines = []
+    assert notebook.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), log=lines.append) is None
+    assert "nothing colorized yet" in lines[0] and fake_colab["download"] == []  # a first local run, no photos yet
     (tmp_path / "colorized/sub").mkdir(parents=True)
     (tmp_path / "colorized/sub/a.png").write_bytes(b"png")
     local = notebook.offer_download(tmp_path / "colorized", notebook.Environment(False, tmp_path), log=lambda *_: None)
@@ -188,8 +191,29 @@ def test_offer_download_zips_the_folder_and_sends_it_on_colab(tmp_path, fake_col
 
     assert local == tmp_path / "colorized.zip" and zipfile.ZipFile(local).namelist() == ["sub/", "sub/a.png"]
     assert fake_colab["download"] == []
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # no widgets: the download starts at once
     notebook.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), log=lambda *_: None)
     assert fake_colab["download"] == [str(local)]
+
+    class Button:  # as ipywidgets.Button: on_click handlers run on click()
+        def __init__(self, **kw):
+            self.kw, self.handlers = kw, []
+            shown.append(self)
+
+        def on_click(self, fn):
+            self.handlers.append(fn)
+
+        def click(self):
+            for fn in self.handlers:
+                fn(self)
+
+    shown = []
+    monkeypatch.setitem(sys.modules, "ipywidgets", types.SimpleNamespace(Button=Button, Layout=dict))
+    notebook.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), log=lambda *_: None)
+    (button,) = shown
+    assert button.kw["description"].startswith("Download colorized.zip (") and len(fake_colab["download"]) == 1
+    button.click()  # the user asks for it
+    assert fake_colab["download"] == [str(local)] * 2
 
 
 def test_local_copy_moves_a_prepared_set_to_the_runtime_disk_once(tmp_path, monkeypatch):

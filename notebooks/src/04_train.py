@@ -34,7 +34,7 @@ if SMOKE:
 
 On Colab, `DATA` is on Drive, which reads several times slower than the runtime's own disk:
 the GPU would wait for it. With `COPY_TO_RUNTIME` the set is copied once per session to
-`/content/colorpast/data/prepared` (a minute for Flickr30k's 3 GB) and read from there. Keep
+`/content/colorpast/data/prepared` (Flickr30k's shards are gigabytes: minutes, once a session) and read from there. Keep
 the same choice for the whole run: the run remembers where its data was, and resuming with
 the other path is refused as a change of settings. Locally this does nothing.
 """

@@ -80,8 +80,8 @@ for photo in find_images([PHOTOS]):
 """
 ## Your files
 
-The full-resolution PNGs are in `OUT`, and all of them in one zip beside it; on Colab the
-zip is sent to your browser.
+The full-resolution PNGs are in `OUT`, and all of them in one zip beside it; on Colab a button
+below downloads that zip.
 """
 
 notebook.offer_download(OUT, env);
