@@ -254,3 +254,12 @@ def test_setup_prints_no_tensorflow_cpp_log_lines(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stderr == "", r.stderr
     assert "This notebook needs no GPU" in r.stdout
+
+
+def test_gpus_let_memory_grow_so_two_notebooks_share_a_local_gpu(monkeypatch):
+    import tensorflow as tf
+
+    grown = []
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind: ["GPU:0", "GPU:1"])
+    monkeypatch.setattr(tf.config.experimental, "set_memory_growth", lambda g, on: grown.append((g, on)))
+    assert notebook.gpus() == ["GPU:0", "GPU:1"] and grown == [("GPU:0", True), ("GPU:1", True)]
