@@ -609,8 +609,8 @@ def prepare(
                         if len(buffers[split]) >= shard_size:
                             flush(split)
                 if result[0] == "rejected":
-                    n_rej += 1
                     status = "skipped" if result[1].startswith(sources.SKIPPED) else "rejected"
+                    n_rej += status == "rejected"
                     rejected.append({"file": entry.name, "status": status, "split": "", "shard": "", "key": "", "reason": result[1], "note": ""})
                     if len(rejected) >= 1000:
                         flush_rejected()
