@@ -177,6 +177,16 @@ def find_images(paths) -> list[Path]:
     return found
 
 
+def output_path(file, paths, out_dir) -> Path:
+    """Where :func:`colorize_paths` writes ``file`` (found under ``paths``): ``out_dir/<name>.png``,
+    keeping the folder structure below the folder it was found in."""
+    file = Path(file)
+    for r in map(Path, paths):
+        if r.is_dir() and file.is_relative_to(r):
+            return Path(out_dir) / file.relative_to(r).with_suffix(".png")
+    return Path(out_dir) / (file.stem + ".png")
+
+
 def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progress: bool = True, log=None, **decode):
     """Colorize files and folders into ``out_dir`` as PNG (``<name>.png``, folder structure kept).
 
@@ -189,15 +199,11 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
     from tqdm.auto import tqdm
 
     files = find_images(paths)
-    roots = [Path(p) for p in paths]
     out_dir = Path(out_dir)
     written, failed = [], []
 
     def target(f: Path) -> Path:
-        for r in roots:
-            if r.is_dir() and f.is_relative_to(r):
-                return out_dir / f.relative_to(r).with_suffix(".png")
-        return out_dir / (f.stem + ".png")
+        return output_path(f, paths, out_dir)
 
     def load(f):
         try:

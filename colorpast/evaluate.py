@@ -41,17 +41,20 @@ class Comparison:
         return rows
 
 
-def compare(photos, methods: dict, group_of=None) -> Comparison:
+def compare(photos, methods: dict, group_of=None, progress: bool = False) -> Comparison:
     """Run every method on every photo and score it.
 
     Args:
         photos: list of ``(name, rgb)`` with ``rgb`` ``H x W x 3`` uint8 or float in [0, 1].
         methods: ``{name: fn}``; ``"gray"`` is added first if absent.
         group_of: optional ``name -> str`` (e.g. "held-out" or "train"), kept in the records.
+        progress: a progress bar over the photos (hundreds take minutes on a CPU).
     """
+    from tqdm.auto import tqdm  # widgets in notebooks, text elsewhere
+
     methods = {"gray": gray, **{k: v for k, v in methods.items() if k != "gray"}}
     comp = Comparison(methods=list(methods))
-    for name, rgb in photos:
+    for name, rgb in tqdm(photos, desc="evaluating", unit="photo", disable=not progress):
         truth = np.asarray(rgb, np.float32) / (255.0 if np.asarray(rgb).dtype == np.uint8 else 1.0)
         group = group_of(name) if group_of else ""
         comp.truths[name] = (truth, group)
@@ -164,7 +167,7 @@ def load_photos(data, split: str = "test", limit: int | None = None) -> list[tup
 
 
 def evaluate(data, models, out, split: str = "test", limit: int | None = None, size: int | None = None,
-             grid_count: int = 6, log=print, **decode) -> dict:
+             grid_count: int = 6, log=print, progress: bool = True, **decode) -> dict:
     """``colorpast evaluate``: every model and the gray baseline on the same photos.
 
     Args:
@@ -184,7 +187,7 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
         label = ref.rstrip("/")
         methods[label] = (lambda m: lambda rgb: colorize(rgb, m, size=size, **decode))(model)
     log(f"evaluating gray{''.join(', ' + k for k in methods)} on {len(photos)} photos from {data}")
-    comp = compare(photos, methods)
+    comp = compare(photos, methods, progress=progress)
     paths = write_report(comp, out, grid_images=[n for n, _ in photos[:grid_count]],
                          title=f"{Path(str(data)).name}: {len(photos)} photos")
     rows = comp.summary()

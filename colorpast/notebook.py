@@ -1,44 +1,69 @@
-"""The Setup every notebook runs: Colab or local, where files live, Kaggle, the GPU.
+"""The Setup every notebook runs, and the few steps notebooks share with no CLI verb.
 
     from colorpast import notebook
     env = notebook.setup()      # prints what it found; env.root, env.is_colab, env.gpus
 
 On Colab, Google Drive is mounted and the working folder is
-``/content/drive/MyDrive/colorpast``, so datasets, runs and reports survive a
-disconnect; Kaggle credentials are read from Colab secrets. Locally the working folder
-is the repository root (the parent of ``notebooks/``, where Jupyter starts a notebook's
-kernel). ``COLORPAST_ROOT`` overrides both. The process changes into that folder, so
-the notebooks use the same relative paths as the command line: ``data/raw/NAME``,
-``data/prepared/NAME``, ``runs/NAME``, ``reports/NAME``, ``weights/``.
+``/content/drive/MyDrive/colorpast``, so prepared sets, runs and reports survive a
+disconnect. Locally the working folder is the repository root (the parent of
+``notebooks/``, where Jupyter starts a notebook's kernel). ``COLORPAST_ROOT`` overrides
+both. The process changes into that folder, so the notebooks use the same relative paths
+as the command line: ``data/raw/NAME``, ``data/prepared/NAME``, ``runs/NAME``,
+``reports/NAME``, ``weights/``.
+
+Only notebooks that download from Kaggle ask for its credentials (``kaggle=True``): on
+Colab, reading a secret opens the "grant access" dialog. Only notebooks that train or
+run a model look for a GPU (``gpu=True``); the others never advise switching the
+runtime, since switching it wipes ``/content``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_URL = "https://github.com/colorpast/colorpast"  # assumed home of the repository (badges, Colab install)
+# The repository the notebooks install from and their badges point to. A fork changes
+# this line and runs notebooks/_build.py; on Colab the Setup cell's REPO_URL field (a
+# form field, filled from this constant) can be edited without rebuilding.
+REPO_URL = "https://github.com/colorpast/colorpast"
 COLAB_DRIVE = Path("/content/drive")
 DRIVE_FOLDER = "MyDrive/colorpast"
-# Downloads on Colab go to the runtime's own disk, not Drive: a Kaggle archive plus its
-# extracted files (Flickr30k: 2 x 8 GB) would not fit a free 15 GB Drive, and reading
-# 31,783 small files back through Drive is slow. They are lost on a disconnect; the
-# prepared shards (02), runs and reports are on Drive.
-COLAB_RAW = Path("/content/colorpast/data/raw")
+# Downloads on Colab go to the runtime's own disk, not Drive: a Kaggle archive
+# (Flickr30k: 8 GB) would not fit beside everything else on a free 15 GB Drive, and
+# reading it back through Drive is slow. It is lost on a disconnect, and 02 fetches it
+# again when it needs it; the prepared shards (02), runs and reports are on Drive.
+COLAB_LOCAL = Path("/content/colorpast")
+COLAB_RAW = COLAB_LOCAL / "data" / "raw"
 MIN_TENSORFLOW = (2, 16)
 FOLDERS = ("data", "runs", "reports", "weights")
 NO_GPU = (
     "No GPU found: training will be slow, everything else runs fine on the CPU. "
-    "On Colab: Runtime > Change runtime type > Hardware accelerator: GPU (T4), then run the notebook again. "
+    "On Colab: Runtime > Change runtime type > Hardware accelerator: GPU (T4), then run the notebook again "
+    "(switching the runtime wipes /content; Drive keeps your data). "
     "Locally: install the CUDA build of TensorFlow (README, 'Local Jupyter with CUDA'). "
     "Continuing on the CPU."
 )
+NO_GPU_NEEDED = "This notebook needs no GPU; it runs on the CPU."
+
+
+def install_command(repo_url: str = REPO_URL) -> str:
+    """The pip requirement that installs colorpast from ``repo_url`` (a GitHub repository)."""
+    return f"colorpast @ git+{repo_url}"
 
 
 def in_colab() -> bool:
     return "google.colab" in sys.modules
+
+
+def in_kernel() -> bool:
+    """Whether this runs in a Jupyter or Colab kernel, where figures can be redrawn in place."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def colab_badge(notebook: str, repo_url: str = REPO_URL, branch: str = "main") -> str:
@@ -92,25 +117,96 @@ def kaggle_credentials() -> str | None:
         return None
 
 
-def gpus() -> list:
+def gpus(memory_growth: bool = True) -> list:
+    """The GPUs TensorFlow sees. With ``memory_growth``, each takes memory as it needs it,
+    so two notebooks open on one local GPU do not fight over it (TensorFlow otherwise
+    reserves nearly all of it for the first). Must run before TensorFlow uses a GPU."""
     import tensorflow as tf
 
-    return tf.config.list_physical_devices("GPU")
+    found = tf.config.list_physical_devices("GPU")
+    if memory_growth:
+        for g in found:
+            try:
+                tf.config.experimental.set_memory_growth(g, True)
+            except (RuntimeError, ValueError):  # already initialized: too late, and harmless
+                pass
+    return found
 
 
-def setup(root=None, mount: bool = True, log=print) -> Environment:
-    """Detect Colab, mount Drive there, change into the working folder, report Kaggle and GPU.
+# TensorFlow's C++ log lines (absl format: I1126 22:31:05.123456  1234 port.cc:153] ...; before
+# absl is initialized the time reads 00:00:<seconds since 1970>).
+# TensorFlow 2.21 writes its start-up ones (oneDNN, CUDA factories and drivers,
+# cpu_feature_guard) before it reads TF_CPP_MIN_LOG_LEVEL, straight to file descriptor 2.
+_CPP_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\])")
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Drop TensorFlow's C++ log lines written to file descriptor 2 inside the block; other
+    output written there is passed on. A notebook shows fd 2 (Colab does), so without
+    this every Setup would open with lines nobody can act on."""
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            rest = [ln for ln in captured.read().decode(errors="replace").splitlines() if not _CPP_LOG.match(ln)]
+            if rest:
+                print("\n".join(rest), file=sys.stderr)
+
+
+def _user_error_in_one_line(shell, etype, value, tb, tb_offset=None):
+    """IPython custom exception handler: a UserError prints one line, as in the CLI."""
+    print(f"{etype.__name__}: {value}", file=sys.stderr)
+    return []
+
+
+def register_error_handler() -> bool:
+    """In an IPython kernel, show a UserError as one line instead of a traceback."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    from colorpast.errors import UserError
+
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.set_custom_exc((UserError,), _user_error_in_one_line)
+    return True
+
+
+def setup(root=None, mount: bool = True, kaggle: bool = False, gpu: bool = True, log=print) -> Environment:
+    """Detect Colab, mount Drive there, change into the working folder, report GPU and Kaggle.
 
     Args:
         root: the working folder (default: see :func:`default_root`).
         mount: on Colab, mount Google Drive when ``root`` is on it.
+        kaggle: look for Kaggle credentials (Colab secrets included); only the notebooks
+            that download ask, so the others never trigger Colab's "grant access" dialog.
+        gpu: this notebook benefits from a GPU: say so when there is none.
     """
-    import tensorflow as tf
+    # TensorFlow's C++ log lines (CUDA factories, oneDNN, cpu_feature_guard) say nothing a
+    # notebook user can act on: the level holds for what is logged later, and the start-up
+    # lines, written before TensorFlow reads it, are filtered from the import itself.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with quiet_native_stderr():
+        import tensorflow as tf
+
+        found = gpus()
 
     if sys.version_info < (3, 10):
         raise RuntimeError(f"colorpast needs Python 3.10 or newer; this is {sys.version.split()[0]}")
     if tuple(int(x) for x in tf.__version__.split(".")[:2]) < MIN_TENSORFLOW:
         raise RuntimeError(f"colorpast needs TensorFlow 2.16 or newer (Keras 3); this is {tf.__version__}")
+    register_error_handler()
     is_colab = in_colab()
     root = Path(root) if root is not None else default_root(is_colab)
     if is_colab and mount and root.is_relative_to(COLAB_DRIVE):
@@ -119,7 +215,8 @@ def setup(root=None, mount: bool = True, log=print) -> Environment:
         (root / name).mkdir(parents=True, exist_ok=True)
     os.chdir(root)
     raw = COLAB_RAW if is_colab else root.resolve() / "data" / "raw"
-    env = Environment(is_colab=is_colab, root=root.resolve(), raw=raw, gpus=gpus(), kaggle=kaggle_credentials())
+    env = Environment(is_colab=is_colab, root=root.resolve(), raw=raw, gpus=found,
+                      kaggle=kaggle_credentials() if kaggle else None)
     where = "Google Colab" if is_colab else "local Jupyter"
     log(f"{where}, Python {sys.version.split()[0]}, TensorFlow {tf.__version__}")
     log(f"working folder: {env.root} (data/, runs/, reports/, weights/ live here)")
@@ -128,6 +225,223 @@ def setup(root=None, mount: bool = True, log=print) -> Environment:
     if env.gpus:
         log(f"GPU: {', '.join(g.name for g in env.gpus)}")
     else:
-        log(NO_GPU)
-    log(f"Kaggle credentials: {env.kaggle or 'none (only needed to download datasets, see 01_download_data)'}")
+        log(NO_GPU if gpu else NO_GPU_NEEDED)
+    if kaggle:
+        log(f"Kaggle credentials: {env.kaggle or 'none (see Kaggle credentials below)'}")
     return env
+
+
+# ------------------------------------------------------------------ steps notebooks share
+
+
+def is_prepared(folder) -> bool:
+    """Whether ``folder`` holds a complete prepared set."""
+    import json
+
+    from colorpast.data import shards
+
+    try:
+        return bool(json.loads((Path(folder) / shards.SUMMARY).read_text()).get("complete"))
+    except (OSError, ValueError):
+        return False
+
+
+SMOKE_DATA = "data/prepared/smoke"
+SMOKE_RUN = "runs/smoke"
+
+
+def smoke_data(folder=SMOKE_DATA, log=print) -> str:
+    """The embedded sample prepared at 64 px (20 % val, 20 % test): what SMOKE mode trains on.
+
+    Prepared here when absent, so every notebook runs alone on a fresh runtime."""
+    from colorpast.data.prepare import prepare
+
+    if not is_prepared(folder):
+        prepare("embedded", folder, size=64, val_percent=20, test_percent=20, progress=False, log=log)
+    return str(folder)
+
+
+def smoke_run(run=SMOKE_RUN, data=SMOKE_DATA, log=print) -> str:
+    """A two-epoch run of the ``smoke`` preset on :func:`smoke_data`, trained when absent."""
+    from colorpast import train
+    from colorpast.config import preset
+
+    if not (Path(run) / train.FINAL).is_file():
+        train.train(preset("smoke", data=smoke_data(data, log=log)), run, verbose=False, log=log)
+    return str(run)
+
+
+def local_copy(prepared, env: Environment, log=print) -> str:
+    """On Colab, copy a prepared set from Drive to the runtime's disk once; return the path to train from.
+
+    Reading shards through Drive's FUSE mount is several times slower than the local disk,
+    and a GPU waits for it. The copy lives in ``/content/colorpast/data/prepared/NAME``
+    (lost on a disconnect, copied again by the next session); elsewhere ``prepared`` is
+    returned as it is. A copy whose ``prepared.json`` differs is replaced.
+    """
+    import shutil
+
+    from colorpast.data import shards
+
+    src = Path(prepared)
+    if not env.is_colab or not is_prepared(src):
+        return str(prepared)
+    dest = COLAB_LOCAL / "data" / "prepared" / src.name
+    if is_prepared(dest) and (dest / shards.SUMMARY).read_text() == (src / shards.SUMMARY).read_text():
+        return str(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp = dest.with_name(f".{dest.name}.copying")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    files = [p for p in src.rglob("*") if p.is_file() and shards.SUMMARY != p.name]
+    from tqdm.auto import tqdm
+
+    with tqdm(total=sum(p.stat().st_size for p in files), unit="B", unit_scale=True, desc=f"copying {src.name}") as bar:
+        for p in files:
+            target = tmp / p.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, target)
+            bar.update(p.stat().st_size)
+    shutil.copyfile(src / shards.SUMMARY, tmp / shards.SUMMARY)  # last: a complete copy has it
+    os.replace(tmp, dest)
+    log(f"copied {src} to {dest} (this runtime's disk)")
+    return str(dest)
+
+
+# --------------------------------------------------------------------------- 06's steps
+
+DISPLAY_WIDTH = 1600  # px: wider inline images only make the notebook heavy and scroll sideways
+
+
+def choose_model(ref: str, fallback: str = "colorful:official", log=print) -> str:
+    """``ref`` when it exists (a run folder or a .keras file); otherwise ``fallback``.
+
+    So a first session, before any training, still colorizes: with Colorful's
+    published weights, fetched (129 MB, once) when missing.
+    """
+    if ref and (Path(ref).exists() or (":" in ref and not ref.startswith((".", "/")))):
+        chosen = ref
+    else:
+        log(f"no trained model at {ref!r} (04_train makes one): using {fallback}, Zhang et al.'s published weights")
+        chosen = fallback
+    if chosen == "colorful:official":
+        from colorpast import weights
+        from colorpast.models import colorful
+
+        if not (colorful.weights_dir() / colorful.OFFICIAL_WEIGHTS).is_file():
+            log("fetching the official Colorful weights (129 MB, once)")
+            weights.fetch("colorful")
+    return chosen
+
+
+def photos_folder(folder, env: Environment, smoke: bool = False, log=print) -> Path:
+    """The folder of photos to colorize, asking for an upload only when it has none.
+
+    On Colab, an empty or missing ``folder`` opens the upload button, and the files go
+    to a subfolder of their own (``folder/upload-YYYYmmdd-HHMMSS``), so one session's
+    photos never overwrite another's. Locally, the folder is created and the message says
+    where to put photos. In SMOKE mode two embedded photos are saved in black and white.
+    """
+    import time
+
+    from colorpast.colorizer import find_images
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if find_images([folder]):
+        return folder
+    if smoke:
+        from PIL import Image
+
+        from colorpast.data import sources
+
+        for p in sources.embedded_sample(["chelsea", "grace_hopper"]):
+            Image.fromarray(p.rgb).convert("L").save(folder / f"{p.name}.png")  # black and white, like an old print
+    elif env.is_colab:
+        from google.colab import files
+
+        session = folder / time.strftime("upload-%Y%m%d-%H%M%S")
+        session.mkdir()
+        here = Path.cwd()
+        os.chdir(session)  # files.upload() saves into the current folder
+        try:
+            files.upload()
+        finally:
+            os.chdir(here)
+    else:
+        log(f"{folder.resolve()} has no photos: put your photos there (any size, JPEG, PNG, TIFF ...) "
+            "and run this cell again")
+    return folder
+
+
+def fit_width(image, width: int = DISPLAY_WIDTH):
+    """``image`` (``H x W [x 3]``, uint8 or float) scaled down to at most ``width`` px wide, for display."""
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(image)
+    if a.shape[1] <= width:
+        return a
+    a8 = a if a.dtype == np.uint8 else (np.clip(a, 0, 1) * 255).round().astype(np.uint8)
+    h = max(1, round(a.shape[0] * width / a.shape[1]))
+    return np.asarray(Image.fromarray(a8).resize((width, h), Image.Resampling.LANCZOS, reducing_gap=3.0))
+
+
+def show_before_after(before, after, name: str = "", width: int = DISPLAY_WIDTH, crop: int = 384):
+    """Inline: before and after side by side at most ``width`` px wide in all, then a
+    ``crop`` x ``crop`` detail of both at full resolution (one photo pixel per screen
+    pixel). Returns the two figures."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from IPython.display import display
+
+    from colorpast import viz
+
+    before, after = np.asarray(before), np.asarray(after)
+    half = width // 2
+    small = fit_width(before, half)
+    figs = [viz.before_after(small, fit_width(after, half))]
+    h, w = before.shape[:2]
+    if w > half:  # the overview shrank the photo: a detail at full resolution shows what it lost
+        c = min(crop, h, w)
+        y, x = (h - c) // 2, (w - c) // 2
+        figs.append(viz.before_after(before[y : y + c, x : x + c], after[y : y + c, x : x + c],
+                                     labels=("before, detail 1:1", "after, detail 1:1")))
+    if name:
+        print(f"{name}: {w} x {h} px" + (f" (shown at {small.shape[1]} px wide)" if w > half else ""))
+    for fig in figs:
+        display(fig)
+        plt.close(fig)
+    return figs
+
+
+def offer_download(folder, env: Environment, log=print) -> Path | None:
+    """Zip ``folder`` beside it (``folder.zip``); on Colab, show a button that downloads it.
+
+    A button, not a download started by the cell: a browser may block a download it did not
+    see the user ask for, and "Run all" would start one at every run. Without ipywidgets
+    (Colab has it) the download starts at once."""
+    import shutil
+
+    folder = Path(folder)
+    if not folder.is_dir() or not any(folder.iterdir()):
+        log(f"nothing colorized yet in {folder}: nothing to download")
+        return None
+    archive = Path(shutil.make_archive(str(folder), "zip", root_dir=folder))
+    log(f"full-resolution files in {folder.resolve()}, all of them in {archive.resolve()}")
+    if env.is_colab:
+        from google.colab import files
+
+        try:
+            import ipywidgets
+        except ImportError:
+            files.download(str(archive))
+            return archive
+        from IPython.display import display
+
+        button = ipywidgets.Button(description=f"Download {archive.name} ({archive.stat().st_size / 1e6:.1f} MB)",
+                                   icon="download", layout=ipywidgets.Layout(width="auto"))
+        button.on_click(lambda _: files.download(str(archive)))
+        display(button)
+    return archive

@@ -326,38 +326,60 @@ def _callbacks_module():
             return None
 
     class ProgressBar(keras.callbacks.Callback):
-        """A tqdm bar per epoch with loss, images/s and ETA; live in terminals and notebooks."""
+        """One tqdm bar for the whole run (not one per epoch: the seed's recipe once had
+        1,000 epochs) with epoch, loss, images/s and ETA; live in terminals and notebooks.
+
+        In a notebook (an IPython kernel) it also redraws the loss curves under the bar at
+        every epoch end, so a long run shows how it is going without a second cell.
+        """
 
         def __init__(self, batch_size: int, epochs: int):
             super().__init__()
             self.batch_size, self.epochs, self.bar = batch_size, epochs, None
+            self.rows, self.plot = [], None
 
-        def on_epoch_begin(self, epoch, logs=None):
+        def on_train_begin(self, logs=None):
             from tqdm.auto import tqdm
 
-            self.t0 = time.perf_counter()
-            self.bar = tqdm(
-                total=self.params.get("steps"), desc=f"epoch {epoch + 1}/{self.epochs}", unit="step",
-                dynamic_ncols=True, mininterval=1.0,
-            )
+            steps = self.params.get("steps") or 0
+            first = self.params.get("initial_epoch", 0)
+            self.t0, self.n0 = time.perf_counter(), 0
+            self.bar = tqdm(total=steps * (self.params.get("epochs", self.epochs) - first) or None, unit="step",
+                            desc=f"epoch {first + 1}/{self.epochs}", dynamic_ncols=True, mininterval=1.0)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.bar.set_description_str(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
 
         def on_train_batch_end(self, batch, logs=None):
-            rate = (batch + 1) * self.batch_size / max(time.perf_counter() - self.t0, 1e-9)
-            self.bar.set_postfix_str(f"loss {(logs or {}).get('loss', float('nan')):.4f}, {rate:.1f} img/s", refresh=False)
+            self.n0 += 1
+            rate = self.n0 * self.batch_size / max(time.perf_counter() - self.t0, 1e-9)
+            last = f", val_loss {self.rows[-1]['val_loss']:.4f}" if self.rows and "val_loss" in self.rows[-1] else ""
+            self.bar.set_postfix_str(f"loss {(logs or {}).get('loss', float('nan')):.4f}{last}, {rate:.1f} img/s", refresh=False)
             self.bar.update(1)
 
         def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            n = self.bar.n * self.batch_size
-            extra = f", val_loss {logs['val_loss']:.4f}" if "val_loss" in logs else ""
-            self.bar.set_postfix_str(
-                f"loss {logs.get('loss', float('nan')):.4f}{extra}, {n / (time.perf_counter() - self.t0):.1f} img/s",
-                refresh=False,
-            )
-            self.bar.close()
+            self.rows.append({"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}})
+            self._redraw()
+
+        def _redraw(self):
+            from colorpast.notebook import in_kernel
+
+            if not in_kernel():
+                return
+            import matplotlib.pyplot as plt
+            from IPython.display import display
+
+            from colorpast import viz
+
+            fig = viz.curves(self.rows, title=f"epoch {self.rows[-1]['epoch'] + 1}/{self.epochs} (this session)")
+            if self.plot is None:
+                self.plot = display(fig, display_id=True)
+            else:
+                self.plot.update(fig)
+            plt.close(fig)
 
         def on_train_end(self, logs=None):
-            if self.bar is not None and not self.bar.disable:
+            if self.bar is not None:
                 self.bar.close()
 
     return Checkpointer, ProgressBar

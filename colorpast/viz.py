@@ -90,6 +90,12 @@ def training_curves(run_dir, path=None, title: str | None = None):
         rows = list(csv.DictReader(f))
     if not rows:
         raise ValueError(f"{run_dir}/history.csv has no epochs yet")
+    return curves(rows, path=path, title=title or f"{Path(run_dir).name}: {len(rows)} epochs")
+
+
+def curves(rows, path=None, title: str | None = None):
+    """The figure of :func:`training_curves` from rows ``{"epoch": 0-based, "loss": ..., "val_loss": ...}``
+    (values may be strings, as read from a CSV; "" or a missing key is no value)."""
     keys = [k for k in rows[0] if k not in ("epoch", "step") and not k.startswith("val_") and k != "learning_rate"]
     epochs = [int(r["epoch"]) + 1 for r in rows]
     fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.2), squeeze=False)
@@ -103,7 +109,8 @@ def training_curves(run_dir, path=None, title: str | None = None):
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(title or f"{Path(run_dir).name}: {len(rows)} epochs", fontsize=11)
+    if title:
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=110)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import sys
 import urllib.error
 import urllib.request
 import zipfile
@@ -109,9 +108,9 @@ def download(url: str, dest, sha256: str, progress: bool = True, timeout: float 
             total = int(total) + done if total is not None else None
             bar = None
             if progress:
-                from tqdm import tqdm
+                from tqdm.auto import tqdm  # widgets in notebooks, text elsewhere
 
-                bar = tqdm(total=total, initial=done, unit="B", unit_scale=True, desc=dest.name, file=sys.stderr)
+                bar = tqdm(total=total, initial=done, unit="B", unit_scale=True, desc=dest.name)
             try:
                 with open(part, mode) as f:
                     for block in iter(lambda: resp.read(1 << 20), b""):

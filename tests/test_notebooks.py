@@ -1,12 +1,18 @@
-"""The notebooks: generated from notebooks/_build.py, committed without outputs, and each
-executed top to bottom in a fresh kernel in SMOKE mode (papermill-style injected cell).
+"""The notebooks: built from notebooks/src/*.py by notebooks/_build.py, committed without
+outputs, and each executed top to bottom in SMOKE mode (papermill-style injected cell).
 
-They run in the order of the workflow in one temporary working folder (ROOT), as a user
-runs them: 02 prepares the set 04 trains on, 04's run is what 05 and 06 use. Running one
-alone (``-k 05``) first runs the ones before it. Nothing is written into the repository.
+Each runs alone, as on Colab, where every notebook gets its own fresh runtime: a fresh
+kernel and a fresh, empty working folder (ROOT), nothing run before it. So 04 prepares
+the set it trains on, 05 the set and the run it scores, and 06, with no trained run,
+fetches Colorful's weights itself (from a local HTTP server here). Nothing is written
+into the repository.
 """
 
+import ast
+import base64
+import io
 import os
+import re
 import time
 
 import nbformat
@@ -19,6 +25,8 @@ NB_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(p.name for p in NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["01_download_data.ipynb", "02_preprocess.ipynb", "03_model.ipynb", "04_train.ipynb",
             "05_evaluate.ipynb", "06_colorize_your_photos.ipynb"]
+DOWNLOADING = {"01_download_data.ipynb", "02_preprocess.ipynb"}  # the only ones that read Kaggle secrets
+NEED_GPU = {"04_train.ipynb", "05_evaluate.ipynb"}  # the only ones that advise getting a GPU
 SMOKE_BUDGET_S = 180  # the issue's limit per notebook on the 2-core development CPU
 
 # Injected after the parameters cell; also keeps the kernel offline, as conftest keeps the tests.
@@ -33,6 +41,10 @@ def _offline(self, address):
     raise OSError(f"SMOKE notebooks must not use the network (tried to connect to {address!r})")
 _socket.socket.connect = _offline
 '''
+# Proves the kernel imports this checkout's colorpast, not another installed copy.
+WHICH_COLORPAST = 'import colorpast as _cp; print("colorpast imported from", _cp.__file__)\n'
+# What TensorFlow's C++ logging writes at start-up when nobody quiets it.
+CPP_LOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d|tensorflow/core/|oneDNN custom operations|cpu_feature_guard", re.M)
 
 
 def _parameters_index(nb) -> int:
@@ -41,56 +53,98 @@ def _parameters_index(nb) -> int:
     return tagged[0]
 
 
-def test_the_six_notebooks_exist():
+def _build_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_build", NB_DIR / "_build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    return build
+
+
+def test_the_six_notebooks_exist_each_with_its_python_source():
     assert NOTEBOOKS == EXPECTED
+    assert sorted(p.name for p in (NB_DIR / "src").glob("*.py")) == [n.replace(".ipynb", ".py") for n in EXPECTED]
 
 
 @pytest.mark.parametrize("name", EXPECTED)
 def test_committed_without_outputs_and_rebuilt_identically(name):
-    import importlib.util
-
     raw = (NB_DIR / name).read_text()
     nb = nbformat.reads(raw, as_version=4)
     nbformat.validate(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"{name}: committed with outputs"
-    spec = importlib.util.spec_from_file_location("_build", NB_DIR / "_build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    assert nbformat.writes(build.build(name)) + "\n" == raw, f"{name} differs from notebooks/_build.py: run it"
+    assert nbformat.writes(_build_module().build(name)) + "\n" == raw, f"{name} differs from notebooks/src: run notebooks/_build.py"
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_source_is_plain_python_that_calls_the_package(name):
+    """Linters and duplicate finders read the sources; the logic lives in colorpast."""
+    source = NB_DIR / "src" / name.replace(".ipynb", ".py")
+    tree = ast.parse(source.read_text(), filename=str(source))
+    defined = [n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))]
+    assert defined == [], f"{source.name} defines {defined}: move it into the package"
+    imported = {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert "colorpast" in imported
 
 
 @pytest.mark.parametrize("name", EXPECTED)
 def test_opens_with_title_purpose_badge_setup_and_parameters(name):
+    from colorpast.notebook import colab_badge
+
     nb = nbformat.read(NB_DIR / name, as_version=4)
     head = nb.cells[0].source.splitlines()
     assert head[0].startswith("# ") and head[0][2:4] == name[:2]
     purpose = [ln for ln in head[1:] if ln.strip()][0]
     assert purpose.startswith("*") and purpose.endswith("*")
-    assert f"colab.research.google.com/github/colorpast/colorpast/blob/main/notebooks/{name}" in nb.cells[0].source
+    assert colab_badge(name) in nb.cells[0].source
     assert nb.cells[1].source.startswith("## Setup")
     assert 'IS_COLAB = "google.colab" in sys.modules' in nb.cells[2].source and "%pip install" in nb.cells[2].source
-    assert "notebook.setup()" in nb.cells[3].source
+    setup = nb.cells[3].source
+    assert "notebook.setup(" in setup
+    assert ("kaggle=True" in setup) == (name in DOWNLOADING), "only the notebooks that download read Kaggle secrets"
+    assert ("gpu=False" not in setup) == (name in NEED_GPU), "only the notebooks that train or score advise a GPU"
+    assert (nb.metadata.get("accelerator") == "GPU") == (name in NEED_GPU)
     params = nb.cells[_parameters_index(nb)].source
     assert "SMOKE = False" in params  # users get the real thing; only the tests shrink it
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    """A temporary ROOT with a notebooks/ folder (the kernel's cwd, as in Jupyter)."""
-    root = tmp_path_factory.mktemp("notebook-root")
-    (root / "notebooks").mkdir()
-    env = {
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",  # inline figures, as in Jupyter
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("COLORPAST_ROOT", raising=False)
-        mp.delenv("COLORPAST_WEIGHTS", raising=False)
-        for k, v in env.items():
-            mp.setenv(k, v)
-        yield {"root": root, "done": {}}
+@pytest.mark.parametrize("name", EXPECTED)
+def test_install_line_and_badge_name_the_same_repository(name):
+    """One visible form field in Setup, filled from the package's one constant, and the
+    badge built from that same constant: a fork changes one line and rebuilds."""
+    from colorpast import notebook
+
+    nb = nbformat.read(NB_DIR / name, as_version=4)
+    install = nb.cells[2].source
+    (field,) = [ln for ln in install.splitlines() if ln.startswith("REPO_URL = ")]
+    assert field == f'REPO_URL = "{notebook.REPO_URL}"  # @param {{type:"string"}}'
+    assert '%pip install -q "colorpast @ git+{REPO_URL}"' in install  # IPython expands {REPO_URL}
+    repo_path = notebook.REPO_URL.removeprefix("https://github.com/")
+    badges = re.findall(r"colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/", nb.cells[0].source)
+    assert badges == [repo_path]
+
+
+def test_the_repository_url_is_written_once_in_the_sources():
+    from colorpast.notebook import REPO_URL
+
+    files = [*(REPO / "colorpast").rglob("*.py"), *(NB_DIR / "src").glob("*.py"), NB_DIR / "_build.py"]
+    holding = [f.relative_to(REPO).as_posix() for f in files if REPO_URL in f.read_text()]
+    assert holding == ["colorpast/notebook.py"]
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """A fresh, empty ROOT with a notebooks/ folder (the kernel's cwd, as in Jupyter)."""
+    root = tmp_path / "root"
+    (root / "notebooks").mkdir(parents=True)
+    monkeypatch.delenv("COLORPAST_ROOT", raising=False)
+    monkeypatch.delenv("COLORPAST_WEIGHTS", raising=False)
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # the notebook's Setup must quiet TensorFlow itself
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # inline figures, as in Jupyter
+    return {"root": root, "done": {}}
 
 
 def execute(workspace, name, extra: str = ""):
@@ -98,72 +152,170 @@ def execute(workspace, name, extra: str = ""):
     from nbclient import NotebookClient
 
     nb = nbformat.read(NB_DIR / name, as_version=4)
-    nb.cells.insert(_parameters_index(nb) + 1, new_code_cell(INJECTED + extra, metadata={"tags": ["injected-parameters"]}))
+    nb.cells.insert(_parameters_index(nb) + 1, new_code_cell(INJECTED + WHICH_COLORPAST + extra,
+                                                             metadata={"tags": ["injected-parameters"]}))
     client = NotebookClient(nb, kernel_name="python3", timeout=600,
                             resources={"metadata": {"path": str(workspace["root"] / "notebooks")}})
     t0 = time.perf_counter()
     client.execute()  # raises CellExecutionError on any error, with the cell and traceback
-    return nb, time.perf_counter() - t0
-
-
-def run_in_order(workspace, name):
-    for earlier in EXPECTED[: EXPECTED.index(name)]:
-        if earlier not in workspace["done"]:
-            workspace["done"][earlier] = execute(workspace, earlier)
-    workspace["done"][name] = execute(workspace, name)
+    workspace["done"][name] = (nb, time.perf_counter() - t0)
     return workspace["done"][name]
+
+
+def run_alone(workspace, name, extra: str = ""):
+    """``name`` alone in its fresh ROOT: nothing is run before it."""
+    return execute(workspace, name, extra)
+
+
+def _outputs(nb):
+    return [o for c in nb.cells for o in c.get("outputs", [])]
 
 
 def _text(nb) -> str:
     out = []
-    for c in nb.cells:
-        for o in c.get("outputs", []):
-            data = o.get("data", {})
-            out.append(o.get("text", "") or data.get("text/markdown", "") or data.get("text/plain", ""))
+    for o in _outputs(nb):
+        data = o.get("data", {})
+        out.append(o.get("text", "") or data.get("text/markdown", "") or data.get("text/plain", ""))
     return "\n".join(out)
 
 
-def _images(nb) -> int:
-    return sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+def _images(nb) -> list:
+    """The inline PNGs as (width, height)."""
+    from PIL import Image
+
+    return [Image.open(io.BytesIO(base64.b64decode(o["data"]["image/png"]))).size
+            for o in _outputs(nb) if "image/png" in o.get("data", {})]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", EXPECTED)
-def test_notebook_runs_in_smoke_mode(workspace, name):
-    nb, seconds = run_in_order(workspace, name)
+def _check_common(nb, name, seconds):
     print(f"{name}: {seconds:.1f} s")
     assert seconds < SMOKE_BUDGET_S, f"{name} took {seconds:.0f} s in SMOKE mode (budget {SMOKE_BUDGET_S} s)"
     text = _text(nb)
-    assert "Continuing on the CPU" in text  # the Setup's GPU check ran and said what to do
-    assert _images(nb) >= 1, f"{name} showed no figure"
-    root = workspace["root"]
-    if name == "02_preprocess.ipynb":
-        assert (root / "data/prepared/smoke/prepared.json").is_file()
-    if name == "04_train.ipynb":
-        assert (root / "runs/smoke/history.csv").read_text().count("\n") == 3  # header + 2 epochs
-    if name == "05_evaluate.ipynb":
-        assert "| gray |" in text and "| runs/smoke |" in text and "is absent: comparing without Colorful" in text
-        assert (root / "reports/smoke-test/grid.png").is_file()
-    if name == "06_colorize_your_photos.ipynb":
-        assert sorted(p.name for p in (root / "colorized").iterdir()) == ["chelsea.png", "grace_hopper.png"]
-        assert _images(nb) >= 2  # before and after of each photo
+    assert f"colorpast imported from {REPO / 'colorpast' / '__init__.py'}" in text
+    assert ("Continuing on the CPU" in text) == (name in NEED_GPU)  # GPU advice only where a GPU helps
+    assert ("needs no GPU" in text) == (name not in NEED_GPU)
+    assert ("Kaggle credentials" in text) == (name in DOWNLOADING)
+    assert not CPP_LOG.search(text), f"{name} printed TensorFlow C++ log lines: {CPP_LOG.search(text).group(0)!r}"
+    assert _images(nb), f"{name} showed no figure"
+    return text
 
 
 @pytest.mark.slow
-def test_train_notebook_resumes_the_run_after_a_disconnect(workspace, tmp_path):
+@pytest.mark.parametrize("name", [n for n in EXPECTED if n != "06_colorize_your_photos.ipynb"])
+def test_notebook_runs_alone_in_smoke_mode(workspace, name):
+    nb, seconds = run_alone(workspace, name)
+    text = _check_common(nb, name, seconds)
+    root = workspace["root"]
+    if name in ("02_preprocess.ipynb", "04_train.ipynb", "05_evaluate.ipynb"):
+        assert (root / "data/prepared/smoke/prepared.json").is_file()
+    if name == "04_train.ipynb":
+        assert (root / "runs/smoke/history.csv").read_text().count("\n") == 3  # header + 2 epochs
+        assert len(_images(nb)) >= 3  # live curves while training, the curves after, the first look
+    if name == "05_evaluate.ipynb":
+        assert "| gray |" in text and "| runs/smoke |" in text and "is absent: comparing without Colorful" in text
+        assert (root / "reports/smoke-test/grid.png").is_file()
+
+
+@pytest.fixture
+def colorful_server(tmp_path):
+    """The official Colorful release as a random network with the official key names, on 127.0.0.1."""
+    import hashlib
+    import http.server
+    import threading
+    from functools import partial
+
+    import importlib.util
+
+    torch = pytest.importorskip("torch")
+    spec = importlib.util.spec_from_file_location("eccv16_reference", REPO / "tests/models/eccv16_reference.py")
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+
+    served = tmp_path / "served"
+    served.mkdir()
+    pth = served / "release.pth"
+    torch.save(reference.random_reference().state_dict(), pth)
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/release.pth", hashlib.sha256(pth.read_bytes()).hexdigest()
+    server.shutdown()
+
+
+@pytest.mark.slow
+def test_colorize_notebook_alone_fetches_colorful_and_shows_sensible_sizes(workspace, colorful_server):
+    """06 on a fresh runtime with no trained run: Colorful's weights fetched (from a local
+    server standing in for the release), a 3000 px photo shown at most 1,600 px wide plus
+    a full-resolution detail, the full-size PNG and a zip of them in the output folder."""
+    import numpy as np
+    from PIL import Image
+
+    url, sha = colorful_server
+    root = workspace["root"]
+    (root / "photos").mkdir()
+    gray = np.asarray(Image.fromarray(np.linspace(0, 255, 3000, dtype=np.uint8)[None].repeat(2000, 0)))
+    Image.fromarray(gray).save(root / "photos/big.png")
+    release = ("import dataclasses as _dc\nfrom colorpast import weights as _w\n"
+               f"_w.RELEASES['colorful'] = _dc.replace(_w.RELEASES['colorful'], url={url!r}, sha256={sha!r})\n")
+    nb, seconds = run_alone(workspace, "06_colorize_your_photos.ipynb", extra=release)
+    text = _check_common(nb, "06_colorize_your_photos.ipynb", seconds)
+    assert "no trained model at 'runs/seed16-flickr30k'" in text and "using colorful:official" in text
+    assert (root / "weights/colorful_eccv16.weights.h5").is_file()
+    assert sorted(p.name for p in (root / "colorized").iterdir()) == ["big.png"]  # photos present: no upload, no samples
+    assert Image.open(root / "colorized/big.png").size == (3000, 2000)  # full resolution on disk
+    assert (root / "colorized.zip").is_file()
+    widths = [w for w, _ in _images(nb)]
+    print("inline widths", widths)
+    assert len(widths) == 2 and max(widths) <= 1700, widths  # overview and detail, not an 6000 px PNG
+    assert abs(widths[1] - 2 * 384) <= 40, widths  # the detail: two 384 px crops, one photo pixel per PNG pixel
+    assert "big.png: 3000 x 2000 px (shown at 800 px wide)" in text
+
+
+@pytest.mark.slow
+def test_preprocess_notebook_fetches_the_zip_itself_and_a_new_session_fetches_nothing(workspace, tmp_path):
+    """02 without SMOKE, opened from its badge: nothing in data/raw, so it downloads the
+    archive itself (a stand-in for Kaggle's client) and prepares straight from the zip.
+    Then a new session: the runtime's disk is wiped (data/raw deleted), the set is on
+    Drive; a re-run finds prepared.json first and downloads nothing."""
+    import shutil
+    import zipfile
+
+    from PIL import Image
+
+    from colorpast.data import sources
+
+    archive = tmp_path / "kaggle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in sources.embedded_sample():
+            buf = io.BytesIO()
+            Image.fromarray(p.rgb).save(buf, "JPEG", quality=90)
+            zf.writestr(f"photos/{p.name}.jpg", buf.getvalue())
+        zf.writestr("__MACOSX/photos/._chelsea.jpg", b"resource fork")
+    kaggle = ("SMOKE = False\nNAME = 'someone/old-photos'\nSIZE, VAL_PERCENT, TEST_PERCENT = 64, 20, 20\n"
+              "import shutil as _sh\nfrom colorpast.data import download as _dl\n"
+              "_dl.credentials_source = lambda: 'a stand-in for Kaggle'\n")
+    fetch = f"_dl.fetch = lambda ref, folder, quiet=False: _sh.copy({str(archive)!r}, folder / 'old-photos.zip')\n"
+    refuse = "_dl.fetch = lambda *a, **k: 1 / 0  # a second download would fail the cell\n"
+    root = workspace["root"]
+    first, _ = execute(workspace, "02_preprocess.ipynb", extra=kaggle + fetch)
+    text = _text(first)
+    assert "not extracted (prepare reads the zip)" in text and "skipped: {'AppleDouble file': 1}" in text
+    assert sorted(p.name for p in (root / "data/raw").iterdir()) == [".old-photos.zip.json", "old-photos.zip"]
+    shutil.rmtree(root / "data/raw")
+    second, _ = execute(workspace, "02_preprocess.ipynb", extra=kaggle + refuse)
+    assert "already prepared from" in _text(second) and "the source is gone" in _text(second)
+    assert not (root / "data/raw/old-photos.zip").exists()
+
+
+@pytest.mark.slow
+def test_train_notebook_resumes_the_run_after_a_disconnect(workspace):
     """A first session stops after epoch 1 (EPOCHS = 1 stands in for the disconnect); running
     the notebook again continues the same run from its checkpoint instead of starting over."""
-    import shutil
-
-    if "02_preprocess.ipynb" not in workspace["done"]:
-        run_in_order(workspace, "02_preprocess.ipynb")
-    own = {"root": tmp_path, "done": {}}  # a fresh ROOT holding only the prepared set
-    (tmp_path / "notebooks").mkdir()
-    shutil.copytree(workspace["root"] / "data/prepared/smoke", tmp_path / "data/prepared/smoke")
-    first, _ = execute(own, "04_train.ipynb", extra="EPOCHS = 1\n")
-    history = tmp_path / "runs/smoke/history.csv"
+    first, _ = execute(workspace, "04_train.ipynb", extra="EPOCHS = 1\n")
+    history = workspace["root"] / "runs/smoke/history.csv"
     assert "resuming" not in _text(first) and history.read_text().count("\n") == 2
-    second, _ = execute(own, "04_train.ipynb")
+    second, _ = execute(workspace, "04_train.ipynb")
     assert "resuming" in _text(second) and "at epoch 2" in _text(second)
     assert history.read_text().count("\n") == 3
 
@@ -269,3 +421,4 @@ def test_readme_indexes_every_notebook_with_its_colab_badge():
     for name in EXPECTED:
         assert f"[{name}](notebooks/{name})" in readme and colab_badge(name) in readme
     assert 'pip install "tensorflow[and-cuda]==' in readme and "jupyter lab notebooks/" in readme
+    assert "REPO_URL" in readme and "colorpast/notebook.py" in readme  # how a fork points the notebooks at itself

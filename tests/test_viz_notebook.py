@@ -1,4 +1,4 @@
-"""viz.training_curves / gallery / before_after and colorpast.notebook.setup (no notebook kernel)."""
+"""viz figures and colorpast.notebook: Setup and the steps notebooks share (no notebook kernel)."""
 
 import sys
 import types
@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from colorpast import notebook, viz
+from colorpast.errors import UserError
 
 
 def test_training_curves_plots_loss_and_val_loss(tmp_path):
@@ -57,15 +58,32 @@ def test_setup_locally_uses_the_repository_root(tmp_path, monkeypatch, capsys):
     assert all((tmp_path / d).is_dir() for d in notebook.FOLDERS)
     assert notebook.Path.cwd() == tmp_path.resolve()
     assert env.gpus == [] and "Runtime > Change runtime type" in out and "Continuing on the CPU" in out
-    assert env.kaggle is None and "Kaggle credentials: none" in out
+    assert env.kaggle is None and "Kaggle" not in out  # only notebooks that download ask
+    notebook.setup(kaggle=True, gpu=False)
+    out = capsys.readouterr().out
+    assert "Kaggle credentials: none" in out
+    assert "Runtime > Change runtime type" not in out and notebook.NO_GPU_NEEDED in out
 
 
-def test_setup_on_colab_mounts_drive_and_reads_secrets(tmp_path, monkeypatch, capsys):
-    mounted = []
+@pytest.fixture
+def fake_colab(tmp_path, monkeypatch):
+    """google.colab with Drive, secrets (reads recorded), uploads and downloads, in tmp_path."""
+    calls = {"mount": [], "secrets": [], "download": []}
     colab = types.ModuleType("google.colab")
-    colab.drive = types.SimpleNamespace(mount=lambda p: (mounted.append(p), (tmp_path / "drive/MyDrive").mkdir(parents=True)))
+    colab.drive = types.SimpleNamespace(
+        mount=lambda p: (calls["mount"].append(p), (tmp_path / "drive/MyDrive").mkdir(parents=True)))
     secrets = {"KAGGLE_USERNAME": "someone", "KAGGLE_KEY": "not-printed"}
-    colab.userdata = types.SimpleNamespace(get=secrets.__getitem__)  # KeyError stands in for SecretNotFoundError
+
+    def get(key):
+        calls["secrets"].append(key)
+        return secrets[key]  # KeyError stands in for SecretNotFoundError
+
+    def upload():
+        notebook.Path("old-print.jpg").write_bytes(b"jpeg")  # Colab saves into the current folder
+        return {"old-print.jpg": b"jpeg"}
+
+    colab.userdata = types.SimpleNamespace(get=get)
+    colab.files = types.SimpleNamespace(upload=upload, download=calls["download"].append)
     google = types.ModuleType("google")
     google.colab = colab
     monkeypatch.setitem(sys.modules, "google", google)
@@ -76,10 +94,172 @@ def test_setup_on_colab_mounts_drive_and_reads_secrets(tmp_path, monkeypatch, ca
     for var in ("KAGGLE_USERNAME", "KAGGLE_KEY"):  # setup copies the secrets into the environment
         monkeypatch.setenv(var, "")
         monkeypatch.delenv(var)
+    return calls
+
+
+def test_setup_on_colab_mounts_drive_and_reads_secrets_only_when_asked(tmp_path, fake_colab, capsys):
     env = notebook.setup()
     out = capsys.readouterr().out
-    assert env.is_colab and mounted == [str(tmp_path / "drive")]
+    assert env.is_colab and fake_colab["mount"] == [str(tmp_path / "drive")]
     assert env.root == (tmp_path / "drive/MyDrive/colorpast").resolve() and env.raw == notebook.COLAB_RAW
-    assert env.kaggle == "Colab secrets" and "not-printed" not in out
+    assert fake_colab["secrets"] == [] and env.kaggle is None  # no "grant access" dialog
+    assert "Google Colab" in out and "Runtime > Change runtime type" in out and "wipes /content" in out
+    env = notebook.setup(kaggle=True)
+    out = capsys.readouterr().out
+    assert env.kaggle == "Colab secrets" and "not-printed" not in out and fake_colab["secrets"]
     assert notebook.os.environ["KAGGLE_USERNAME"] == "someone"  # for the kaggle client in 01
-    assert "Google Colab" in out and "Runtime > Change runtime type" in out
+
+
+def test_user_error_prints_one_line_in_a_kernel(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        assert notebook.register_error_handler()
+        result = shell.run_cell("from colorpast.errors import UserError\nraise UserError('no such file: x.jpg')")
+        err = capsys.readouterr().err
+        assert isinstance(result.error_in_exec, UserError)  # the cell still fails: Run all stops
+        assert err == "UserError: no such file: x.jpg\n" and "Traceback" not in err
+        result = shell.run_cell("1 / 0")  # other errors keep their traceback
+        assert "ZeroDivisionError" in capsys.readouterr().out
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_fit_width_scales_only_wide_images():
+    small = np.zeros((30, 50, 3), np.uint8)
+    assert notebook.fit_width(small, 100) is small
+    wide = np.zeros((1000, 4000, 3), np.float32)
+    out = notebook.fit_width(wide, 1600)
+    assert out.shape == (400, 1600, 3) and out.dtype == np.uint8
+
+
+def test_show_before_after_fits_the_page_and_adds_a_full_resolution_detail(capsys):
+    before = np.zeros((2000, 3000, 3), np.uint8)
+    figs = notebook.show_before_after(before, before, name="big.jpg")
+    sizes = [tuple(round(v) for v in f.get_size_inches() * f.dpi) for f in figs]
+    assert sizes == [(1600, 533), (768, 384)]
+    assert "big.jpg: 3000 x 2000 px (shown at 800 px wide)" in capsys.readouterr().out
+    assert len(notebook.show_before_after(before[:300, :400], before[:300, :400])) == 1  # small: no detail
+
+
+def test_photos_folder_locally_says_where_to_put_photos(tmp_path, capsys):
+    env = notebook.Environment(is_colab=False, root=tmp_path)
+    folder = notebook.photos_folder(tmp_path / "photos", env)
+    assert folder.is_dir() and str(folder.resolve()) in capsys.readouterr().out
+    notebook.photos_folder(folder, env, smoke=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["chelsea.png", "grace_hopper.png"]
+    notebook.photos_folder(folder, env, smoke=True)  # photos present: left as they are
+    assert len(list(folder.iterdir())) == 2
+
+
+def test_photos_folder_on_colab_uploads_into_a_folder_per_session(tmp_path, fake_colab):
+    env = notebook.Environment(is_colab=True, root=tmp_path)
+    folder = notebook.photos_folder("photos", env)
+    (session,) = folder.iterdir()
+    assert session.name.startswith("upload-") and (session / "old-print.jpg").read_bytes() == b"jpeg"
+    assert notebook.Path.cwd() == tmp_path and not (tmp_path / "old-print.jpg").exists()
+    notebook.photos_folder("photos", env)  # has photos now: no second upload
+    assert len(list(folder.iterdir())) == 1
+
+
+def test_choose_model_falls_back_to_colorful_and_fetches_its_weights_once(tmp_path, monkeypatch):
+    from colorpast import weights
+
+    fetched = []
+    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
+    monkeypatch.setattr(weights, "fetch", lambda name: fetched.append(name))
+    (tmp_path / "runs/mine").mkdir(parents=True)
+    assert notebook.choose_model(str(tmp_path / "runs/mine")) == str(tmp_path / "runs/mine")
+    lines = []
+    assert notebook.choose_model(str(tmp_path / "runs/none"), log=lines.append) == "colorful:official"
+    assert fetched == ["colorful"] and "no trained model" in lines[0]
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights/colorful_eccv16.weights.h5").write_bytes(b"h5")
+    notebook.choose_model("runs/none", log=lines.append)
+    assert fetched == ["colorful"]
+
+
+def test_offer_download_zips_the_folder_and_offers_a_button_on_colab(tmp_path, fake_colab, monkeypatch):
+    lines = []
+    assert notebook.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), log=lines.append) is None
+    assert "nothing colorized yet" in lines[0] and fake_colab["download"] == []  # a first local run, no photos yet
+    (tmp_path / "colorized/sub").mkdir(parents=True)
+    (tmp_path / "colorized/sub/a.png").write_bytes(b"png")
+    local = notebook.offer_download(tmp_path / "colorized", notebook.Environment(False, tmp_path), log=lambda *_: None)
+    import zipfile
+
+    assert local == tmp_path / "colorized.zip" and zipfile.ZipFile(local).namelist() == ["sub/", "sub/a.png"]
+    assert fake_colab["download"] == []
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # no widgets: the download starts at once
+    notebook.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), log=lambda *_: None)
+    assert fake_colab["download"] == [str(local)]
+
+    class Button:  # as ipywidgets.Button: on_click handlers run on click()
+        def __init__(self, **kw):
+            self.kw, self.handlers = kw, []
+            shown.append(self)
+
+        def on_click(self, fn):
+            self.handlers.append(fn)
+
+        def click(self):
+            for fn in self.handlers:
+                fn(self)
+
+    shown = []
+    monkeypatch.setitem(sys.modules, "ipywidgets", types.SimpleNamespace(Button=Button, Layout=dict))
+    notebook.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), log=lambda *_: None)
+    (button,) = shown
+    assert button.kw["description"].startswith("Download colorized.zip (") and len(fake_colab["download"]) == 1
+    button.click()  # the user asks for it
+    assert fake_colab["download"] == [str(local)] * 2
+
+
+def test_local_copy_moves_a_prepared_set_to_the_runtime_disk_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(notebook, "COLAB_LOCAL", tmp_path / "content")
+    src = tmp_path / "drive/data/prepared/set"
+    (src / ".parts").mkdir(parents=True)
+    (src / "train-00000.tfrecord").write_bytes(b"x" * 1000)
+    (src / ".parts/train-00000.csv").write_text("file\n")
+    (src / "prepared.json").write_text('{"complete": true}')
+    assert notebook.local_copy(src, notebook.Environment(False, tmp_path)) == str(src)  # locally: as it is
+    lines = []
+    got = notebook.local_copy(src, notebook.Environment(True, tmp_path), log=lines.append)
+    assert got == str(tmp_path / "content/data/prepared/set") and len(lines) == 1
+    assert (tmp_path / "content/data/prepared/set/train-00000.tfrecord").read_bytes() == b"x" * 1000
+    assert notebook.local_copy(src, notebook.Environment(True, tmp_path), log=lines.append) == got and len(lines) == 1
+    (src / "prepared.json").write_text('{"complete": true, "more": 1}')  # the set changed on Drive
+    notebook.local_copy(src, notebook.Environment(True, tmp_path), log=lines.append)
+    assert len(lines) == 2 and "more" in (tmp_path / "content/data/prepared/set/prepared.json").read_text()
+
+
+def test_curves_from_rows_as_the_live_plot_draws_them():
+    fig = viz.curves([{"epoch": 0, "loss": 0.5}, {"epoch": 1, "loss": 0.4}], title="epoch 2/10")
+    (ax,) = fig.axes
+    assert [ln.get_label() for ln in ax.get_lines()] == ["training"]
+
+
+def test_setup_prints_no_tensorflow_cpp_log_lines(tmp_path):
+    """Checked at the file descriptor, where TensorFlow's C++ writes (and Colab shows it)."""
+    import os
+    import subprocess
+
+    from conftest import REPO
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["PYTHONPATH"] = str(REPO)
+    code = f"from colorpast import notebook; notebook.setup(root={str(tmp_path)!r}, gpu=False)"
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "", r.stderr
+    assert "This notebook needs no GPU" in r.stdout
+
+
+def test_gpus_let_memory_grow_so_two_notebooks_share_a_local_gpu(monkeypatch):
+    import tensorflow as tf
+
+    grown = []
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind: ["GPU:0", "GPU:1"])
+    monkeypatch.setattr(tf.config.experimental, "set_memory_growth", lambda g, on: grown.append((g, on)))
+    assert notebook.gpus() == ["GPU:0", "GPU:1"] and grown == [("GPU:0", True), ("GPU:1", True)]

@@ -439,6 +439,18 @@ def _atomic_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _finished(out: Path, cfg: Settings, source: str) -> dict | None:
+    """The summary of ``out`` when it is complete and was made from ``source`` with ``cfg``."""
+    from colorpast.data import shards
+
+    try:
+        old = json.loads((out / shards.SUMMARY).read_text())
+    except (OSError, ValueError):
+        return None
+    same = old.get("version") == shards.FORMAT_VERSION and old.get("settings") == asdict(cfg) and old.get("source") == source
+    return old if same and old.get("complete") else None
+
+
 def _check_folder(out: Path, cfg: Settings, source: str, restart: bool) -> None:
     """Refuse to mix settings or sources in one prepared folder; --restart clears ours."""
     from colorpast.data import shards
@@ -512,8 +524,14 @@ def prepare(
         raise UserError("--shard-size must be at least 1")
     cfg = Settings(size, fit, val_percent, test_percent, gray_chroma, size // 2 if min_side is None else min_side, max_pixels)
     src = sources.EMBEDDED_SOURCE if str(source) == sources.EMBEDDED_SOURCE else str(Path(source).resolve())
-    entries = sources.source_entries(source)  # UserError for a missing or empty source
     out = Path(out)
+    finished = None if restart else _finished(out, cfg, src)
+    if finished is not None and src != sources.EMBEDDED_SOURCE and not Path(src).exists():
+        # A new Colab session: the set on Drive is complete, its source on the runtime's
+        # disk is gone. Nothing to do, and nothing to download again.
+        log(f"{out}: already prepared from {src} ({finished['files']} files); the source is gone, which is fine")
+        return finished
+    entries = sources.source_entries(source)  # UserError for a missing or empty source
     _check_folder(out, cfg, src, restart)
     folder = _Folder(out)
     rows, next_index = folder.committed_rows()
@@ -526,6 +544,8 @@ def prepare(
     def write_summary(complete: bool) -> dict:
         counts = Counter(r["split"] for r in rows if r["status"] == "kept")
         reasons = Counter(r["reason"].split(":")[0] for r in rows if r["status"] == "rejected")
+        skipped = Counter(r["reason"].removeprefix(sources.SKIPPED).split(":")[0].split(" (")[0]
+                          for r in rows if r["status"] == "skipped")
         summary = {
             "version": shards.FORMAT_VERSION,
             "size": cfg.size,
@@ -533,6 +553,8 @@ def prepare(
             "counts": {s: counts.get(s, 0) for s in shards.SPLITS},
             "rejected": sum(reasons.values()),
             "rejected_by_reason": dict(sorted(reasons.items())),
+            "skipped": sum(skipped.values()),  # hidden files, OS metadata, symlink loops: not photos
+            "skipped_by_reason": dict(sorted(skipped.items())),
             "files": len(entries),
             "source": src,
             "shards": {s: [p.name for p in shards.shard_files(out, s)] for s in shards.SPLITS},
@@ -600,8 +622,9 @@ def prepare(
                         if len(buffers[split]) >= shard_size:
                             flush(split)
                 if result[0] == "rejected":
-                    n_rej += 1
-                    rejected.append({"file": entry.name, "status": "rejected", "split": "", "shard": "", "index": "", "key": "", "reason": result[1], "note": ""})
+                    status = "skipped" if result[1].startswith(sources.SKIPPED) else "rejected"
+                    n_rej += status == "rejected"
+                    rejected.append({"file": entry.name, "status": status, "split": "", "shard": "", "index": "", "key": "", "reason": result[1], "note": ""})
                     if len(rejected) >= 1000:
                         flush_rejected()
                 bar.update(1)
@@ -623,9 +646,12 @@ def prepare(
     elapsed = time.time() - t0
     c = summary["counts"]
     why = ", ".join(f"{n} {r}" for r, n in summary["rejected_by_reason"].items())
+    skips = ", ".join(f"{n} {r}" for r, n in summary["skipped_by_reason"].items())
+    skip_text = f"skipped {summary['skipped']} ({skips}); " if skips else ""
     log(
         f"prepared {sum(c.values())} of {len(entries)} files into {out}: train {c['train']}, val {c['val']}, "
         f"test {c['test']}; rejected {summary['rejected']}{f' ({why})' if why else ''}; "
+        f"{skip_text}"
         f"{len(todo)} decoded in {elapsed:.1f} s; reasons per file in {out / shards.MANIFEST}"
     )
     return summary

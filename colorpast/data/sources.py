@@ -129,23 +129,44 @@ def _open_zip(path: str):
     return _ZIPS[path]
 
 
-# Files no photo collection means to contain: OS and archive metadata, and the marker
-# that `colorpast download` leaves in a folder it extracted. They are skipped silently.
-_IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", ".colorpast-download.json"}
-_IGNORED_DIRS = {"__MACOSX", ".git", ".ipynb_checkpoints"}
+# Files no photo collection means to contain: OS and archive metadata, hidden files, and
+# the marker `colorpast download` leaves in a folder it extracted. Not decoded, but each
+# is listed in the manifest as "skipped" with its reason, so every file is accounted for.
+SKIPPED = "skipped: "
+_SYSTEM_FILES = {"Thumbs.db", "desktop.ini"}
+_APPLEDOUBLE_DIR = "__MACOSX"
 
 
-def _ignored(name: str) -> bool:
-    return name in _IGNORED_NAMES or name.startswith("._")
+def skip_reason(name: str) -> str:
+    """Why a file or folder of this name is not read ("" when it is): hidden, OS metadata."""
+    if name == _APPLEDOUBLE_DIR or name.startswith("._"):
+        return SKIPPED + "AppleDouble file (macOS metadata)"
+    if name.startswith("."):
+        return SKIPPED + "hidden file"
+    if name in _SYSTEM_FILES:
+        return SKIPPED + "system file (Windows thumbnails or folder settings)"
+    return ""
+
+
+def _skip_in(parts) -> str:
+    """The reason inherited from the first skipped folder among ``parts``, or ""."""
+    for part in parts:
+        why = skip_reason(part)
+        if why:
+            return why.replace("hidden file", f"in hidden folder {part}")
+    return ""
 
 
 def walk_folder(root) -> list[Entry]:
     """Every file under ``root``, nested folders included, sorted by relative path.
 
-    Symbolic links are followed (a linked folder is walked once: a folder already seen,
-    by device and inode, is not entered again, so a link loop cannot recurse forever).
-    A file link that loops or dangles, a FIFO, a socket or a device is returned with
-    ``problem`` set: opening a FIFO would block forever, so nothing is opened here.
+    Symbolic links are followed, and each folder is walked once (by device and inode): a
+    link back to a folder above it is listed as "skipped: symlink loop", a second link to
+    a folder already walked as "skipped: folder already walked". A file link that loops
+    or dangles, a FIFO, a socket or a device is returned with ``problem`` set: opening a
+    FIFO would block forever, so nothing is opened here. Hidden files, AppleDouble files
+    (``._name``, ``__MACOSX/``) and everything in hidden folders come with a
+    ``problem`` that starts with "skipped: ".
     """
     import errno
     import os
@@ -154,36 +175,46 @@ def walk_folder(root) -> list[Entry]:
 
     root = Path(root)
     out: list[Entry] = []
-    seen_dirs: set[tuple[int, int]] = set()
-    stack = [root]
-    while stack:
-        d = stack.pop()
+    seen_dirs: dict[tuple[int, int], Path] = {}
+    # Real folders first, linked ones after: a folder reached both ways is listed under
+    # its real path, and its link as "already walked".
+    stack = [(root, "")]  # (folder, reason inherited from a skipped folder above it)
+    links: list[tuple[Path, str]] = []
+    while stack or links:
+        d, inherited = stack.pop() if stack else links.pop(0)
+        rel_d = d.relative_to(root).as_posix()
         try:
             st = d.stat()
         except OSError as e:
-            out.append(Entry(d.relative_to(root).as_posix(), str(d), problem=f"unreadable folder: {e.strerror or e}"))
+            out.append(Entry(rel_d, str(d), problem=f"unreadable folder: {e.strerror or e}"))
             continue
-        if (st.st_dev, st.st_ino) in seen_dirs:
+        first = seen_dirs.get((st.st_dev, st.st_ino))
+        if first is not None:
+            loop = d.parent.resolve().is_relative_to(first.resolve())  # a link up the tree
+            why = "symlink loop" if loop else f"folder already walked as {first.relative_to(root).as_posix() or '.'}"
+            out.append(Entry(rel_d, str(d), problem=f"{SKIPPED}{why} (a link to {os.readlink(d)})"))
             continue
-        seen_dirs.add((st.st_dev, st.st_ino))
+        seen_dirs[(st.st_dev, st.st_ino)] = d
         try:
             children = sorted(os.scandir(d), key=lambda e: e.name)
         except OSError as e:
-            out.append(Entry(d.relative_to(root).as_posix() or ".", str(d), problem=f"unreadable folder: {e.strerror or e}"))
+            out.append(Entry(rel_d or ".", str(d), problem=f"unreadable folder: {e.strerror or e}"))
             continue
         for child in children:
             rel = Path(child.path).relative_to(root).as_posix()
             try:
                 cst = os.stat(child.path)  # follows links; ELOOP for a loop, ENOENT for a dangling link
             except OSError as e:
-                why = "symlink loop" if e.errno == errno.ELOOP else ("broken symlink" if child.is_symlink() else "unreadable")
+                if e.errno == errno.ELOOP:
+                    why = SKIPPED + "symlink loop"
+                else:
+                    why = "broken symlink" if child.is_symlink() else "unreadable"
                 out.append(Entry(rel, child.path, problem=f"{why}: {e.strerror or e}"))
                 continue
             if stat.S_ISDIR(cst.st_mode):
-                if child.name not in _IGNORED_DIRS:
-                    stack.append(Path(child.path))
-            elif _ignored(child.name):
-                continue
+                (links if child.is_symlink() else stack).append((Path(child.path), inherited or _skip_in([child.name])))
+            elif inherited or skip_reason(child.name):
+                out.append(Entry(rel, child.path, problem=inherited or skip_reason(child.name)))
             elif not stat.S_ISREG(cst.st_mode):
                 out.append(Entry(rel, child.path, problem="not a regular file (FIFO, socket or device)"))
             else:
@@ -192,18 +223,23 @@ def walk_folder(root) -> list[Entry]:
 
 
 def walk_zip(path) -> list[Entry]:
-    """Every file member of a zip archive (folders inside it included), sorted by name."""
+    """Every file member of a zip archive (folders inside it included), sorted by name.
+
+    Members in hidden or ``__MACOSX`` folders, hidden and AppleDouble files, and
+    symbolic links come with a ``problem`` that starts with "skipped: "."""
     import zipfile
 
+    out = []
     with zipfile.ZipFile(path) as zf:
-        names = [
-            i.filename
-            for i in zf.infolist()
-            if not i.is_dir()
-            and not any(part in _IGNORED_DIRS for part in i.filename.split("/")[:-1])
-            and not _ignored(i.filename.rsplit("/", 1)[-1])
-        ]
-    return [Entry(n, str(path), member=n) for n in sorted(names)]
+        for i in zf.infolist():
+            if i.is_dir():
+                continue
+            parts = i.filename.split("/")
+            why = _skip_in(parts[:-1]) or skip_reason(parts[-1])
+            if not why and (i.external_attr >> 16) & 0o170000 == 0o120000:
+                why = SKIPPED + "symbolic link inside the archive"
+            out.append(Entry(i.filename, str(path), member=i.filename, problem=why))
+    return sorted(out, key=lambda e: e.name)
 
 
 def source_entries(source) -> list[Entry]:
@@ -242,3 +278,26 @@ def load_embedded(entry_name: str) -> np.ndarray:
     """The ``H x W x 3`` uint8 pixels of an ``embedded:NAME`` entry."""
     (photo,) = embedded_sample([entry_name.split(":", 1)[1]])
     return photo.rgb
+
+
+def peek(source, n: int = 8, max_bytes: int = 64 * 2**20) -> list[tuple[str, np.ndarray]]:
+    """The first ``n`` photos of a source that decode, as ``(name, H x W x 3 uint8)``: a look
+    at a folder, zip or ``"embedded"`` before preparing it (prepare does the real checks)."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    if str(source) == EMBEDDED_SOURCE:
+        return [(p.name, p.rgb) for p in embedded_sample()[:n]]
+    found = []
+    for e in source_entries(source):
+        if len(found) >= n:
+            break
+        if e.problem:
+            continue
+        try:
+            with Image.open(io.BytesIO(e.read(max_bytes))) as im:
+                found.append((e.name, np.asarray(ImageOps.exif_transpose(im).convert("RGB"))))
+        except Exception:  # noqa: BLE001 - not a photo: prepare lists it with its reason
+            continue
+    return found

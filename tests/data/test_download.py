@@ -145,6 +145,34 @@ def test_download_after_the_api_call(tmp_path, monkeypatch):
     assert len(calls) == 3 and (target / "flickr30k_images/results.csv").exists()
 
 
+def test_download_without_extracting_keeps_the_checked_zip_once(tmp_path, monkeypatch, capsys):
+    """unzip=False (the notebooks): the checked archive becomes raw/NAME.zip, nothing is
+    extracted, a second call does nothing, a damaged or replaced archive is fetched again;
+    the checks show a progress bar unless quiet."""
+    served = [GOOD[: len(GOOD) // 2], GOOD]
+    calls = []
+
+    def fake_fetch(ref, folder, quiet=False):
+        calls.append(ref)
+        path = folder / f"{ref.split('/')[1]}.zip"
+        path.write_bytes(served[min(len(calls), len(served)) - 1])
+        return path
+
+    monkeypatch.setattr(dl, "fetch", fake_fetch)
+    monkeypatch.setattr(dl, "credentials_source", lambda: "test")
+    raw = tmp_path / "raw"
+    lines = []
+    got = dl.download("flickr30k", dest=raw, unzip=False, log=lines.append)
+    assert got == raw / "flickr30k.zip" and got.read_bytes() == GOOD and len(calls) == 2
+    assert sorted(p.name for p in raw.iterdir()) == [".flickr30k.zip.json", "flickr30k.zip"]  # nothing extracted
+    assert "checking flickr-image-dataset.zip" in capsys.readouterr().err
+    assert dl.download("flickr30k", dest=raw, unzip=False, log=lines.append) == got and len(calls) == 2
+    assert "already downloaded" in lines[-1]
+    got.write_bytes(GOOD[:100])  # damaged after the fact: no longer the checked archive
+    dl.download("flickr30k", dest=raw, unzip=False, quiet=True, log=lines.append)
+    assert len(calls) == 3 and got.read_bytes() == GOOD and capsys.readouterr().err == ""
+
+
 def test_a_folder_not_made_by_download_is_left_alone(tmp_path, monkeypatch):
     monkeypatch.setattr(dl, "credentials_source", lambda: "test")
     mine = tmp_path / "raw" / "art"

@@ -89,7 +89,15 @@ EXPECTED = {
     "gray_as_rgb.jpg": ("rejected", "black-and-white"),
     "gray_L.png": ("rejected", "black-and-white"),
     "animated.gif": ("rejected", "animated"),
-    "loop.jpg": ("rejected", "symlink loop"),
+    "loop.jpg": ("skipped", "skipped: symlink loop"),
+    "good/back_to_top": ("skipped", "skipped: symlink loop"),  # a link to a folder above it
+    "also_good": ("skipped", "skipped: folder already walked as good"),  # a second way into good/
+    ".DS_Store": ("skipped", "skipped: hidden file"),
+    ".hidden_photo.jpg": ("skipped", "skipped: hidden file"),
+    "good/._a.jpg": ("skipped", "skipped: AppleDouble file"),
+    "__MACOSX/good/._b.png": ("skipped", "skipped: AppleDouble file"),
+    ".git/objects/pack.jpg": ("skipped", "skipped: in hidden folder .git"),
+    "Thumbs.db": ("skipped", "skipped: system file"),
     "dangling.jpg": ("rejected", "broken symlink"),
     "pipe.jpg": ("rejected", "not a regular file"),
     "unreadable.jpg": ("rejected", "unreadable"),
@@ -142,6 +150,14 @@ def bad_source(tmp_path_factory):
     os.symlink("loop.jpg", src / "loop.jpg")  # a link to itself: stat() fails with ELOOP
     os.symlink("does-not-exist.jpg", src / "dangling.jpg")
     os.symlink("..", src / "good/back_to_top")  # a folder loop: the walk must not recurse forever
+    os.symlink("good", src / "also_good")
+    # Metadata and hidden files, even ones that are photos, are listed as skipped, never decoded.
+    (src / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    save(src / ".hidden_photo.jpg", photo(240, 240, 30))
+    (src / "good/._a.jpg").write_bytes(b"\0\5\26\7AppleDouble")
+    save(src / "__MACOSX/good/._b.png", photo(240, 240, 31))
+    save(src / ".git/objects/pack.jpg", photo(240, 240, 32))
+    (src / "Thumbs.db").write_bytes(b"thumbs")
     os.mkfifo(src / "pipe.jpg")  # opening a FIFO blocks until a writer comes: must not hang
     # Unreadable: root ignores chmod 000, so on Linux link to /proc/self/mem, which any
     # process (the worker included) fails to read at offset 0 with EIO.
@@ -174,7 +190,7 @@ def test_each_input_is_kept_or_rejected_with_its_reason(prepared, name):
     row = manifest(out)[name]
     status, prefix = EXPECTED[name]
     assert row["status"] == status, row
-    if status == "rejected":
+    if status != "kept":
         assert row["reason"].startswith(prefix), row
         assert row["split"] == row["shard"] == ""
     else:
@@ -191,7 +207,11 @@ def test_summary_counts_and_shards_agree_with_the_manifest(prepared):
     on_disk = json.loads((out / shards.SUMMARY).read_text())
     assert on_disk == summary and summary["complete"] is True
     assert summary["size"] == 224 and summary["fit"] == "crop" and summary["version"] == shards.FORMAT_VERSION
-    assert summary["rejected"] == len(rows) - len(kept) == len(EXPECTED) - len(kept)
+    skipped = [r for r in rows if r["status"] == "skipped"]
+    assert summary["skipped"] == len(skipped) == sum(1 for s, _ in EXPECTED.values() if s == "skipped")
+    assert summary["rejected"] == len(rows) - len(kept) - len(skipped) == len(EXPECTED) - len(kept) - len(skipped)
+    assert summary["skipped_by_reason"] == {"AppleDouble file": 2, "folder already walked as good": 1, "hidden file": 2,
+                                            "in hidden folder .git": 1, "symlink loop": 2, "system file": 1}
     for split in shards.SPLITS:
         images = read_shards(out, split)
         assert summary["counts"][split] == len(images)
@@ -200,7 +220,8 @@ def test_summary_counts_and_shards_agree_with_the_manifest(prepared):
     # The summary line names the totals and every reason.
     (last,) = [line for line in lines if line.startswith("prepared ")]
     assert f"prepared {len(kept)} of {len(EXPECTED)} files" in last
-    for reason in ("black-and-white", "duplicate", "too large", "not an image", "symlink loop", "unreadable"):
+    for reason in ("black-and-white", "duplicate", "too large", "not an image", "unreadable", "skipped 9 (",
+                   "hidden file", "symlink loop", "AppleDouble"):
         assert reason in last
 
 
@@ -321,11 +342,36 @@ def test_zip_and_embedded_sources(tmp_path, bad_source):
         zf.write(bad_source / "good/nested/deeper/b.png", "trip/b.png")
         zf.writestr("trip/readme.txt", "hello")
         zf.writestr("__MACOSX/trip/._a.jpg", "resource fork")
+        zf.writestr("trip/.DS_Store", "finder")
     rows = manifest(_quiet_prepare(src, tmp_path / "z"))
-    assert {n: r["status"] for n, r in rows.items()} == {"trip/day1/a.jpg": "kept", "trip/b.png": "kept", "trip/readme.txt": "rejected"}
+    assert {n: r["status"] for n, r in rows.items()} == {
+        "trip/day1/a.jpg": "kept", "trip/b.png": "kept", "trip/readme.txt": "rejected",
+        "__MACOSX/trip/._a.jpg": "skipped", "trip/.DS_Store": "skipped"}
+    assert rows["__MACOSX/trip/._a.jpg"]["reason"] == "skipped: AppleDouble file (macOS metadata)"
+    assert rows["trip/.DS_Store"]["reason"] == "skipped: hidden file"
     summary = json.loads((_quiet_prepare("embedded", tmp_path / "e", size=64) / shards.SUMMARY).read_text())
     assert sum(summary["counts"].values()) == len(sources.embedded_sample()) >= 5
     assert summary["source"] == "embedded"
+
+
+def test_a_finished_set_is_found_before_its_source_is_looked_for(tmp_path):
+    """A new Colab session: the set on Drive is complete, the zip on the runtime's disk gone."""
+    import zipfile
+
+    src = tmp_path / "photos.zip"
+    with zipfile.ZipFile(src, "w") as zf:
+        for i in range(4):
+            buf = __import__("io").BytesIO()
+            Image.fromarray(photo(120, 120, 40 + i)).save(buf, "PNG")
+            zf.writestr(f"p{i}.png", buf.getvalue())
+    out = _quiet_prepare(src, tmp_path / "out", size=32, min_side=32)
+    src.unlink()
+    lines = []
+    summary = prep.prepare(src, out, size=32, min_side=32, workers=0, progress=False, log=lines.append)
+    assert summary["complete"] and summary["files"] == 4
+    assert lines == [f"{out}: already prepared from {src.resolve()} (4 files); the source is gone, which is fine"]
+    with pytest.raises(UserError, match="does not exist"):  # other settings: the source is needed, and missing
+        prep.prepare(src, out, size=48, min_side=32, workers=0, progress=False)
 
 
 def _quiet_prepare(src, out, **kw):

@@ -1,0 +1,99 @@
+"""
+Title: 04 · Train
+Purpose: Train a model on a prepared set, checkpointed to Drive; re-running continues the same run.
+Accelerator: GPU
+"""
+
+from colorpast import notebook
+
+env = notebook.setup()
+
+"""
+## Parameters
+
+`SMOKE = True` trains 2 epochs of 3 steps at 32 px on the embedded photos (prepared here if
+needed), to check the whole notebook in a minute on a CPU; the test suite runs every
+notebook that way.
+"""
+
+# %% parameters
+SMOKE = False  # True: the embedded set, 2 epochs x 3 steps at 32 px
+DATA = "data/prepared/flickr30k"  # made by 02_preprocess
+RUN = "runs/seed16-flickr30k"  # checkpoints, history and the final model land here
+MODEL = "seed16"
+PRESET = "default"  # default, or seed (the seed paper's recipe); see colorpast/config.py
+EPOCHS = None  # None: the preset's; raise it to continue a finished run
+COPY_TO_RUNTIME = True  # on Colab: train from a copy of DATA on the runtime's disk (faster than Drive)
+
+# %%
+if SMOKE:
+    DATA, RUN, PRESET = notebook.smoke_data(), "runs/smoke", "smoke"
+
+"""
+## The data, close to the GPU
+
+On Colab, `DATA` is on Drive, which reads several times slower than the runtime's own disk:
+the GPU would wait for it. With `COPY_TO_RUNTIME` the set is copied once per session to
+`/content/colorpast/data/prepared` (Flickr30k's shards are gigabytes: minutes, once a session) and read from there. Keep
+the same choice for the whole run: the run remembers where its data was, and resuming with
+the other path is refused as a change of settings. Locally this does nothing.
+"""
+
+TRAIN_DATA = notebook.local_copy(DATA, env) if COPY_TO_RUNTIME else DATA
+
+"""
+## Configuration
+
+One dataclass holds every setting; it is saved as `config.json` in the run folder, and a
+re-run must use the same settings (except `epochs`) to resume. An epoch here is a
+checkpoint interval, not a pass over the data: see the presets in `colorpast/config.py`.
+"""
+
+from colorpast.config import preset
+
+cfg = preset(PRESET, data=TRAIN_DATA, model=MODEL, epochs=EPOCHS)
+cfg
+
+"""
+## Train
+
+Every epoch writes a resumable checkpoint (weights, optimizer, step, data order) into `RUN`,
+on Drive when on Colab, and redraws the training curves below the progress bar. **After a
+disconnect, run all cells again**: `train` finds the last checkpoint and continues from the
+epoch after it, with the same data order. A finished run is only reloaded; raise `EPOCHS` to
+train it further, or pass `restart=True` to start over. A set without a val split trains
+too, and reports the training loss instead.
+"""
+
+from colorpast import train
+
+result = train.train(cfg, RUN)
+print(result.summary())
+
+"""
+## Training curves
+
+Loss per epoch from `history.csv`, the whole run including earlier sessions (validation
+loss when the set has a val split). TensorBoard's logs are in `RUN/tensorboard`.
+"""
+
+from colorpast import viz
+
+viz.training_curves(RUN);
+
+"""
+## A first look
+
+A few photos never trained on (validation, or test when there is no val split): the gray
+input, the model's colours, the truth. `05_evaluate` does this properly, on the test split
+and against the baselines.
+"""
+
+from colorpast import evaluate
+from colorpast.colorizer import colorize
+from colorpast.data import shards
+
+split = "val" if shards.read_summary(TRAIN_DATA)["counts"].get("val") else "test"
+photos = evaluate.load_photos(TRAIN_DATA, split, limit=4)
+comp = evaluate.compare(photos, {MODEL: lambda rgb: colorize(rgb, result.model, size=cfg.size)})
+evaluate.grid(comp, title="photos never trained on");

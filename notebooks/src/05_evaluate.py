@@ -1,0 +1,83 @@
+"""
+Title: 05 · Evaluate
+Purpose: Score the trained model, the gray baseline and Colorful (Zhang et al. 2016) on the same test photos.
+Accelerator: GPU
+"""
+
+from colorpast import notebook
+
+env = notebook.setup()
+
+"""
+## Parameters
+
+`SMOKE = True` scores a two-epoch run on the 2 test photos of the embedded set (both made
+here if needed) and never downloads weights, to check the whole notebook in a minute on a
+CPU; the test suite runs every notebook that way.
+"""
+
+# %% parameters
+SMOKE = False  # True: the 2 test photos of the embedded set; never downloads weights
+DATA = "data/prepared/flickr30k"  # made by 02_preprocess
+RUN = "runs/seed16-flickr30k"  # made by 04_train; left out of the table when absent
+SPLIT = "test"
+LIMIT = 500  # photos to score (None: the whole split)
+FETCH_COLORFUL = True  # download the official Colorful weights (129 MB) once into weights/
+
+# %%
+if SMOKE:
+    DATA, RUN, LIMIT, FETCH_COLORFUL = notebook.smoke_data(), notebook.smoke_run(), None, False
+REPORT = f"reports/{RUN.rstrip('/').split('/')[-1]}-{SPLIT}"
+
+"""
+## The methods
+
+The trained run, when there is one, and Zhang et al.'s published Colorful weights,
+converted once to Keras. Gray is always a row. Without a run or the weights the table
+compares what there is, and says so.
+"""
+
+from pathlib import Path
+
+from colorpast import weights
+from colorpast.models import colorful
+
+COLORFUL = colorful.weights_dir() / colorful.OFFICIAL_WEIGHTS
+if FETCH_COLORFUL and not COLORFUL.is_file():
+    weights.fetch("colorful", out=COLORFUL)
+MODELS = []
+if Path(RUN).is_dir():
+    MODELS.append(RUN)
+else:
+    print(f"{RUN} does not exist: comparing without a trained model (04_train makes one)")
+if COLORFUL.is_file():
+    MODELS.append("colorful:official")
+else:
+    print(f"{COLORFUL} is absent: comparing without Colorful (set FETCH_COLORFUL = True, "
+          "or run `colorpast weights fetch colorful`)")
+
+"""
+## Score
+
+Every method colorizes the same photos and is scored with the same metrics: PSNR and SSIM
+(higher is better), CIEDE2000 and the ab error (lower is better), and colourfulness next to
+the truth's. Gray is the photo as a black-and-white print: a model must beat it to be worth
+its colours.
+"""
+
+from IPython.display import Image, Markdown, display
+
+from colorpast import evaluate
+
+report = evaluate.evaluate(DATA, MODELS, out=REPORT, split=SPLIT, limit=LIMIT, log=lambda *_: None)
+display(Markdown(evaluate.markdown_table(report["summary"])))
+
+"""
+## Result grid and chart
+
+One row per photo: gray input, each model with its PSNR and CIEDE2000, the truth. The files,
+with per-image CSVs, are in `REPORT`.
+"""
+
+display(Image(filename=report["paths"]["grid"]))
+display(Image(filename=report["paths"]["chart"]))

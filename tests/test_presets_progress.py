@@ -1,0 +1,35 @@
+"""Presets sized for Colab and Drive, one progress bar per run, and training without a val split."""
+
+import csv
+
+import pytest
+
+from colorpast import config, train
+from colorpast.data.prepare import prepare
+
+
+@pytest.mark.parametrize("name", ["seed", "default"])
+def test_presets_checkpoint_every_few_minutes_and_validate_a_little(name):
+    cfg = config.preset(name)
+    assert cfg.steps_per_epoch * cfg.epochs == 10_000  # the recipe's whole training, unchanged
+    assert cfg.epochs <= 20  # checkpoints on Drive and redrawn curves: a few, not a thousand
+    images_per_epoch = cfg.steps_per_epoch * cfg.batch_size
+    assert cfg.val_batches * cfg.batch_size <= 0.05 * images_per_epoch  # never validate on more than is trained
+
+
+def test_seed_preset_keeps_the_seed_papers_optimizer_and_batch():
+    cfg = config.preset("seed")
+    assert (cfg.optimizer, cfg.lr, cfg.batch_size, cfg.augment) == ("rmsprop", 1e-3, 50, True)
+
+
+@pytest.mark.slow
+def test_a_set_without_val_split_trains_with_one_progress_bar(tmp_path, capsys):
+    data = tmp_path / "noval"
+    prepare("embedded", data, size=64, val_percent=0, test_percent=20, workers=0, progress=False, log=lambda *_: None)
+    result = train.train(config.preset("smoke", data=str(data)), tmp_path / "run", log=lambda *_: None)
+    with open(tmp_path / "run/history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and all(r["loss"] for r in rows) and not any(r.get("val_loss") for r in rows)
+    assert result.best is not None and (tmp_path / "run" / train.BEST).is_file()  # best by training loss
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "6/6" in err and "3/3" not in err  # one bar over both epochs' 6 steps
