@@ -329,17 +329,28 @@ def test_pruned_checkpoints_are_emptied_before_they_are_deleted(prepared, tmp_pa
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(prepared, tmp_path, monkeypatch):
+    import keras
     from keras import ops
 
     from colorpast.train_step import Colorizer
 
     cfg = TrainConfig(data=str(prepared), **{**TINY, "epochs": 4})
-    honest = Colorizer.compute_loss
+    honest_init, honest_loss = Colorizer.__init__, Colorizer.compute_loss
 
-    def poisoned(self, *args, **kwargs):  # from step 7, in epoch 3, the loss is NaN
-        loss = honest(self, *args, **kwargs)
-        return ops.where(self.optimizer.iterations >= 7, float("nan"), loss)
+    def counting_init(self, *args, **kwargs):
+        honest_init(self, *args, **kwargs)
+        # Training batches seen, as model state: read and updated inside the compiled step on every backend.
+        self.batches = keras.Variable(0, dtype="int32", trainable=False, name="batches")
 
+    def poisoned(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        loss = honest_loss(self, x, y, y_pred, sample_weight, training)
+        if not training:
+            return loss
+        seen = ops.convert_to_tensor(self.batches)
+        self.batches.assign(seen + 1)
+        return ops.where(seen >= 7, float("nan"), loss)  # from the 8th batch, in epoch 3, the loss is NaN
+
+    monkeypatch.setattr(Colorizer, "__init__", counting_init)
     monkeypatch.setattr(Colorizer, "compute_loss", poisoned)
     run = tmp_path / "nan"
     with pytest.raises(TrainingError, match="NaN.*epoch 3.*last good checkpoint \\(epoch 2\\).*--lr"):
