@@ -28,7 +28,7 @@ def load_model(ref: str):
     - ``path/to/model.keras``: a saved Keras model.
     ``gray`` is not a model: callers treat the gray baseline themselves.
     """
-    from colorpast import models, train
+    from colorpast import models, runs
 
     p = Path(ref)
     if ":" in ref and not p.exists():
@@ -37,7 +37,7 @@ def load_model(ref: str):
             raise UserError(f"unknown model {name!r} in {ref!r}; choose one of: {', '.join(models.names())}")
         return models.build(name, (None, None, 1), weights=weights)
     if p.is_dir():
-        return train.load(p)
+        return runs.load(p)
     if p.is_file() and p.suffix == ".keras":
         import keras
 

@@ -51,7 +51,7 @@ def demo(out="runs/demo", smoke: bool = False, restart: bool = False, verbose=1,
     """Run the demo; returns the paths written and the summary rows. Safe to re-run."""
     import shutil
 
-    from colorpast import evaluate, train
+    from colorpast import evaluate, runs, train
     from colorpast.colorizer import colorize
     from colorpast.data.loader import Loader, resize_short_side
     from colorpast.data.sources import EMBEDDED_HELD_OUT, embedded_sample
@@ -80,9 +80,9 @@ def demo(out="runs/demo", smoke: bool = False, restart: bool = False, verbose=1,
         f"{len(held_out)} held out ({', '.join(p.name for p in held_out)})"
     )
 
-    if (run_dir / train.FINAL).exists():
+    if (run_dir / runs.FINAL).exists():
         log(f"reusing the trained model in {run_dir} (pass --restart to train again)")
-        model = train.load(run_dir)
+        model = runs.load(run_dir)
     else:
         log(
             f"training {cfg.model}: {cfg.epochs} epochs x {cfg.steps_per_epoch} steps x {cfg.batch_size} crops "
@@ -119,6 +119,6 @@ def demo(out="runs/demo", smoke: bool = False, restart: bool = False, verbose=1,
     log("training photos:")
     log(evaluate.markdown_table(trained))
     log(f"done in {time.time() - t0:.0f} s")
-    for kind, p in [("grid", paths["grid"]), ("table", paths["table"]), ("csv", paths["csv"]), ("model", run_dir / train.FINAL)]:
+    for kind, p in [("grid", paths["grid"]), ("table", paths["table"]), ("csv", paths["csv"]), ("model", run_dir / runs.FINAL)]:
         log(f"  {kind:<6} {Path(p)}")
     return {"paths": paths, "held_out": held, "config": cfg}

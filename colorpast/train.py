@@ -1,60 +1,40 @@
-"""Training: one harness for every model, checkpointed atomically, resumable exactly.
+"""Training: one harness for every model and backend, checkpointed atomically, resumable exactly.
 
-A run folder (``runs/NAME``, or a Google Drive folder on Colab) holds:
-
-    config.json                 the TrainConfig; a re-run resumes with it
-    checkpoints/step-00001200/  resumable state: model.weights.h5 (Keras writes the
-                                optimizer's variables into it too), state.json (epoch,
-                                global step, history, best loss, the resolved precision
-                                and the Keras backend); written under a temporary name
-                                and renamed when whole, the newest ``keep_checkpoints``
-                                are kept, the others truncated to 0 bytes and deleted
-                                (a deleted file on Google Drive sits in the Trash and
-                                counts against the quota unless it is empty)
-    best.weights.h5             weights with the lowest validation loss so far
-    history.csv                 one row per completed epoch, rewritten from the checkpoint
-    tensorboard/                TensorBoard logs
-    model.keras                 the final model, written when the last epoch ends
-
-Re-running the same command resumes from the newest complete checkpoint, with the
-optimizer state and the data order it would have had (the data stream is a function of
-the seed and the global step, see ``colorpast.data.pipeline.dataset``), so an
-interrupted run ends with the same weights as an uninterrupted one. ``restart=True``
-starts over. The global step counts the batches trained on; it is not the optimizer's
-``iterations``, which a float16 loss-scaled optimizer does not advance on the steps it
-skips. A checkpoint that does not load (cut short, or of another precision whose
-optimizer cannot be converted) is passed over for the one before it; when checkpoints
-exist and none loads, training stops with the reason and never starts over without
-``restart``. A checkpoint written in another precision (``auto`` resolves to
-mixed_float16 on a T4 and float32 on a CPU) resumes: its optimizer state is converted.
-
-``COLORPAST_FAULT=POINT:STEP`` injects a fault for the test suite: ``sigkill-at-step``
-or ``sigint-at-step`` (right after that batch and any checkpoint it wrote), or
-``kill-in-checkpoint`` (half-way through writing that step's checkpoint).
+``fit`` trains a model (wrapped in ``colorpast.train_step.Colorizer``, which augments,
+converts to Lab and computes the loss inside the compiled step) on batches from
+``colorpast.data.loader``, checkpointing into a run folder (``colorpast.runs``: its
+layout, checkpoints and ``load``). Re-running the same command resumes from the newest
+complete checkpoint with the optimizer state and the data order it would have had, so
+an interrupted run ends with the same weights as an uninterrupted one. Backends,
+devices, strategies and precision are ``colorpast.devices``' business.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from colorpast.config import TrainConfig
 from colorpast.errors import TrainingError, UserError
-
-FINAL = "model.keras"
-BEST = "best.weights.h5"
-HISTORY = "history.csv"
-CKPT_DIR = "checkpoints"
-WEIGHTS = "model.weights.h5"  # in each checkpoint
+from colorpast.runs import (  # noqa: F401 - the run folder's names, also used as train.X
+    BEST,
+    CKPT_DIR,
+    FINAL,
+    HISTORY,
+    WEIGHTS,
+    _fault,
+    _write_history,
+    check_disk,
+    check_run_folder,
+    list_checkpoints,
+    load,
+    load_checkpoint,
+    save_checkpoint,
+    save_model_atomic,
+)
 
 
 def make_optimizer(cfg: TrainConfig):
@@ -65,176 +45,6 @@ def make_optimizer(cfg: TrainConfig):
     if cfg.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(cfg.lr)
     raise UserError(f"unknown optimizer {cfg.optimizer!r}; choose adam or rmsprop")
-
-
-# ----------------------------------------------------------------------------------
-# Checkpoints
-
-
-def _write_history(run: Path, rows: list[dict]) -> None:
-    """Rewrite history.csv from the checkpoint's rows, atomically."""
-    if not rows:
-        return
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=keys)
-    w.writeheader()
-    for r in rows:
-        w.writerow(r)
-    tmp = run / (HISTORY + ".partial")
-    tmp.write_text(buf.getvalue())
-    os.replace(tmp, run / HISTORY)
-
-
-def list_checkpoints(run: Path) -> list[Path]:
-    """Complete checkpoints, oldest first (a partial one has another name)."""
-    d = run / CKPT_DIR
-    return sorted(d.glob("step-[0-9]*")) if d.is_dir() else []
-
-
-def _step_of(ckpt: Path) -> int:
-    return int(ckpt.name.split("-", 1)[1])
-
-
-def _discard(path: Path) -> None:
-    """Delete a file or a folder, truncating every file to 0 bytes before unlinking it.
-
-    On a mounted Google Drive a deleted file goes to the Trash and still counts against
-    the quota for 30 days (a seed16 checkpoint is about 47 MB, a colorful one about
-    390 MB, one every epoch); truncated first, it lands there empty.
-    """
-    if path.is_dir() and not path.is_symlink():
-        for child in path.iterdir():
-            _discard(child)
-        path.rmdir()
-    elif path.exists() or path.is_symlink():
-        if path.is_file() and not path.is_symlink():
-            os.truncate(path, 0)
-        path.unlink()
-
-
-def _fault(point: str, step: int) -> None:
-    """Fault injection for the test suite: ``COLORPAST_FAULT=POINT:STEP`` (see the module
-    docstring) kills or interrupts this process at exactly that point."""
-    if os.environ.get("COLORPAST_FAULT") != f"{point}:{step}":
-        return
-    import signal
-
-    # SIGINT is what Ctrl-C (and a notebook's interrupt button) sends: Python raises
-    # KeyboardInterrupt in the main thread as soon as this call returns.
-    os.kill(os.getpid(), signal.SIGINT if point.startswith("sigint") else signal.SIGKILL)
-
-
-def save_checkpoint(run: Path, model, state: dict, keep: int) -> Path:
-    """Write weights (with the optimizer's variables) and state under a temporary name,
-    then rename; prune to the newest ``keep``."""
-    import keras
-
-    step = int(state["global_step"])
-    folder = run / CKPT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob(".partial-*"):  # left by a process killed while writing
-        _discard(stale)
-    final = folder / f"step-{step:09d}"
-    tmp = folder / f".partial-{step:09d}-{os.getpid()}"
-    tmp.mkdir()
-    model.save_weights(str(tmp / WEIGHTS))
-    _fault("kill-in-checkpoint", step)
-    # What "auto" resolved to and the backend, so that a resume elsewhere can convert.
-    net = getattr(model, "net", model)  # the trainer computes in float32; the network's policy is the run's
-    saved = {**state, "precision": net.dtype_policy.name, "backend": keras.backend.backend()}
-    (tmp / "state.json").write_text(json.dumps(saved, indent=1))
-    if final.exists():  # the same step again (an epoch end right after a step save)
-        os.rename(final, folder / f".partial-{step:09d}-{os.getpid()}-replaced")
-    os.rename(tmp, final)
-    for stale in folder.glob(".partial-*"):
-        _discard(stale)
-    older = [c for c in list_checkpoints(run) if _step_of(c) < step]
-    # Newer ones exist only when this run resumed from an older checkpoint because they
-    # did not load; this one supersedes them.
-    newer = [c for c in list_checkpoints(run) if _step_of(c) > step]
-    for old in older[: max(0, len(older) - (keep - 1))] + newer:
-        try:
-            _discard(old)
-        except OSError:  # a file system hiccup must not stop training; the next save retries
-            pass
-    return final
-
-
-def _loss_scaled(precision: str) -> bool:
-    """Whether Keras wraps the optimizer in a LossScaleOptimizer under this dtype policy."""
-    return precision == "mixed_float16"
-
-
-def _load_into(model, path: Path, saved_precision: str | None) -> None:
-    """Load weights and optimizer variables from ``path`` into the compiled ``model``.
-
-    Keras skips an optimizer whose variables do not match the file's with a warning; that
-    is an error here. A checkpoint of another precision is converted: the optimizer of
-    a float16 run is a LossScaleOptimizer holding the plain one (Adam, say) plus its
-    loss-scale variables, so the file is loaded through a stand-in of the saved kind
-    that shares the plain optimizer's variables. Moving to float16, the loss scale
-    starts afresh, as in a new run.
-    """
-    import warnings
-
-    import keras
-
-    real = model.optimizer
-    was_scaled = _loss_scaled(saved_precision) if saved_precision else isinstance(real, keras.optimizers.LossScaleOptimizer)
-    if was_scaled and not isinstance(real, keras.optimizers.LossScaleOptimizer):
-        stand_in = keras.optimizers.LossScaleOptimizer(real)
-        stand_in.build(model.trainable_variables)
-    elif not was_scaled and isinstance(real, keras.optimizers.LossScaleOptimizer):
-        stand_in = real.inner_optimizer
-    else:
-        stand_in = real
-    model.optimizer = stand_in
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            model.load_weights(str(path))
-    finally:
-        model.optimizer = real
-    for w in caught:
-        if "Skipping variable loading for optimizer" in str(w.message):
-            raise ValueError(f"its optimizer state does not match this optimizer ({str(w.message).strip()})")
-
-
-def load_checkpoint(run: Path, model, log=print):
-    """Restore the newest loadable checkpoint into ``model`` (built and compiled).
-
-    Returns its state dict, or None when there is none. A checkpoint that fails to load
-    (cut short by a full disk, say) is passed over for the one before it, and said so.
-    Raises UserError when checkpoints exist and none loads: progress is never discarded
-    silently.
-    """
-    import keras
-
-    ckpts = list_checkpoints(run)
-    failed = []
-    for ckpt in reversed(ckpts):
-        try:
-            state = json.loads((ckpt / "state.json").read_text())
-            int(state["global_step"]), int(state["epoch"]), list(state["history"])
-            _load_into(model, ckpt / WEIGHTS, state.get("precision"))
-        except Exception as e:  # noqa: BLE001 - h5py, Keras and JSON fail in many ways; each one means "try the older"
-            why = " ".join(str(e).split())[:200] or type(e).__name__
-            failed.append(f"{ckpt.name} ({type(e).__name__}: {why})")
-            continue
-        if failed:
-            log(f"passed over checkpoints that do not load: {'; '.join(failed)}")
-        was = (state.get("precision"), state.get("backend"))
-        now = (getattr(model, "net", model).dtype_policy.name, keras.backend.backend())
-        if None not in was and was != now:
-            log(f"{ckpt.name} was written in {was[0]} on {was[1]}; continuing in {now[0]} on {now[1]}")
-        return state
-    if ckpts:
-        raise UserError(
-            f"{run} has {len(ckpts)} checkpoints and none loads ({'; '.join(failed)}); nothing was changed; "
-            "fix or move them, or pass --restart to start over (it deletes them)"
-        )
-    return None
 
 
 # ----------------------------------------------------------------------------------
@@ -407,40 +217,6 @@ class TrainResult:
         )
 
 
-def check_run_folder(run: Path, cfg: TrainConfig, restart: bool) -> TrainConfig:
-    """Create or validate the run folder before any training; returns the config to use.
-
-    A new run's config.json is written here; a resumed one's (its epochs may change) by
-    ``fit`` once a checkpoint has loaded."""
-    from colorpast.fsutil import writable_dir
-
-    run = writable_dir(run)
-    saved = run / "config.json"
-    if restart:
-        for p in [CKPT_DIR, "tensorboard", BEST, HISTORY, FINAL, "config.json"]:
-            _discard(run / p)  # truncated first: see _discard
-    elif saved.exists():
-        old = TrainConfig.from_json(saved)
-        diff = old.differences(cfg)
-        if diff:
-            raise UserError(
-                f"{run} holds a run with other settings ({', '.join(diff)} differ); "
-                "re-run with the same options to resume, pass --restart to start over, or use another --run"
-            )
-    if not saved.exists():
-        cfg.to_json(saved)
-    return cfg
-
-
-def check_disk(run: Path, params: int, keep: int) -> None:
-    """Refuse to start when the run folder cannot hold the checkpoints (float32 weights
-    plus up to two optimizer slots each, ``keep`` of them, the best weights and the final model)."""
-    need = params * 4 * 3 * (keep + 2)
-    free = shutil.disk_usage(run).free
-    if free < need:
-        raise UserError(f"{run} has {free / 2**20:.0f} MiB free; this run needs about {need / 2**20:.0f} MiB for checkpoints")
-
-
 def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = False, verbose: bool = True, log=print,
         val_count: int | None = None) -> TrainResult:
     """Train ``cfg.model``; resumes from ``run_dir`` unless ``restart``.
@@ -572,14 +348,6 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     return TrainResult(run, model.net, state["epoch"], state.get("best"), state.get("best_epoch"), step0, model)
 
 
-def save_model_atomic(model, path) -> None:
-    """Save a Keras model so that ``path`` is either the old file or the complete new one."""
-    path = Path(path)
-    tmp = path.with_name(path.stem + ".partial" + path.suffix)
-    model.save(tmp)
-    os.replace(tmp, path)
-
-
 def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True, log=print) -> TrainResult:
     """Train on a prepared set (``cfg.data``): the same as ``colorpast train``."""
     from colorpast.data import shards
@@ -595,33 +363,6 @@ def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True
     val_split = shards.Split(cfg.data, "val")
     val_data = Loader(val_split, cfg.batch_size, crop, train=False) if len(val_split) else None
     return fit(cfg, run_dir, train_data, val_data, restart=restart, verbose=verbose, log=log)
-
-
-def load(run_dir, weights: str = "final"):
-    """A trained model from a run folder: its final model, or ``weights="best"``/``"last"``."""
-    import keras
-
-    run = Path(run_dir)
-    if weights == "final" and (run / FINAL).exists():
-        return keras.models.load_model(run / FINAL, compile=False)
-    if not (run / "config.json").exists():
-        raise UserError(f"{run} is not a training run (no config.json)")
-    from colorpast.models import build
-    from colorpast.train_step import Colorizer
-
-    cfg = TrainConfig.from_json(run / "config.json")
-    model = build(cfg.model, (None, None, 1))
-    if weights == "best" and (run / BEST).exists():
-        model.load_weights(str(run / BEST))
-        return model
-    # Checkpoints hold the training wrapper (the network and its optimizer).
-    for ckpt in reversed(list_checkpoints(run)):
-        try:
-            Colorizer(model, prior=None).load_weights(str(ckpt / WEIGHTS))
-            return model
-        except Exception:  # noqa: BLE001 - a checkpoint cut short: the one before it, as when resuming
-            continue
-    raise UserError(f"{run} has no loadable trained weights yet")
 
 
 # ----------------------------------------------------------------------------------
