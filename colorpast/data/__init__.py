@@ -1,1 +1,2 @@
-"""Data: where photos come from (``sources``) and how they reach a model (``pipeline``)."""
+"""Data: where photos come from (``sources``, ``download``), how they are stored (``prepare`` into
+``shards``) and how they reach the train step (``loader``: uint8 crops, nothing more)."""
