@@ -76,11 +76,14 @@ def compare(a):
         return lab[..., :1], lab[..., 1:]
 
     old = loader.tf_dataset().map(lambda b: host_step(b["rgb"], b["transform"]), num_parallel_calls=2, deterministic=True)
-    rates = {"old: tf.data, augment + Lab on the host": [], "new: loader, augment + Lab on the device": []}
-    old_it, new_it = iter(old.prefetch(2)), iter(loader.stream(threads=2))
+    makers = {"old: tf.data, augment + Lab on the host": lambda: iter(old.prefetch(2)),
+              "new: loader, augment + Lab on the device": lambda: loader.stream()}
+    rates = {k: [] for k in makers}
     for _ in range(a.rounds):
-        rates["old: tf.data, augment + Lab on the host"].append(_rate(old_it, a.batches, 32))
-        rates["new: loader, augment + Lab on the device"].append(_rate(new_it, a.batches, 32))
+        for k, make in makers.items():
+            it = make()  # a fresh iterator a round, dropped after it: no prefetching into the other's time
+            rates[k].append(_rate(it, a.batches, 32))
+            del it
     med = {k: statistics.median(v) for k, v in rates.items()}
     print(f"machine: {machine()}; batch 32 at 224, {a.batches} batches x {a.rounds} rounds, host images/s")
     for k, v in rates.items():

@@ -9,9 +9,9 @@ A prepared folder (``colorpast prepare SOURCE --out data/prepared/NAME``) holds:
     val-00000.npy ...      standard ``.npy`` file each (3 bytes a pixel: Lab is computed
     test-00000.npy ...     later, inside the train step)
 
-Shards are read memory-mapped: opening a split of any size costs nothing, and a batch
-reads only its own images, so memory is O(batch), never O(dataset), with no TensorFlow
-needed. Shards are written under a temporary name and renamed when complete, so a shard
+Shards are read image by image at their offsets (``Split``): opening a split of any size
+costs nothing, and a batch reads only its own images, so memory is O(batch), never
+O(dataset), with no TensorFlow needed. Shards are written under a temporary name and renamed when complete, so a shard
 that exists is whole.
 
 Format 1 (colorpast before the backends release) stored TFRecord shards; such a set gets
@@ -81,8 +81,15 @@ def read_summary(prepared_dir) -> dict:
 
 
 class Split:
-    """One split of a prepared set, memory-mapped: ``len(s)`` images, ``s[i]`` one
-    ``size x size x 3`` uint8 image, ``s.take(indices)`` a stacked batch."""
+    """One split of a prepared set: ``len(s)`` images, ``s[i]`` one ``size x size x 3``
+    uint8 image, ``s.take(indices)`` a stacked batch.
+
+    Images are read one by one with ``os.pread`` at their offset in the shard (a ``.npy``
+    stores them contiguously after its header): no shard is ever loaded or mapped whole,
+    so the process holds only what it is given, and threads may read at once. (Memory
+    mapping would count every page a pass touches as the process's resident memory:
+    2.9 GB after two passes over 20,000 images, benchmarks/RESULTS.md.)
+    """
 
     def __init__(self, prepared_dir, split: str):
         self.dir = Path(prepared_dir)
@@ -90,14 +97,35 @@ class Split:
         self.summary = read_summary(prepared_dir)
         self.size = int(self.summary["size"])
         self.files = shard_files(prepared_dir, split)
-        self.shards = [np.load(f, mmap_mode="r") for f in self.files]
-        for f, a in zip(self.files, self.shards):
-            if a.dtype != np.uint8 or a.ndim != 4 or a.shape[1:] != (self.size, self.size, 3):
-                raise UserError(f"{f} is not a shard of {self.size} x {self.size} RGB images ({a.dtype} {a.shape})")
+        self.shape = (self.size, self.size, 3)
+        self.nbytes = self.size * self.size * 3
+        self._fds, self._offsets, counts = [], [], []
+        for f in self.files:
+            with open(f, "rb") as fh:
+                try:
+                    version = np.lib.format.read_magic(fh)
+                    read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                                   (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                    if read_header is None:
+                        raise ValueError(f"NumPy format {version}")
+                    shape, fortran, dtype = read_header(fh)
+                except ValueError as e:
+                    raise UserError(f"{f} is not a readable shard ({e}); prepare the set again") from None
+                offset = fh.tell()
+            if dtype != np.uint8 or fortran or len(shape) != 4 or tuple(shape[1:]) != self.shape:
+                raise UserError(f"{f} is not a shard of {self.size} x {self.size} RGB images ({dtype} {shape})")
+            self._fds.append(os.open(f, os.O_RDONLY))
+            self._offsets.append(offset)
+            counts.append(shape[0])
         # Image i lives in shard s = searchsorted(ends, i, 'right'), at i - starts[s].
-        counts = np.array([len(a) for a in self.shards], np.int64)
+        counts = np.array(counts, np.int64)
+        self.counts = counts
         self.ends = np.cumsum(counts)
         self.starts = self.ends - counts
+
+    def __del__(self):
+        for fd in getattr(self, "_fds", []):
+            os.close(fd)
 
     def __len__(self) -> int:
         return int(self.ends[-1]) if len(self.ends) else 0
@@ -111,14 +139,17 @@ class Split:
 
     def __getitem__(self, i: int) -> np.ndarray:
         s, j = self.locate(int(i))
-        return self.shards[s][j]
+        data = os.pread(self._fds[s], self.nbytes, self._offsets[s] + j * self.nbytes)
+        if len(data) != self.nbytes:
+            raise UserError(f"{self.files[s]} is cut short; prepare the set again")
+        return np.frombuffer(data, np.uint8).reshape(self.shape)
 
     def take(self, indices) -> np.ndarray:
-        """``len(indices) x size x size x 3`` uint8, copied out of the shards."""
-        return np.stack([self[i] for i in indices]) if len(indices) else np.zeros((0, self.size, self.size, 3), np.uint8)
+        """``len(indices) x size x size x 3`` uint8."""
+        return np.stack([self[i] for i in indices]) if len(indices) else np.zeros((0, *self.shape), np.uint8)
 
     def names(self) -> list[str]:
-        """The source file of every image, in order (from manifest.csv; keys where it is absent)."""
+        """The source file of every image, in order (from manifest.csv; shard#index where it is absent)."""
         where = {}
         p = self.dir / MANIFEST
         if p.is_file():
@@ -127,8 +158,8 @@ class Split:
                     if row.get("status") == "kept" and row.get("split") == self.split and row.get("index", "") != "":
                         where[(row["shard"], int(row["index"]))] = row["file"]
         out = []
-        for f, a in zip(self.files, self.shards):
-            out += [where.get((f.name, j), f"{f.stem}#{j}") for j in range(len(a))]
+        for f, n in zip(self.files, self.counts):
+            out += [where.get((f.name, j), f"{f.stem}#{j}") for j in range(int(n))]
         return out
 
 
