@@ -224,15 +224,16 @@ def center_crop(rgb: np.ndarray, size: int = PAPER_SIZE) -> np.ndarray:
     return np.ascontiguousarray(a[top:top + size, left:left + size])
 
 
-def add_fid(comp: Comparison, photos, log=print, cache_dir=None) -> None:
+def add_fid(comp: Comparison, photos, log=print, cache_dir=None, model=None) -> None:
     """FID of every method's outputs against the truths, into ``comp.set_metrics``.
 
     The truths' statistics are cached (``colorpast.fid.reference_stats``). Below 1,000
-    photos it says that FID is strongly biased there.
+    photos it says that FID is strongly biased there. ``model``: the FID Inception, if
+    already loaded.
     """
     from colorpast import fid
 
-    model = fid.load_inception()
+    model = model if model is not None else fid.load_inception()
     truths = [rgb for _, rgb in photos]
     reference = fid.reference_stats(truths, model, cache_dir=cache_dir, log=log)
     if len(truths) < fid.MIN_IMAGES:
@@ -267,10 +268,9 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
     if protocol not in ("full", "paper"):
         raise UserError(f"unknown protocol {protocol!r}; choose full or paper")
     with_fid = with_fid or protocol == "paper"
-    if with_fid:
-        from colorpast import fid
+    from colorpast import fid
 
-        fid.load_inception()  # fail now, in one line, if the weights are missing
+    inception = fid.load_inception() if with_fid else None  # fails now, in one line, without the weights
     photos = load_photos(data, split, limit)
     if protocol == "paper":
         photos = [(name, center_crop(rgb)) for name, rgb in photos]
@@ -287,9 +287,7 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
     comp = compare(photos, methods)
     preface = None
     if with_fid:
-        add_fid(comp, photos, log=log)
-        from colorpast import fid
-
+        add_fid(comp, photos, log=log, model=inception)
         if len(photos) < fid.MIN_IMAGES:
             preface = f"FID over {len(photos)} photos: " + fid.small_n_note(len(photos)).split(": ", 1)[1] + ".\n"
     rows = comp.summary()
