@@ -16,7 +16,13 @@ from colorpast import metrics as M
 from colorpast.colorizer import gray
 from colorpast.viz import metric_chart, result_grid
 
-SUMMARY_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth"]
+PER_IMAGE_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth"]
+# Set-level: colorfulness_delta from the two means (DDColor's ΔCF), fid when asked for.
+SUMMARY_COLUMNS = [*PER_IMAGE_COLUMNS, "colorfulness_delta"]
+# The papers' columns (DDColor, ColorFormer, BigColor, CT2): FID, CF, ΔCF, PSNR.
+PAPER_COLUMNS = ["fid", "colorfulness", "colorfulness_truth", "colorfulness_delta", "psnr"]
+# Set-level columns: direction and format (per-image ones take theirs from M.METRICS).
+_SET_COLUMNS = {"colorfulness_delta": (False, "{:.2f}"), "fid": (False, "{:.2f}")}
 
 
 @dataclass
@@ -27,16 +33,21 @@ class Comparison:
     records: list[dict] = field(default_factory=list)  # one per (image, method)
     outputs: dict = field(default_factory=dict)  # (image, method) -> rgb
     truths: dict = field(default_factory=dict)  # image -> (rgb, group)
+    set_metrics: dict = field(default_factory=dict)  # method -> {name: value} over all images (fid)
 
     def summary(self, group: str | None = None) -> list[dict]:
-        """Mean of each metric per method (over images of ``group``, or all)."""
+        """Mean of each metric per method (over images of ``group``, or all), the ΔCF of
+        those means, and the set metrics (FID) when ``group`` is None."""
         rows = []
         for m in self.methods:
             recs = [r for r in self.records if r["method"] == m and (group is None or r["group"] == group)]
             if not recs:
                 continue
             row = {"method": m, "images": len(recs)}
-            row.update({k: float(np.mean([r[k] for r in recs])) for k in SUMMARY_COLUMNS})
+            row.update({k: float(np.mean([r[k] for r in recs])) for k in PER_IMAGE_COLUMNS})
+            row["colorfulness_delta"] = abs(row["colorfulness"] - row["colorfulness_truth"])
+            if group is None:
+                row.update(self.set_metrics.get(m, {}))
             rows.append(row)
         return rows
 
@@ -66,19 +77,27 @@ def compare(photos, methods: dict, group_of=None, progress: bool = False) -> Com
 
 
 def _fmt(key, value):
-    fmt = M.METRICS[key][2] if key in M.METRICS else "{:.1f}"
+    fmt = M.METRICS[key][2] if key in M.METRICS else _SET_COLUMNS.get(key, (None, "{:.1f}"))[1]
     return fmt.format(value)
 
 
-def markdown_table(rows: list[dict]) -> str:
-    """A Markdown table of summary rows; arrows say which direction is better."""
-    heads = ["method", "images"]
-    for k in SUMMARY_COLUMNS:
-        arrow = {True: " ↑", False: " ↓"}.get(M.METRICS[k][1], "") if k in M.METRICS else ""
-        heads.append(k + arrow)
+def _direction(key):
+    """True if higher is better, False if lower, None if neither (colourfulness)."""
+    return M.METRICS[key][1] if key in M.METRICS else _SET_COLUMNS.get(key, (None,))[0]
+
+
+def markdown_table(rows: list[dict], columns=None) -> str:
+    """A Markdown table of summary rows; arrows say which direction is better.
+
+    columns: which to show (default: every summary column, plus fid when the rows have it).
+    """
+    if columns is None:
+        columns = SUMMARY_COLUMNS + (["fid"] if rows and "fid" in rows[0] else [])
+    columns = [k for k in columns if not rows or k in rows[0]]
+    heads = ["method", "images"] + [k + {True: " ↑", False: " ↓"}.get(_direction(k), "") for k in columns]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for r in rows:
-        cells = [r["method"], str(r["images"])] + [_fmt(k, r[k]) for k in SUMMARY_COLUMNS]
+        cells = [r["method"], str(r["images"])] + [_fmt(k, r[k]) for k in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -110,15 +129,16 @@ def grid(comp: Comparison, images=None, path=None, title=None):
     return result_grid(rows, ["gray input", *shown, "ground truth"], path=path, title=title)
 
 
-def write_report(comp: Comparison, out_dir, groups=None, grid_images=None, title=None) -> dict:
+def write_report(comp: Comparison, out_dir, groups=None, grid_images=None, title=None, preface=None) -> dict:
     """Write ``metrics.md``, ``metrics.csv`` (summaries), ``per_image.csv`` and ``grid.png``.
 
+    preface: Markdown put before the tables (the paper protocol's table and notes).
     Returns the paths written, by kind.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     groups = groups or [None]
-    md, rows_csv = [], []
+    md, rows_csv = ([preface] if preface else []), []
     for g in groups:
         rows = comp.summary(g)
         if not rows:
@@ -166,19 +186,81 @@ def load_photos(data, split: str = "test", limit: int | None = None) -> list[tup
     return [(str(f.relative_to(data)) if data.is_dir() else f.name, read_image(f)) for f in files]
 
 
+PAPER_SIZE = 256
+
+
+def center_crop(rgb: np.ndarray, size: int = PAPER_SIZE) -> np.ndarray:
+    """``H x W x 3`` uint8 -> ``size x size x 3``: the shorter side resized to ``size``
+    (antialiased bilinear) when it is not already, then the central square.
+
+    The papers' ImageNet protocol (256 x 256 centre crops); a photo whose shorter side is
+    already ``size`` (the shared imagenet1k-256 set) is only cropped, never resampled.
+    """
+    import keras
+
+    a = np.asarray(rgb)
+    h, w = a.shape[:2]
+    if min(h, w) != size:
+        scale = size / min(h, w)
+        shape = (max(size, round(h * scale)), max(size, round(w * scale)))
+        resized = keras.ops.image.resize(a[None].astype(np.float32), shape, interpolation="bilinear", antialias=True)
+        a = np.clip(np.rint(keras.ops.convert_to_numpy(resized)[0]), 0, 255).astype(np.uint8)
+    top, left = (a.shape[0] - size) // 2, (a.shape[1] - size) // 2
+    return np.ascontiguousarray(a[top:top + size, left:left + size])
+
+
+def add_fid(comp: Comparison, photos, log=print, cache_dir=None, model=None) -> None:
+    """FID of every method's outputs against the truths, into ``comp.set_metrics``.
+
+    The truths' statistics are cached (``colorpast.fid.reference_stats``). Below 1,000
+    photos it says that FID is strongly biased there. ``model``: the FID Inception, if
+    already loaded.
+    """
+    from colorpast import fid
+
+    model = model if model is not None else fid.load_inception()
+    truths = [rgb for _, rgb in photos]
+    reference = fid.reference_stats(truths, model, cache_dir=cache_dir, log=log)
+    if len(truths) < fid.MIN_IMAGES:
+        log("warning: " + fid.small_n_note(len(truths)))
+    import warnings
+
+    for m in comp.methods:
+        outs = [comp.outputs[(name, m)] for name, _ in photos]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # said once above
+            comp.set_metrics.setdefault(m, {})["fid"] = fid.fid(outs, reference, model)
+
+
 def evaluate(data, models, out, split: str = "test", limit: int | None = None, size: int | None = None,
-             grid_count: int = 6, log=print, progress: bool = True, **decode) -> dict:
+             grid_count: int = 6, log=print, progress: bool = True, protocol: str = "full", with_fid: bool = False,
+             **decode) -> dict:
     """``colorpast evaluate``: every model and the gray baseline on the same photos.
 
     Args:
         models: references as ``colorpast.colorizer.load_model`` takes them, plus "gray".
+        protocol: "full" (photos at their own size, every metric) or "paper" (the
+            papers' protocol: 256 x 256 centre crops, models run at 256, FID, CF, ΔCF
+            and PSNR first; implies ``with_fid``).
+        with_fid: add FID against the evaluated photos (needs ``colorpast weights fetch
+            fid-inception``; checked before any work is done).
     Returns the paths written and the summary rows.
     """
     from pathlib import Path
 
     from colorpast.colorizer import colorize, load_model
+    from colorpast.errors import UserError
 
+    if protocol not in ("full", "paper"):
+        raise UserError(f"unknown protocol {protocol!r}; choose full or paper")
+    with_fid = with_fid or protocol == "paper"
+    from colorpast import fid
+
+    inception = fid.load_inception() if with_fid else None  # fails now, in one line, without the weights
     photos = load_photos(data, split, limit)
+    if protocol == "paper":
+        photos = [(name, center_crop(rgb)) for name, rgb in photos]
+        size = size or PAPER_SIZE
     methods = {}
     for ref in models:
         if ref == "gray":
@@ -186,11 +268,22 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
         model = load_model(ref)
         label = ref.rstrip("/")
         methods[label] = (lambda m: lambda rgb: colorize(rgb, m, size=size, **decode))(model)
-    log(f"evaluating gray{''.join(', ' + k for k in methods)} on {len(photos)} photos from {data}")
+    crop = " (256 x 256 centre crops)" if protocol == "paper" else ""
+    log(f"evaluating gray{''.join(', ' + k for k in methods)} on {len(photos)} photos{crop} from {data}")
     comp = compare(photos, methods, progress=progress)
-    paths = write_report(comp, out, grid_images=[n for n, _ in photos[:grid_count]],
-                         title=f"{Path(str(data)).name}: {len(photos)} photos")
+    preface = None
+    if with_fid:
+        add_fid(comp, photos, log=log, model=inception)
+        if len(photos) < fid.MIN_IMAGES:
+            preface = f"FID over {len(photos)} photos: " + fid.small_n_note(len(photos)).split(": ", 1)[1] + ".\n"
     rows = comp.summary()
+    if protocol == "paper":
+        paper = f"### the papers' protocol: {len(photos)} photos, 256 x 256 centre crops\n\n" + markdown_table(rows, PAPER_COLUMNS)
+        preface = paper + ("\n" + preface if preface else "") + "\n### every metric\n"
+    paths = write_report(comp, out, grid_images=[n for n, _ in photos[:grid_count]],
+                         title=f"{Path(str(data)).name}: {len(photos)} photos{crop}", preface=preface)
+    if protocol == "paper":
+        log(markdown_table(rows, PAPER_COLUMNS))
     log(markdown_table(rows))
     for kind, p in paths.items():
         log(f"  {kind:<9} {p}")

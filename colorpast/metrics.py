@@ -12,6 +12,13 @@ All are vectorised NumPy over pixels; the Lab ones use ``colorpast.color.rgb_to_
 - ``psnr``, ``ssim``: scikit-image's, on RGB.
 - ``ciede2000``, ``ab_error``: mean colour differences in Lab units.
 - ``colorfulness``: Hasler and Suesstrunk (2003), of one image.
+
+Over a set of images (not per image):
+
+- ``colorfulness_delta``: DDColor's ΔCF, the gap between the outputs' and the truths'
+  mean colourfulness.
+- ``frechet_distance``: the Fréchet distance between two sets of features (FID when the
+  features are the FID Inception's, ``colorpast.fid``).
 """
 
 from __future__ import annotations
@@ -209,6 +216,62 @@ def colorfulness_ratio(truth, pred) -> float:
     if c_t == 0:
         return 1.0 if c_p == 0 else float("inf")
     return c_p / c_t
+
+
+def colorfulness_delta(outputs, truths) -> float:
+    """ΔCF: ``|CF(outputs) - CF(truths)|``, where CF of a set is the mean ``colorfulness``
+    of its images (0..255 scale). Lower is better; 0 is as colourful as the photos.
+
+    The convention of DDColor (Kang et al., ICCV 2023, "ΔCF"): the absolute difference
+    of the two set means, not the mean of per-image differences, so a model that is too
+    colourful on some photos and too dull on others can reach 0. ``outputs`` and
+    ``truths`` are sequences of ``H x W x 3`` RGB in [0, 1] (the sets may differ in size).
+    """
+    outs, truths = list(outputs), list(truths)
+    if not outs or not truths:
+        raise ValueError(f"colorfulness_delta needs two non-empty sets, got {len(outs)} and {len(truths)} images")
+    return abs(float(np.mean([colorfulness(o) for o in outs])) - float(np.mean([colorfulness(t) for t in truths])))
+
+
+def gaussian_stats(features) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (``D``) and covariance (``D x D``, unbiased, N - 1) of ``N x D`` features, float64."""
+    f = np.asarray(features, np.float64)
+    if f.ndim != 2 or f.shape[0] < 2:
+        raise ValueError(f"features must be N x D with N >= 2, got shape {f.shape}")
+    return f.mean(axis=0), np.cov(f, rowvar=False)
+
+
+def frechet_distance_from_stats(mu1, sigma1, mu2, sigma2) -> float:
+    """Fréchet distance between the Gaussians N(mu1, sigma1) and N(mu2, sigma2):
+    ``|mu1 - mu2|^2 + tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^(1/2))``.
+
+    The trace of the matrix square root is computed as the sum of the square roots of the
+    eigenvalues of ``sqrt(sigma1) sigma2 sqrt(sigma1)``, a symmetric positive
+    semi-definite matrix with the same eigenvalues as ``sigma1 sigma2``: no complex
+    round-off and no ``eps`` added to the diagonals, which pytorch-fid's ``scipy.linalg.sqrtm``
+    route needs when a covariance is singular (fewer images than 2,048 features);
+    where both are well defined they agree (tests/test_fid.py).
+    """
+    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (mu1.size, mu1.size):
+        raise ValueError(f"shapes do not match: {mu1.shape}, {s1.shape}, {mu2.shape}, {s2.shape}")
+    w, v = np.linalg.eigh((s1 + s1.T) / 2)
+    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    m = root1 @ s2 @ root1
+    trace_sqrt = float(np.sum(np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0, None))))
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * trace_sqrt)
+
+
+def frechet_distance(features_a, features_b) -> float:
+    """Fréchet distance between two sets of features, ``N_a x D`` and ``N_b x D``, each
+    summarised by its mean and covariance (``gaussian_stats``). Lower is better.
+
+    With the FID Inception's 2,048 pool features (``colorpast.fid``) this is FID. It is
+    biased upwards for small N (Chong and Forsyth 2020): compare FIDs only at equal N.
+    """
+    return frechet_distance_from_stats(*gaussian_stats(features_a), *gaussian_stats(features_b))
 
 
 # name -> (function, higher_is_better, format). The table and CSV columns follow this order.

@@ -1,8 +1,11 @@
-"""``colorpast weights fetch colorful``: the official Colorful weights, as a Keras file.
+"""``colorpast weights fetch colorful|fid-inception``: published PyTorch weights, as Keras files.
 
-Downloads the PyTorch file released with richzhang/colorization (``eccv16``), checks its
-sha256, converts it once to ``weights/colorful_eccv16.weights.h5``; afterwards
-``models.build("colorful", weights="official")`` loads that file.
+``colorful``: downloads the PyTorch file released with richzhang/colorization
+(``eccv16``), checks its sha256, converts it once to ``weights/colorful_eccv16.weights.h5``;
+afterwards ``models.build("colorful", weights="official")`` loads that file.
+``fid-inception``: pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth``, the FID
+Inception of pytorch-fid, clean-fid and torch-fidelity, converted to
+``weights/fid_inception.weights.h5`` for ``colorpast evaluate --fid`` (``colorpast.fid``).
 
 The ``.pth`` is read **without PyTorch**: a PyTorch checkpoint is a zip of one pickle
 (``data.pkl``, the state_dict's structure) and raw little-endian storages
@@ -39,7 +42,9 @@ HELP = "download official weights and convert them to Keras"
 DESCRIPTION = (
     "colorpast weights fetch colorful: download the ECCV 2016 Colorful weights released with "
     "richzhang/colorization (PyTorch, 129 MB), check their sha256, convert them once to "
-    "weights/colorful_eccv16.weights.h5; then models.build('colorful', weights='official') loads them."
+    "weights/colorful_eccv16.weights.h5; then models.build('colorful', weights='official') loads them. "
+    "colorpast weights fetch fid-inception: pytorch-fid's FID Inception (91 MB), converted to "
+    "weights/fid_inception.weights.h5 for colorpast evaluate --fid."
 )
 
 
@@ -49,6 +54,7 @@ class Release:
     sha256: str
     filename: str  # the downloaded file, kept beside the converted one
     converted: str  # the Keras weights file
+    kind: str = "colorful"  # which converter: "colorful" or "fid-inception"
 
 
 # The sha256 starts with the "9b330a0b" in the file name (torch.hub's check_hash
@@ -59,6 +65,17 @@ RELEASES = {
         sha256="9b330a0bae53f4ded77b1e23defbf78beaa09c10ebc4c4999e8e4f4a160b93f9",
         filename="colorization_release_v2-9b330a0b.pth",
         converted="colorful_eccv16.weights.h5",
+    ),
+    # pytorch-fid's release, the file that clean-fid and torch-fidelity use too. The
+    # "6726825d" in its name is the start of its sha256 (torch.hub's convention); the full
+    # value is as one other project records it for the same file name. The file could not
+    # be downloaded where this was written, so this value is not verified here.
+    "fid-inception": Release(
+        url="https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
+        sha256="6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2",
+        filename="pt_inception-2015-12-05-6726825d.pth",
+        converted="fid_inception.weights.h5",
+        kind="fid-inception",
     ),
 }
 
@@ -291,6 +308,10 @@ def fetch(name: str, out=None, url=None, force: bool = False, progress: bool = T
     if out.is_file() and not force:
         return out
     src = download(url or rel.url, out.parent / rel.filename, rel.sha256, progress=progress)
+    if rel.kind == "fid-inception":
+        from colorpast import fid
+
+        return fid.convert(src, out)
     return convert_colorful(src, out)
 
 
@@ -299,7 +320,8 @@ def add_arguments(p) -> None:
     sub.required = True
     f = sub.add_parser("fetch", help="download, verify and convert", description=DESCRIPTION)
     f.add_argument("name", choices=sorted(RELEASES), help="which model's official weights")
-    f.add_argument("--out", default=None, help="Keras weights file (default: weights/colorful_eccv16.weights.h5)")
+    f.add_argument("--out", default=None,
+                   help="Keras weights file (default: weights/colorful_eccv16.weights.h5 or weights/fid_inception.weights.h5)")
     f.add_argument("--url", default=None, help="download from this mirror instead (same sha256 required)")
     f.add_argument("--force", action="store_true", help="convert again even if the Keras file exists")
 

@@ -32,3 +32,15 @@ def test_bench_train_rejects_an_unknown_configuration():
     r = subprocess.run([sys.executable, "bench_train.py", "--configs", "fp8"], cwd=ROOT / "benchmarks",
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "unknown configuration" in r.stderr
+
+
+def test_step_times_records_every_training_step(tmp_path):
+    make_prepared(tmp_path / "p", {"train": 8, "val": 2}, size=32, per_shard=8)
+    out = tmp_path / "t.json"
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "step_times.py"), str(out), str(tmp_path / "run"),
+                        "--data", str(tmp_path / "p"), "--model", "seed16", "--size", "32", "--batch-size", "2",
+                        "--epochs", "1", "--steps-per-epoch", "3"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads(out.read_text())
+    assert res["rc"] == 0 and len(res["step_s"]) == 3 and all(t > 0 for t in res["step_s"])

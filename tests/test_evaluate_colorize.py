@@ -148,8 +148,67 @@ def test_report_numbers_are_each_photos_metrics_and_their_means(model_file, tmp_
     table = _md_table(paths["table"].read_text())
     assert [r["method"] for r in table] == [r["method"] for r in summary]
     for shown, row in zip(table, summary):
-        assert set(shown) == {"method", "images", *columns}
+        assert set(shown) == {"method", "images", *columns, "colorfulness_delta"}  # ΔCF: of the set, not a mean
         assert shown["images"] == row["images"]
         for k in columns:
             decimals = len(shown[k].partition(".")[2])
             assert abs(float(shown[k]) - float(row[k])) <= 0.5 * 10.0**-decimals + 1e-9, (row["method"], k, shown[k], row[k])
+
+
+def test_evaluate_reports_colorfulness_delta_from_the_set_means(model_file, tmp_path):
+    prep = tmp_path / "prep"
+    make_prepared(prep, {"train": 2, "test": 3}, size=32, per_shard=2)
+    out = tmp_path / "report"
+    r = _cli("evaluate", "--data", prep, "--models", model_file, "--out", out, "--size", "32")
+    assert r.returncode == 0, r.stderr
+    for row in csv.DictReader(open(out / "metrics.csv")):
+        delta = abs(float(row["colorfulness"]) - float(row["colorfulness_truth"]))
+        assert float(row["colorfulness_delta"]) == pytest.approx(delta, rel=1e-4, abs=1e-4)
+    assert "colorfulness_delta ↓" in (out / "metrics.md").read_text()
+
+
+def test_fid_without_weights_is_one_line_before_any_work(model_file, tmp_path):
+    prep = tmp_path / "prep"
+    make_prepared(prep, {"train": 2, "test": 2}, size=32, per_shard=2)
+    for extra in (["--fid"], ["--protocol", "paper"]):
+        r = subprocess.run(
+            [sys.executable, "-m", "colorpast", "evaluate", "--data", str(prep), "--out", str(tmp_path / "r"), *extra],
+            capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "COLORPAST_WEIGHTS": str(tmp_path / "none")},
+        )
+        assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert "colorpast weights fetch fid-inception" in r.stderr and "drop --fid" in r.stderr
+        assert not (tmp_path / "r" / "metrics.md").exists()
+
+
+def test_paper_protocol_crops_to_256_and_reports_fid_cf_delta_psnr(model_file, tmp_path, monkeypatch):
+    """With FID Inception weights present (random ones here: the real file cannot be
+    downloaded in tests), --protocol paper centre-crops, runs the models at 256 and puts
+    FID, CF, ΔCF and PSNR first, with the small-N warning."""
+    from colorpast import evaluate, fid
+
+    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "w"))
+    import keras
+
+    keras.utils.set_random_seed(0)
+    (tmp_path / "w").mkdir()
+    fid.build_inception().save_weights(str(fid.weights_path()))
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, (h, w) in enumerate([(300, 400), (256, 256), (200, 220)]):  # larger, exact, smaller than 256
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(folder / f"p{i}.png")
+    lines = []
+    res = evaluate.evaluate(folder, [str(model_file)], tmp_path / "r", protocol="paper", log=lines.append)
+    md = (tmp_path / "r" / "metrics.md").read_text()
+    assert md.startswith("### the papers' protocol: 3 photos, 256 x 256 centre crops")
+    assert "| method | images | fid ↓ | colorfulness | colorfulness_truth | colorfulness_delta ↓ | psnr ↑ |" in md
+    assert "FID over 3 photos" in md and any("below 1,000" in str(x) for x in lines)
+    rows = {r["method"]: r for r in res["summary"]}
+    assert set(rows) == {"gray", str(model_file)} and all(r["fid"] > 0 for r in rows.values())
+    per_image = list(csv.DictReader(open(tmp_path / "r" / "per_image.csv")))
+    assert len(per_image) == 6
+    assert evaluate.center_crop(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)).shape == (256, 256, 3)
+    exact = rng.integers(0, 256, (256, 300, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(evaluate.center_crop(exact), exact[:, 22:278])
+    # The truths' statistics were cached: a second run computes only the outputs' features.
+    assert len(list((tmp_path / "w" / "fid_stats").glob("*.npz"))) == 1

@@ -6,7 +6,9 @@ DESCRIPTION = (
     "colorful:official, .keras files) and always the gray baseline (ab = 0), score each with "
     "every metric of colorpast.metrics, and write metrics.md, metrics.csv, per_image.csv, "
     "grid.png (gray input | each model | ground truth) and chart.png into --out. --data is a "
-    "prepared set (its --split) or a folder of photos, used at full resolution."
+    "prepared set (its --split) or a folder of photos, used at full resolution. --fid adds FID "
+    "(needs colorpast weights fetch fid-inception); --protocol paper evaluates as the "
+    "colorization papers do: 256 x 256 centre crops, FID, colourfulness CF, ΔCF and PSNR."
 )
 
 
@@ -20,6 +22,11 @@ def add_arguments(p) -> None:
     p.add_argument("--size", type=int, help="shorter side at which models run (default: each model's own)")
     p.add_argument("--temperature", type=float, help="colorful only: annealed-mean temperature (default 0.38)")
     p.add_argument("--grid", type=int, default=6, help="photos shown in grid.png (default 6)")
+    p.add_argument("--fid", action="store_true",
+                   help="add FID against the evaluated photos (FID Inception weights: colorpast weights fetch fid-inception)")
+    p.add_argument("--protocol", default="full", choices=["full", "paper"],
+                   help="full: photos at their size, every metric (default); paper: 256 x 256 centre crops, "
+                        "FID, CF, ΔCF and PSNR first, as DDColor and others report on ImageNet val")
 
 
 def run(args) -> int:
@@ -29,5 +36,5 @@ def run(args) -> int:
     out = writable_dir(args.out)
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
     evaluate(args.data, args.models, out, split=args.split, limit=args.limit, size=args.size,
-             grid_count=args.grid, **decode)
+             grid_count=args.grid, protocol=args.protocol, with_fid=args.fid, **decode)
     return 0

@@ -99,4 +99,4 @@ def predict_ab(model, L, batch_size: int = 8, **decode) -> np.ndarray:
 
 
 # Registered models: importing a module registers it.
-from colorpast.models import colorful, koalarization, seed16  # noqa: E402,F401
+from colorpast.models import colorful, koalarization, seed16, seed16_cls  # noqa: E402,F401

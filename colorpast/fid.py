@@ -1,0 +1,306 @@
+"""FID with the FID Inception the colorization papers use, in Keras, on any backend.
+
+Colorization papers (ColorFormer, BigColor, CT2, DDColor, MultiColor) report FID with
+pytorch-fid, clean-fid or torch-fidelity, which all use the same network: Inception v3
+with the TensorFlow 2015-12-05 weights that the original FID code used, ported to
+PyTorch as ``pt_inception-2015-12-05-6726825d.pth`` (pytorch-fid's release). Its
+structure differs from torchvision's Inception v3 in three places, kept here: the
+average pools of the A, C and E blocks do not count padding (TensorFlow's rule), and the
+last E block pools with a max instead of an average.
+
+Why a port and not a dependency: those packages need PyTorch (an 800 MB install) and
+run only on it; the port reads the same ``.pth`` without torch (``colorpast.weights``)
+and runs on TensorFlow, JAX or PyTorch. ``tests/test_fid.py`` checks it layer for layer
+against a PyTorch reference of pytorch-fid's network with random weights.
+
+The model: ``N x H x W x 3`` RGB in [0, 1] -> bilinear resize to 299 x 299 (half-pixel
+centres, no antialiasing: PyTorch's ``interpolate(..., align_corners=False)``) ->
+``2 x - 1`` -> the network -> global average pool: ``N x 2048`` features.
+Images are quantized to 8 bits first, as the papers' saved PNG outputs are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from colorpast import metrics
+from colorpast.errors import UserError
+
+SIZE = 299
+FEATURES = 2048
+BN_EPSILON = 1e-3  # torchvision's BasicConv2d
+CONVERTED = "fid_inception.weights.h5"
+MIN_IMAGES = 1000  # below this FID is strongly biased (and papers use 5,000 or 50,000)
+
+
+def weights_path() -> Path:
+    from colorpast.models.colorful import weights_dir
+
+    return weights_dir() / CONVERTED
+
+
+class _Builder:
+    """Builds the network and remembers each Keras layer's PyTorch key prefix."""
+
+    def __init__(self):
+        from keras import layers
+
+        self.layers = layers
+        self.key_map: dict[str, str] = {}  # keras layer name -> (conv name, bn name, prefix)
+
+    def conv(self, x, prefix: str, filters: int, kernel, stride: int = 1, padding: str = "same"):
+        """torchvision's BasicConv2d: conv without bias, BatchNorm (eps 1e-3), ReLU."""
+        L = self.layers
+        name = prefix.replace(".", "_")
+        x = L.Conv2D(filters, kernel, strides=stride, padding=padding, use_bias=False, name=name + "_conv")(x)
+        x = L.BatchNormalization(epsilon=BN_EPSILON, name=name + "_bn")(x)
+        self.key_map[name] = prefix
+        return L.ReLU(name=name + "_relu")(x)
+
+    def avg_pool_same(self, x, name):
+        # Keras "same" average pooling divides by the number of real pixels in the
+        # window, as TensorFlow does and pytorch-fid's count_include_pad=False.
+        return self.layers.AveragePooling2D(3, 1, padding="same", name=name)(x)
+
+    def block_a(self, x, p, pool_features):
+        b1 = self.conv(x, f"{p}.branch1x1", 64, 1)
+        b5 = self.conv(self.conv(x, f"{p}.branch5x5_1", 48, 1), f"{p}.branch5x5_2", 64, 5)
+        b3 = self.conv(x, f"{p}.branch3x3dbl_1", 64, 1)
+        b3 = self.conv(self.conv(b3, f"{p}.branch3x3dbl_2", 96, 3), f"{p}.branch3x3dbl_3", 96, 3)
+        bp = self.conv(self.avg_pool_same(x, f"{p}_pool"), f"{p}.branch_pool", pool_features, 1)
+        return self.layers.Concatenate(name=f"{p}_cat")([b1, b5, b3, bp])
+
+    def block_b(self, x, p):
+        b3 = self.conv(x, f"{p}.branch3x3", 384, 3, 2, "valid")
+        bd = self.conv(x, f"{p}.branch3x3dbl_1", 64, 1)
+        bd = self.conv(self.conv(bd, f"{p}.branch3x3dbl_2", 96, 3), f"{p}.branch3x3dbl_3", 96, 3, 2, "valid")
+        bp = self.layers.MaxPooling2D(3, 2, name=f"{p}_pool")(x)
+        return self.layers.Concatenate(name=f"{p}_cat")([b3, bd, bp])
+
+    def block_c(self, x, p, c7):
+        b1 = self.conv(x, f"{p}.branch1x1", 192, 1)
+        b7 = self.conv(x, f"{p}.branch7x7_1", c7, 1)
+        b7 = self.conv(self.conv(b7, f"{p}.branch7x7_2", c7, (1, 7)), f"{p}.branch7x7_3", 192, (7, 1))
+        bd = self.conv(x, f"{p}.branch7x7dbl_1", c7, 1)
+        bd = self.conv(bd, f"{p}.branch7x7dbl_2", c7, (7, 1))
+        bd = self.conv(bd, f"{p}.branch7x7dbl_3", c7, (1, 7))
+        bd = self.conv(bd, f"{p}.branch7x7dbl_4", c7, (7, 1))
+        bd = self.conv(bd, f"{p}.branch7x7dbl_5", 192, (1, 7))
+        bp = self.conv(self.avg_pool_same(x, f"{p}_pool"), f"{p}.branch_pool", 192, 1)
+        return self.layers.Concatenate(name=f"{p}_cat")([b1, b7, bd, bp])
+
+    def block_d(self, x, p):
+        b3 = self.conv(self.conv(x, f"{p}.branch3x3_1", 192, 1), f"{p}.branch3x3_2", 320, 3, 2, "valid")
+        b7 = self.conv(x, f"{p}.branch7x7x3_1", 192, 1)
+        b7 = self.conv(b7, f"{p}.branch7x7x3_2", 192, (1, 7))
+        b7 = self.conv(b7, f"{p}.branch7x7x3_3", 192, (7, 1))
+        b7 = self.conv(b7, f"{p}.branch7x7x3_4", 192, 3, 2, "valid")
+        bp = self.layers.MaxPooling2D(3, 2, name=f"{p}_pool")(x)
+        return self.layers.Concatenate(name=f"{p}_cat")([b3, b7, bp])
+
+    def block_e(self, x, p, max_pool: bool):
+        L = self.layers
+        b1 = self.conv(x, f"{p}.branch1x1", 320, 1)
+        b3 = self.conv(x, f"{p}.branch3x3_1", 384, 1)
+        b3 = L.Concatenate(name=f"{p}_cat3")(
+            [self.conv(b3, f"{p}.branch3x3_2a", 384, (1, 3)), self.conv(b3, f"{p}.branch3x3_2b", 384, (3, 1))]
+        )
+        bd = self.conv(self.conv(x, f"{p}.branch3x3dbl_1", 448, 1), f"{p}.branch3x3dbl_2", 384, 3)
+        bd = L.Concatenate(name=f"{p}_catd")(
+            [self.conv(bd, f"{p}.branch3x3dbl_3a", 384, (1, 3)), self.conv(bd, f"{p}.branch3x3dbl_3b", 384, (3, 1))]
+        )
+        # The FID network's last block max-pools here (pytorch-fid's FIDInceptionE_2).
+        pool = L.MaxPooling2D(3, 1, padding="same", name=f"{p}_pool") if max_pool else None
+        bp = pool(x) if max_pool else self.avg_pool_same(x, f"{p}_pool")
+        bp = self.conv(bp, f"{p}.branch_pool", 192, 1)
+        return L.Concatenate(name=f"{p}_cat")([b1, b3, bd, bp])
+
+
+def build_inception(weights=None):
+    """The FID Inception as a Keras model: ``N x 299 x 299 x 3`` RGB in [0, 1] -> ``N x 2048``.
+
+    weights: None (random init), "fid" (``weights/fid_inception.weights.h5``, made by
+    ``colorpast weights fetch fid-inception``) or the path of a ``.weights.h5`` file.
+    Returns the model; ``model.torch_keys`` maps its BasicConv2d names to the PyTorch
+    state_dict prefixes (``Mixed_5b.branch1x1``).
+    """
+    import keras
+    from keras import layers
+
+    b = _Builder()
+    inputs = keras.Input((SIZE, SIZE, 3), name="rgb")
+    x = layers.Rescaling(2.0, offset=-1.0, name="normalize")(inputs)  # [0, 1] -> [-1, 1]
+    x = b.conv(x, "Conv2d_1a_3x3", 32, 3, 2, "valid")
+    x = b.conv(x, "Conv2d_2a_3x3", 32, 3, 1, "valid")
+    x = b.conv(x, "Conv2d_2b_3x3", 64, 3)
+    x = layers.MaxPooling2D(3, 2, name="maxpool1")(x)
+    x = b.conv(x, "Conv2d_3b_1x1", 80, 1)
+    x = b.conv(x, "Conv2d_4a_3x3", 192, 3, 1, "valid")
+    x = layers.MaxPooling2D(3, 2, name="maxpool2")(x)
+    x = b.block_a(x, "Mixed_5b", 32)
+    x = b.block_a(x, "Mixed_5c", 64)
+    x = b.block_a(x, "Mixed_5d", 64)
+    x = b.block_b(x, "Mixed_6a")
+    for p, c7 in (("Mixed_6b", 128), ("Mixed_6c", 160), ("Mixed_6d", 160), ("Mixed_6e", 192)):
+        x = b.block_c(x, p, c7)
+    x = b.block_d(x, "Mixed_7a")
+    x = b.block_e(x, "Mixed_7b", max_pool=False)
+    x = b.block_e(x, "Mixed_7c", max_pool=True)
+    outputs = layers.GlobalAveragePooling2D(name="pool3")(x)  # N x 2048
+    model = keras.Model(inputs, outputs, name="fid_inception")
+    model.torch_keys = dict(b.key_map)
+    if weights is not None:
+        path = weights_path() if weights == "fid" else Path(weights)
+        if not path.is_file():
+            hint = "; run: colorpast weights fetch fid-inception" if weights == "fid" else ""
+            raise UserError(f"no FID Inception weights {path}{hint}")
+        model.load_weights(str(path))
+    return model
+
+
+def inception_from_state_dict(sd: dict[str, np.ndarray]):
+    """The Keras FID Inception with a pytorch-fid ``state_dict``'s weights (fc and any
+    other keys it does not use are ignored; a missing or misshapen one is a UserError)."""
+    model = build_inception()
+    missing = []
+    for name, prefix in model.torch_keys.items():
+        conv, bn = model.get_layer(name + "_conv"), model.get_layer(name + "_bn")
+        try:
+            w = sd[f"{prefix}.conv.weight"]
+            stats = [sd[f"{prefix}.bn.{k}"] for k in ("weight", "bias", "running_mean", "running_var")]
+        except KeyError as e:
+            missing.append(str(e.args[0]))
+            continue
+        w = np.transpose(w, (2, 3, 1, 0))  # PyTorch (out, in, kh, kw) -> Keras (kh, kw, in, out)
+        if w.shape != tuple(conv.kernel.shape):
+            raise UserError(f"{prefix}.conv.weight: shape {w.shape} does not fit {tuple(conv.kernel.shape)}")
+        conv.set_weights([w.astype(np.float32)])
+        bn.set_weights([np.asarray(s, np.float32) for s in stats])
+    if missing:
+        raise UserError(
+            f"the state_dict lacks weights of {len(missing)} of the FID Inception's {len(model.torch_keys)} "
+            f"convolutions, e.g. {missing[0]}"
+        )
+    return model
+
+
+def convert(pth_path, out_path) -> Path:
+    """Convert pytorch-fid's ``.pth`` to a Keras ``.weights.h5`` (written atomically)."""
+    import os
+
+    from colorpast.weights import read_pth
+
+    model = inception_from_state_dict(read_pth(pth_path))
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(".partial-" + out.name)
+    model.save_weights(str(tmp))
+    os.replace(tmp, out)
+    return out
+
+
+def load_inception(path=None):
+    """The FID Inception with its real weights, or a one-line UserError that says how to get them."""
+    path = Path(path) if path is not None else weights_path()
+    if not path.is_file():
+        raise UserError(
+            f"FID needs the FID Inception weights ({path} is missing): run `colorpast weights fetch "
+            "fid-inception` once (downloads pytorch-fid's 91 MB pt_inception-2015-12-05 file), or drop --fid"
+        )
+    return build_inception(weights=path)
+
+
+def _to_input(img) -> np.ndarray:
+    """``H x W x 3`` uint8 or float in [0, 1] -> ``299 x 299 x 3`` float32, quantized to 8 bits
+    first (as a saved PNG is) and resized as pytorch-fid does."""
+    import keras
+
+    a = np.asarray(img)
+    if a.dtype != np.uint8:
+        a = np.rint(np.clip(a.astype(np.float64), 0, 1) * 255.0).astype(np.uint8)
+    if a.ndim != 3 or a.shape[-1] != 3:
+        raise ValueError(f"an image must be H x W x 3, got {a.shape}")
+    x = a.astype(np.float32)[None] / 255.0
+    if a.shape[:2] != (SIZE, SIZE):
+        x = keras.ops.convert_to_numpy(
+            keras.ops.image.resize(x, (SIZE, SIZE), interpolation="bilinear", antialias=False)
+        )
+    return x[0]
+
+
+def features(images, model=None, batch_size: int = 25) -> np.ndarray:
+    """``N x 2048`` float64 FID Inception features of ``images`` (a sequence of ``H x W x 3``
+    uint8 or float RGB in [0, 1], any sizes; each is resized to 299 x 299 on its own)."""
+    model = model if model is not None else load_inception()
+    images = list(images)
+    out = []
+    for i in range(0, len(images), batch_size):
+        batch = np.stack([_to_input(im) for im in images[i:i + batch_size]])
+        out.append(np.asarray(model.predict_on_batch(batch), np.float64))
+    return np.concatenate(out) if out else np.zeros((0, FEATURES))
+
+
+def _set_key(images, model) -> str:
+    """A content hash of a set of images and of the network's weights."""
+    h = hashlib.sha256()
+    import keras
+
+    for w in model.weights:  # a slice of each variable is cheap and tells weight files apart
+        h.update(np.asarray(keras.ops.convert_to_numpy(w), np.float32).tobytes()[:4096])
+    for im in images:
+        a = np.ascontiguousarray(im)
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def reference_stats(images, model=None, cache_dir=None, log=print):
+    """Mean and covariance of the features of a reference set (the real photos), cached.
+
+    The cache file is named by a hash of the images' pixels and of the network's
+    weights, so a changed photo, crop or weights file never reuses stale statistics.
+    Returns ``(mu, sigma, n)``.
+    """
+    import os
+
+    model = model if model is not None else load_inception()
+    images = list(images)
+    cache_dir = Path(cache_dir) if cache_dir is not None else weights_path().parent / "fid_stats"
+    path = cache_dir / f"{_set_key(images, model)[:24]}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            return z["mu"], z["sigma"], int(z["n"])
+    mu, sigma = metrics.gaussian_stats(features(images, model))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(".partial-" + path.name)
+    with open(tmp, "wb") as f:
+        np.savez(f, mu=mu, sigma=sigma, n=len(images))
+    os.replace(tmp, path)
+    log(f"FID reference statistics of {len(images)} photos cached in {path}")
+    return mu, sigma, len(images)
+
+
+def fid(images, reference, model=None) -> float:
+    """FID of ``images`` against ``reference`` = ``(mu, sigma, n)`` from :func:`reference_stats`.
+
+    Warns when either set has fewer than 1,000 images: FID is then strongly biased
+    upwards and only comparable with FIDs over the same number of images.
+    """
+    mu_r, sigma_r, n_r = reference
+    images = list(images)
+    n = min(len(images), n_r)
+    if n < MIN_IMAGES:
+        warnings.warn(small_n_note(n), stacklevel=2)
+    mu, sigma = metrics.gaussian_stats(features(images, model))
+    return metrics.frechet_distance_from_stats(mu, sigma, mu_r, sigma_r)
+
+
+def small_n_note(n: int) -> str:
+    return (
+        f"FID over {n} images: below {MIN_IMAGES:,} FID is strongly biased upwards; compare it only "
+        "with FIDs over the same images (papers use ImageNet val 5,000 or 50,000)"
+    )
