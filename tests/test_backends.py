@@ -26,6 +26,7 @@ CORE = [
     "tests/data/test_loader.py",
     "tests/test_colorize_metrics.py",
     "tests/test_evaluate_colorize.py",
+    "tests/test_fid.py",
     "tests/test_train.py",
 ]
 
