@@ -190,17 +190,9 @@ def inception_from_state_dict(sd: dict[str, np.ndarray]):
 
 def convert(pth_path, out_path) -> Path:
     """Convert pytorch-fid's ``.pth`` to a Keras ``.weights.h5`` (written atomically)."""
-    import os
+    from colorpast.weights import read_pth, save_weights_atomic
 
-    from colorpast.weights import read_pth
-
-    model = inception_from_state_dict(read_pth(pth_path))
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(".partial-" + out.name)
-    model.save_weights(str(tmp))
-    os.replace(tmp, out)
-    return out
+    return save_weights_atomic(inception_from_state_dict(read_pth(pth_path)), out_path)
 
 
 def load_inception(path=None):

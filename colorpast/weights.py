@@ -288,15 +288,19 @@ def colorful_from_state_dict(sd: dict[str, np.ndarray]):
     return model
 
 
-def convert_colorful(pth_path, out_path) -> Path:
-    """Convert an official ECCV16 ``.pth`` to a Keras ``.weights.h5`` (written atomically)."""
-    model = colorful_from_state_dict(read_pth(pth_path))
+def save_weights_atomic(model, out_path) -> Path:
+    """``model``'s weights to ``out_path`` (a ``.weights.h5``): the old file or the whole new one."""
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(".partial-" + out.name)
     model.save_weights(str(tmp))
     os.replace(tmp, out)
     return out
+
+
+def convert_colorful(pth_path, out_path) -> Path:
+    """Convert an official ECCV16 ``.pth`` to a Keras ``.weights.h5`` (written atomically)."""
+    return save_weights_atomic(colorful_from_state_dict(read_pth(pth_path)), out_path)
 
 
 def fetch(name: str, out=None, url=None, force: bool = False, progress: bool = True) -> Path:

@@ -25,10 +25,9 @@ _ARCH = [
 ]
 
 
-def build_seed16(input_shape=(None, None, 1), name: str = "seed16") -> keras.Model:
-    """The seed network, ``N x H x W x 1`` L -> ``N x H x W x 2`` ab/128."""
-    inputs = keras.Input(shape=input_shape, name="L")
-    x = inputs
+def backbone(x):
+    """The seed network up to its head: ``N x H x W x 1`` L -> ``N x H/2 x W/2 x 32``
+    (12 convolutions conv1..conv12, two of the three upsamplings, up1 and up2)."""
     conv = ups = 0
     for item in _ARCH:
         if item == "up":
@@ -38,6 +37,13 @@ def build_seed16(input_shape=(None, None, 1), name: str = "seed16") -> keras.Mod
         filters, stride = item
         conv += 1
         x = layers.Conv2D(filters, 3, strides=stride, padding="same", activation="relu", name=f"conv{conv}")(x)
+    return x
+
+
+def build_seed16(input_shape=(None, None, 1), name: str = "seed16") -> keras.Model:
+    """The seed network, ``N x H x W x 1`` L -> ``N x H x W x 2`` ab/128."""
+    inputs = keras.Input(shape=input_shape, name="L")
+    x = backbone(inputs)
     # The head computes in float32 under mixed precision too (Keras's advice for a
     # model's outputs): bfloat16 would round ab/128 to 1/256, half an ab unit.
     x = layers.Conv2D(2, 3, padding="same", activation="tanh", name="ab", dtype="float32")(x)

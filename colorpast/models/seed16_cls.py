@@ -24,7 +24,7 @@ import keras
 from keras import layers
 
 from colorpast.models import ModelSpec, bins, colorful, register
-from colorpast.models.seed16 import _ARCH
+from colorpast.models.seed16 import backbone
 
 FACTOR = 2  # the backbone's output is at 1/2 of the input's resolution
 
@@ -32,16 +32,7 @@ FACTOR = 2  # the backbone's output is at 1/2 of the input's resolution
 def build_seed16_cls(input_shape=(None, None, 1), name: str = "seed16_cls") -> keras.Model:
     """``N x H x W x 1`` L (Lab units) -> ``N x H/2 x W/2 x 313`` logits."""
     inputs = keras.Input(shape=input_shape, name="L")
-    x = inputs
-    conv = ups = 0
-    for item in _ARCH:
-        if item == "up":
-            ups += 1
-            x = layers.UpSampling2D((2, 2), name=f"up{ups}")(x)
-            continue
-        filters, stride = item
-        conv += 1
-        x = layers.Conv2D(filters, 3, strides=stride, padding="same", activation="relu", name=f"conv{conv}")(x)
+    x = backbone(inputs)
     outputs = layers.Conv2D(bins.Q, 1, name="ab_313", dtype="float32")(x)  # float32 logits under mixed precision
     return keras.Model(inputs, outputs, name=name)
 
