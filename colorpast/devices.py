@@ -30,6 +30,13 @@ def has_tensorflow() -> bool:
     return True
 
 
+class _RetracingIsIntended:
+    """A logging filter dropping TensorFlow's "triggered tf.function retracing" warnings."""
+
+    def filter(self, record) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
 def jit(fn):
     """``fn`` compiled for the active backend, retraced per input shape.
 
@@ -39,8 +46,15 @@ def jit(fn):
     """
     name = backend()
     if name == "tensorflow":
+        import logging
+
         import tensorflow as tf
 
+        # Retracing per input shape is the point here (XLA compiles for static shapes);
+        # TensorFlow would log a warning about it from the fifth photo size on.
+        logger = tf.get_logger()
+        if not any(isinstance(f, _RetracingIsIntended) for f in logger.filters):
+            logger.addFilter(_RetracingIsIntended())
         return tf.function(fn, jit_compile=True)
     if name == "jax":
         import jax

@@ -10,6 +10,7 @@ import scipy.linalg
 
 from colorpast import fid, metrics, weights
 from colorpast.errors import UserError
+from conftest import missing
 
 
 def test_frechet_distance_closed_form():
@@ -71,7 +72,10 @@ def test_colorfulness_delta_is_the_gap_between_set_means():
 def reference(tmp_path_factory):
     """A random pytorch-fid-structured network and its state_dict saved in the legacy
     (pre-1.6) format, as pytorch-fid's 2019 release file is."""
-    torch = pytest.importorskip("torch")
+    try:
+        import torch
+    except ImportError:
+        missing("torch is not installed (the pytorch-fid reference network needs it)")
     sys.path.insert(0, str(Path(__file__).parent / "models"))
     from fid_reference import randomized
 
