@@ -25,7 +25,7 @@ def _group(name, held_out):
     return "held-out" if name in held_out else "train"
 
 
-HELP = "train seed16 on the embedded photos and colorize held-out ones (about 4 minutes on a CPU)"
+HELP = "train seed16 on the embedded photos and colorize held-out ones (about 15 minutes on a 2-core CPU)"
 DESCRIPTION = (
     "Train the seed paper's 16-layer model on real colour photos that ship with "
     "scikit-image and matplotlib (no download), then colorize two held-out photos "
