@@ -217,15 +217,13 @@ class TrainResult:
         )
 
 
-def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = False, verbose: bool = True, log=print,
-        val_count: int | None = None) -> TrainResult:
+def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = False, verbose: bool = True, log=print) -> TrainResult:
     """Train ``cfg.model``; resumes from ``run_dir`` unless ``restart``.
 
     Args:
         train_data: a training ``colorpast.data.loader.Loader`` (endless; batch ``k`` is a
             function of its seed and ``k``, so a resumed run reads what it would have read).
         val_data: an evaluation ``Loader``, or None.
-        val_count: unused; kept for callers of the earlier signature.
     Returns:
         a TrainResult; its ``model`` is the trained network itself (L -> output), not the
         training wrapper around it.

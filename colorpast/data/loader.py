@@ -83,12 +83,13 @@ class Loader:
         self.n = len(images)
         if self.n == 0:
             raise ValueError("a loader needs at least one image")
-        sizes = [images.size] * 2 if hasattr(images, "size") else None
-        small = min(min(im.shape[:2]) for im in images) if sizes is None else images.size
+        # A prepared split knows its (square) size; a list of arrays is looked at.
+        shapes = {(images.size, images.size)} if hasattr(images, "counts") else {im.shape[:2] for im in images}
+        small = min(min(s) for s in shapes)
         self.crop = int(crop or small)
         if small < self.crop:
             raise ValueError(f"every image must be at least {self.crop} px on each side; the smallest has {small}")
-        if sizes is None and crop is None and len({im.shape[:2] for im in images}) > 1:
+        if crop is None and len(shapes) > 1:
             raise ValueError("images of different sizes need a crop size")
         self.batch_size, self.train, self.seed = int(batch_size), train, int(seed)
         self.augment = train if augment is None else augment
@@ -102,11 +103,14 @@ class Loader:
         return math.ceil(self.n / self.batch_size)
 
     def _order(self, p: int) -> np.ndarray:
-        if p not in self._perm:
+        """Pass ``p``'s permutation; the last few are cached (reader threads share them)."""
+        order = self._perm.get(p)
+        if order is None:
+            order = np.random.default_rng([self.seed, p, 1]).permutation(self.n)
             if len(self._perm) > 2:
                 self._perm.clear()
-            self._perm[p] = np.random.default_rng([self.seed, p, 1]).permutation(self.n)
-        return self._perm[p]
+            self._perm[p] = order
+        return order
 
     def element(self, e: int) -> tuple[np.ndarray, np.ndarray]:
         """Element ``e`` of the stream: (``crop x crop x 3`` uint8, 8-float32 transform)."""
