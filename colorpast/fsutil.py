@@ -1,12 +1,27 @@
-"""Small filesystem checks shared by the commands."""
+"""The package's few filesystem ideas, each written once: a folder we may write to, a
+file written atomically, and a file's sha256.
+
+Atomic here means what a reader sees after a crash or a SIGKILL at any instant: either
+the old file or the complete new one, never a torn one. Every file another process or a
+later run reads (checkpoints, manifests, shards, reports, weights, config.json,
+history.csv) is written through ``atomic_write`` or ``atomic_path``: the data goes to a
+temporary file in the same folder (so the rename cannot cross file systems), is flushed
+and fsynced, renamed over the target, and the folder is fsynced where the OS allows, so
+the rename itself survives a power cut. Temporary names start with ``PARTIAL``; a
+process killed mid-write leaves one behind, which ``remove_partials`` clears.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
 from colorpast.errors import UserError
+
+PARTIAL = ".partial-"
 
 
 def writable_dir(path) -> Path:
@@ -22,3 +37,92 @@ def writable_dir(path) -> Path:
     except OSError as e:
         raise UserError(f"cannot write to {p}: {e.strerror or e}") from None
     return p
+
+
+def partial_path(path) -> Path:
+    """The temporary name ``path`` is written under: same folder, same suffix (Keras
+    checks ``.keras`` and ``.weights.h5``), this process's id so writers never collide."""
+    path = Path(path)
+    return path.with_name(f"{PARTIAL}{os.getpid()}-{path.name}")
+
+
+def fsync_dir(folder) -> None:
+    """Make a rename in ``folder`` durable. A no-op where folders cannot be opened (Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems (network mounts) refuse fsync on a folder
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def commit(tmp, path) -> Path:
+    """Rename the finished file or folder ``tmp`` over ``path`` and make it durable."""
+    tmp, path = Path(tmp), Path(path)
+    if tmp.is_file():
+        _fsync_file(tmp)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path for a writer that takes a file name (``model.save``,
+    ``np.save``); when the block ends without an error it becomes ``path``. On an error
+    the temporary file is removed and ``path`` is untouched."""
+    path = Path(path)
+    tmp = partial_path(path)
+    try:
+        yield tmp
+        commit(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "w", **open_kwargs):
+    """``open(path, mode)`` for writing, atomically: yields the open file; ``path`` is
+    replaced only when the block ends without an error. ``newline=""`` and the like pass
+    through to ``open``."""
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_write writes whole files; mode {mode!r} is not 'w' or 'wb'")
+    with atomic_path(path) as tmp:
+        with open(tmp, mode, **open_kwargs) as f:
+            yield f
+
+
+def write_text_atomic(path, text: str) -> Path:
+    """``path.write_text(text)``, atomically."""
+    with atomic_write(path) as f:
+        f.write(text)
+    return Path(path)
+
+
+def remove_partials(folder) -> None:
+    """Remove the temporary files a killed writer left in ``folder`` (files only: a
+    folder with that prefix belongs to its owner, such as a checkpoint being written)."""
+    for stale in Path(folder).glob(PARTIAL + "*"):
+        if stale.is_file():
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+
+def sha256_file(path, chunk: int = 1 << 20) -> str:
+    """The hex sha256 of a file's bytes, read in ``chunk``-sized blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()

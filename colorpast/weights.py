@@ -24,7 +24,6 @@ into it (see ``colorpast.models.colorful``), and the release's ``model_out`` (1x
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import urllib.error
@@ -37,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from colorpast.errors import UserError
+from colorpast.fsutil import sha256_file
 
 HELP = "download official weights and convert them to Keras"
 DESCRIPTION = (
@@ -83,14 +83,6 @@ RELEASES = {
 # ----------------------------------------------------------------------------- download
 
 
-def sha256_of(path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def download(url: str, dest, sha256: str, progress: bool = True, timeout: float = 60) -> Path:
     """Download ``url`` to ``dest`` and check its sha256; return ``dest``.
 
@@ -100,7 +92,7 @@ def download(url: str, dest, sha256: str, progress: bool = True, timeout: float 
     already exists with the right checksum is kept as it is.
     """
     dest = Path(dest)
-    if dest.is_file() and sha256_of(dest) == sha256:
+    if dest.is_file() and sha256_file(dest) == sha256:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".partial")
@@ -139,7 +131,7 @@ def download(url: str, dest, sha256: str, progress: bool = True, timeout: float 
             finally:
                 if bar is not None:
                     bar.close()
-    got = sha256_of(part)
+    got = sha256_file(part)
     if got != sha256:
         part.unlink()
         raise UserError(f"checksum mismatch for {url}: expected sha256 {sha256}, got {got}; the download was removed")

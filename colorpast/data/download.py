@@ -23,7 +23,6 @@ second call finds that and does nothing.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -35,6 +34,7 @@ import zlib
 from pathlib import Path
 
 from colorpast.errors import UserError
+from colorpast.fsutil import sha256_file
 
 # The seed paper's datasets (see the seed's notebooks).
 ALIASES = {
@@ -158,14 +158,6 @@ def check_archive(path, progress: bool = False) -> str | None:
     return None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def extract(archive, target, dataset: str = "", progress: bool = False) -> dict:
     """Extract ``archive`` into a fresh ``target`` folder, atomically; returns its marker.
 
@@ -200,7 +192,7 @@ def extract(archive, target, dataset: str = "", progress: bool = False) -> dict:
         "dataset": dataset,
         "archive": archive.name,
         "archive_bytes": archive.stat().st_size,
-        "archive_sha256": _sha256(archive),
+        "archive_sha256": sha256_file(archive),
         "files": files,
         "bytes": total,
         "skipped_unsafe_members": skipped,
