@@ -59,7 +59,7 @@ def _quiet_tensorflow() -> None:
 VERBS = {
     "demo": "colorpast.demo",
     "download": "colorpast.data.download",
-    "prepare": "colorpast.data.prepare",
+    "prepare": "colorpast.commands.prepare",
     "prior": "colorpast.prior",
     "train": "colorpast.train",
     "weights": "colorpast.weights",

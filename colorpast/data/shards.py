@@ -11,8 +11,12 @@ A prepared folder (``colorpast prepare SOURCE --out data/prepared/NAME``) holds:
 
 Shards are read image by image at their offsets (``Split``): opening a split of any size
 costs nothing, and a batch reads only its own images, so memory is O(batch), never
-O(dataset), with no TensorFlow needed. Shards are written under a temporary name and renamed when complete, so a shard
-that exists is whole.
+O(dataset), with no TensorFlow needed. Every file here is written through
+``colorpast.fsutil`` (a temporary name, renamed when complete), so a file that exists is
+whole.
+
+This module is the only one that knows these names and columns: ``colorpast prepare``
+writes a set through it, and training, evaluation and the notebooks read it through it.
 
 Format 1 (colorpast before the backends release) stored TFRecord shards; such a set gets
 a one-line error naming the command that prepares it again.
@@ -23,21 +27,31 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 
 from colorpast.errors import UserError
+from colorpast.fsutil import atomic_write, remove_partials, write_text_atomic
 
 FORMAT_VERSION = 2
 SPLITS = ("train", "val", "test")
 SUMMARY = "prepared.json"
 MANIFEST = "manifest.csv"
 SUFFIX = ".npy"
+MANIFEST_FIELDS = ("file", "status", "split", "shard", "index", "key", "reason", "note")
+_STEM = re.compile(r"(%s)-(\d{5})" % "|".join(SPLITS))
 
 
 def shard_name(split: str, index: int) -> str:
     return f"{split}-{index:05d}{SUFFIX}"
+
+
+def split_and_index(stem: str) -> tuple[str, int] | None:
+    """``("train", 2)`` for a shard's name without its suffix (``train-00002``); None for any other name."""
+    m = _STEM.fullmatch(stem)
+    return (m[1], int(m[2])) if m else None
 
 
 def shard_files(prepared_dir, split: str) -> list[Path]:
@@ -49,16 +63,56 @@ def shard_files(prepared_dir, split: str) -> list[Path]:
 
 def write_shard(path, images) -> None:
     """Write ``n`` equal-sized ``H x W x 3`` uint8 images to ``path`` atomically."""
-    path = Path(path)
     arr = np.stack([np.asarray(im, np.uint8) for im in images])
     if arr.ndim != 4 or arr.shape[-1] != 3:
         raise ValueError(f"expected n x H x W x 3 uint8, got {arr.shape}")
-    tmp = path.with_name(path.name + ".partial")
-    with open(tmp, "wb") as f:
+    with atomic_write(path, "wb") as f:
         np.save(f, arr)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+
+
+def manifest_row(file: str, status: str, split: str = "", shard: str = "", index="", key: str = "",
+                 reason: str = "", note: str = "") -> dict:
+    """One manifest record: ``status`` is kept (with split, shard, index and key), rejected or
+    skipped (with the reason)."""
+    return {"file": file, "status": status, "split": split, "shard": shard, "index": index, "key": key,
+            "reason": reason, "note": note}
+
+
+def write_manifest(path, rows) -> None:
+    """Write manifest records (``manifest_row``) to the CSV ``path`` atomically."""
+    with atomic_write(path, newline="") as f:
+        w = csv.DictWriter(f, fieldnames=MANIFEST_FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def read_manifest(path) -> list[dict]:
+    """The records of a manifest CSV (every value a string)."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def write_summary(prepared_dir, summary: dict) -> None:
+    """Write ``prepared.json`` atomically."""
+    write_text_atomic(Path(prepared_dir) / SUMMARY, json.dumps(summary, indent=2) + "\n")
+
+
+def summary_or_none(prepared_dir) -> dict | None:
+    """The ``prepared.json`` of a folder as it is (any version, complete or not); None when
+    it is absent or unreadable. ``read_summary`` is the reader for a set to be used."""
+    try:
+        return json.loads((Path(prepared_dir) / SUMMARY).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def remove_set(prepared_dir) -> None:
+    """Delete a prepared set's files from its folder: every ``.npy`` and ``.tfrecord`` (shards
+    of either format), manifest, summary, and the temporary files of a killed writer."""
+    d = Path(prepared_dir)
+    for p in [*d.glob("*.tfrecord"), *d.glob(f"*{SUFFIX}"), d / MANIFEST, d / SUMMARY]:
+        p.unlink(missing_ok=True)
+    remove_partials(d)
 
 
 def read_summary(prepared_dir) -> dict:
@@ -152,11 +206,9 @@ class Split:
         """The source file of every image, in order (from manifest.csv; shard#index where it is absent)."""
         where = {}
         p = self.dir / MANIFEST
-        if p.is_file():
-            with open(p, newline="") as f:
-                for row in csv.DictReader(f):
-                    if row.get("status") == "kept" and row.get("split") == self.split and row.get("index", "") != "":
-                        where[(row["shard"], int(row["index"]))] = row["file"]
+        for row in read_manifest(p) if p.is_file() else []:
+            if row.get("status") == "kept" and row.get("split") == self.split and row.get("index", "") != "":
+                where[(row["shard"], int(row["index"]))] = row["file"]
         out = []
         for f, n in zip(self.files, self.counts):
             out += [where.get((f.name, j), f"{f.stem}#{j}") for j in range(int(n))]

@@ -4,7 +4,10 @@ The bad files are made here, with Pillow, OpenCV and a few hand-written bytes; t
 shared ImageNet sample (when present) checks the black-and-white threshold on real photos.
 """
 
+import argparse
 import csv
+import dataclasses
+import inspect
 import json
 import os
 import shutil
@@ -20,8 +23,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from colorpast import fsutil
+from colorpast.commands import prepare as prepare_command
+from colorpast.data import decode, ingest, shards, sources
 from colorpast.data import prepare as prep
-from colorpast.data import shards, sources
 from colorpast.errors import UserError
 from conftest import REPO, shared_folder
 
@@ -256,9 +261,9 @@ def test_prepare_workers_never_import_tensorflow(tmp_path):
     script = tmp_path / "user_script.py"
     script.write_text(
         "import tensorflow\n"
-        "from colorpast.data import prepare as prep\n"
-        "pool = prep._new_pool(2, prep.Settings())\n"
-        "print([pool.submit(prep._worker_has_tensorflow).result(timeout=60) for _ in range(4)])\n"
+        "from colorpast.data import ingest, prepare as prep\n"
+        "pool = ingest._new_pool(2, prep.Settings())\n"
+        "print([pool.submit(ingest._worker_has_tensorflow).result(timeout=60) for _ in range(4)])\n"
         "pool.shutdown()\n"
     )
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -271,7 +276,7 @@ def test_a_file_that_hangs_times_out_and_the_run_goes_on(tmp_path):
     os.mkfifo(fifo)
     good = save(tmp_path / "good.png", photo(240, 240, 1))
     entries = [sources.Entry("hang.jpg", str(fifo)), sources.Entry("good.png", str(good))]  # walk's FIFO check bypassed
-    results = dict((e.name, r) for e, r in prep.decode_all(entries, prep.Settings(), workers=1, timeout=3))
+    results = dict((e.name, r) for e, r in ingest.decode_all(entries, prep.Settings(), workers=1, timeout=3))
     assert results["hang.jpg"][0] == "rejected" and results["hang.jpg"][1].startswith("timed out")
     assert results["good.png"][0] == "kept"
 
@@ -282,12 +287,12 @@ def test_a_file_that_kills_its_worker_is_rejected_and_the_run_goes_on(tmp_path):
     good = [save(tmp_path / f"{i}.png", photo(240, 240, i)) for i in range(3)]
     entries = [sources.Entry("0.png", str(good[0])), CrashingEntry("crash.jpg", str(good[0]))]
     entries += [sources.Entry(f"{i}.png", str(good[i])) for i in (1, 2)]
-    results = {e.name: r for e, r in prep.decode_all(entries, prep.Settings(), workers=1)}
+    results = {e.name: r for e, r in ingest.decode_all(entries, prep.Settings(), workers=1)}
     assert results["crash.jpg"] == ("rejected", "decoder crashed: the worker process died twice on this file")
     assert [results[f"{i}.png"][0] for i in range(3)] == ["kept"] * 3
 
 
-@pytest.mark.parametrize("fit", prep.FITS)
+@pytest.mark.parametrize("fit", decode.FITS)
 def test_fits(tmp_path, fit):
     src = tmp_path / "src"
     wide = np.zeros((150, 300, 3), np.uint8) + np.array([40, 160, 60], np.uint8)  # green
@@ -406,6 +411,106 @@ def test_other_settings_need_restart_and_rerun_is_idempotent(tmp_path, bad_sourc
         _quiet_prepare(src, src)
 
 
+def test_the_cli_and_prepare_take_their_defaults_from_settings(monkeypatch):
+    p = argparse.ArgumentParser()
+    prepare_command.add_arguments(p)
+    calls = []
+    monkeypatch.setattr(prepare_command, "prepare", lambda *a, **kw: calls.append((a, kw)))
+    assert prepare_command.run(p.parse_args(["photos", "--out", "prepared"])) == 0
+    ((args, kw),) = calls
+    assert args == ("photos", "prepared")
+    fields = [f.name for f in dataclasses.fields(prep.Settings)]
+    assert prep.Settings(**{f: kw[f] for f in fields}) == prep.Settings()
+    signature = inspect.signature(prep.prepare).parameters
+    assert {f: signature[f].default for f in fields} == {f: kw[f] for f in fields}
+    assert kw["shard_size"] == signature["shard_size"].default == prep.SHARD_SIZE
+    assert kw["workers"] is signature["workers"].default is None  # one per usable core
+    assert (kw["restart"], kw["progress"]) == (False, True)
+    # Help texts quote the defaults they apply.
+    helps = {a.dest: a.help for a in p._actions}
+    assert f"default: {prep.Settings.size})" in helps["size"] and f"default: {prep.SHARD_SIZE})" in helps["shard_size"]
+    assert f"default: {prep.Settings.gray_chroma})" in helps["gray_chroma"]
+
+
+def test_settings_derive_min_side_and_refuse_what_prepare_cannot_use():
+    assert prep.Settings().min_side == 112 and prep.Settings(size=64).min_side == 32
+    assert prep.Settings(size=64, min_side=40).min_side == 40
+    for bad, words in [({"fit": "stretch"}, "unknown --fit"), ({"size": 4}, "too small"),
+                       ({"val_percent": 60, "test_percent": 40}, "leave some training data")]:
+        with pytest.raises(UserError, match=words):
+            prep.Settings(**bad)
+
+
+def test_the_names_prepare_offered_before_the_split_are_still_there():
+    moved = {decode: ["FITS", "GRAY_CHROMA", "MAX_BYTES", "MAX_PIXELS", "content_key", "decode_entry", "mean_chroma"],
+             ingest: ["FILE_TIMEOUT_S", "PARTS", "decode_all"], shards: ["MANIFEST_FIELDS"]}
+    for module, names in moved.items():
+        for name in names:
+            assert getattr(prep, name) is getattr(module, name), name
+    assert set(prep.__all__) == {n for names in moved.values() for n in names} | {"Settings", "prepare", "SHARD_SIZE"}
+
+
+def test_the_prepare_command_line_loads_no_image_or_deep_learning_library():
+    code = ("import sys, colorpast.commands.prepare\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'PIL', 'cv2', 'tqdm', 'matplotlib', 'skimage', 'tensorflow', 'keras'}))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
+def test_shard_names_are_parsed_by_the_shard_format_alone():
+    assert shards.split_and_index("train-00002") == ("train", 2)
+    assert shards.split_and_index("test-00000") == ("test", 0)
+    for other in ("rejected-00000", "train-2", "train-00002.npy", f"{fsutil.PARTIAL}12-train-00002", "extra-00001"):
+        assert shards.split_and_index(other) is None
+
+
+_KILLED_WRITE = """
+import os, signal, sys
+from colorpast.data import shards
+
+def rows():
+    yield shards.manifest_row("new.jpg", "rejected", reason="written by the killed run")
+    os.kill(os.getpid(), signal.SIGKILL)  # mid-write: the temporary file open, the target untouched
+
+shards.write_manifest(sys.argv[1], rows())
+"""
+
+
+def test_a_manifest_write_killed_midway_keeps_the_old_file_and_a_rerun_clears_its_temporary(tmp_path):
+    src = tmp_path / "src"
+    for i in range(4):
+        save(src / f"{i}.png", photo(120, 120, 50 + i))
+    out = _quiet_prepare(src, tmp_path / "out", size=32, min_side=32, shard_size=2)
+    targets = [out / shards.MANIFEST, out / ingest.PARTS / "train-00000.csv"]
+    before = {t: t.read_bytes() for t in targets}
+    for target in targets:
+        r = subprocess.run([sys.executable, "-c", _KILLED_WRITE, str(target)], capture_output=True, text=True,
+                           timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert r.returncode == -signal.SIGKILL, r.stderr
+        assert target.read_bytes() == before[target]
+        assert [p for p in target.parent.iterdir() if p.name.startswith(fsutil.PARTIAL)], "no temporary left behind"
+    lines = []
+    prep.prepare(src, out, size=32, min_side=32, shard_size=2, workers=0, progress=False, log=lines.append)
+    assert lines == [f"{out}: all 4 files already prepared; nothing to do (pass --restart to redo)"]
+    for folder in (out, out / ingest.PARTS):
+        assert not [p for p in folder.iterdir() if p.name.startswith(fsutil.PARTIAL)]
+    assert {t: t.read_bytes() for t in targets} == before
+
+
+def test_a_temporary_is_not_taken_for_content_by_a_fresh_prepare(tmp_path):
+    """A run killed while writing its first prepared.json leaves only a temporary file."""
+    src = tmp_path / "src"
+    save(src / "a.png", photo(120, 120, 60))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / f"{fsutil.PARTIAL}123-{shards.SUMMARY}").write_text('{"version": 2')
+    summary = prep.prepare(src, out, size=32, min_side=32, workers=0, progress=False, log=lambda *_: None)
+    assert summary["complete"] and sum(summary["counts"].values()) == 1
+    assert not [p for p in out.iterdir() if p.name.startswith(fsutil.PARTIAL)]
+
+
 def _children(pid):
     """Process ids whose parent is ``pid`` (Linux /proc; empty elsewhere)."""
     out = []
@@ -440,7 +545,7 @@ def test_killed_run_resumes_without_losing_or_repeating_images(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not json.loads((out / shards.SUMMARY).read_text())["complete"], "the run finished before it was killed"
-    committed = len(list((out / prep.PARTS).glob("train-*.csv")))
+    committed = len(list((out / ingest.PARTS).glob("train-*.csv")))
     assert committed >= 1
     # The orphaned worker processes notice and exit (within about a second).
     deadline = time.time() + 10
@@ -492,13 +597,13 @@ def test_killed_at_its_worst_moments_resumes_with_every_file_once(tmp_path):
 
     r = run("kill-after-part:train-00002")
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
-    assert (out / prep.PARTS / "train-00002.csv").exists() and not (out / "train-00002.npy").exists()
+    assert (out / ingest.PARTS / "train-00002.csv").exists() and not (out / "train-00002.npy").exists()
     r = run("kill-after-shard:train-00004")
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
     assert "resuming:" in r.stdout
     assert (out / "train-00004.npy").exists() and not (out / "train-00005.npy").exists()
     # What is committed: the rejected parts, and each kept part whose shard landed. Only the rest is decoded again.
-    parts = (out / prep.PARTS).glob("*.csv")
+    parts = (out / ingest.PARTS).glob("*.csv")
     committed = [p for p in parts if p.stem.startswith("rejected-") or (out / f"{p.stem}.npy").exists()]
     assert any(p.stem.startswith("rejected-") for p in committed)
     done = sum(len(list(csv.DictReader(open(p, newline="")))) for p in committed)
@@ -536,7 +641,7 @@ def test_black_and_white_threshold_on_the_shared_imagenet_sample():
             exact_gray.add(e.name)
     # ../shared/data/README.md says 23; decoded with Pillow, 24 are exactly R=G=B.
     assert len(exact_gray) >= 23
-    bw = {e.name for e, r in prep.decode_all(entries, cfg, workers=2) if r[0] == "rejected" and r[1].startswith("black-and-white")}
+    bw = {e.name for e, r in ingest.decode_all(entries, cfg, workers=2) if r[0] == "rejected" and r[1].startswith("black-and-white")}
     # Also caught: a near-gray photo (channel spread at most 2, on 96 pixels) and a gray street scene whose
     # only colour is a small watermark that the centre crop cuts away.
     assert bw == exact_gray | {"n03532672_hook.jpg", "n03141823_crutch.jpg"}
@@ -544,7 +649,7 @@ def test_black_and_white_threshold_on_the_shared_imagenet_sample():
 
 def test_black_and_white_threshold_on_legacy_photos():
     folder = shared_folder("legacy-bw")
-    results = {e.name: r for e, r in prep.decode_all(sources.walk_folder(folder), prep.Settings(), workers=0)}
+    results = {e.name: r for e, r in ingest.decode_all(sources.walk_folder(folder), prep.Settings(), workers=0)}
     gray = {n for n, r in results.items() if r[0] == "rejected" and r[1].startswith("black-and-white")}
     # Pure gray scans are caught; the two sepia-toned prints are not (documented at GRAY_CHROMA).
     assert gray == set(results) - {"1870sSphinx.jpg", "1880sBrooklynBridge.jpg"}
