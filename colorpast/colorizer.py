@@ -7,15 +7,20 @@ keeps every pixel of detail and the input's size.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cv2
+import keras
 import numpy as np
 from keras import ops
+from PIL import Image, ImageOps, UnidentifiedImageError
+from tqdm.auto import tqdm
 
-from colorpast import color, devices
+from colorpast import color, devices, models, runs
 from colorpast.errors import UserError
-from colorpast.models import predict_ab
-from colorpast.models import spec as model_spec
+from colorpast.fsutil import atomic_path
+from colorpast.models import predict_ab, spec as model_spec
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm"}
 
@@ -28,8 +33,6 @@ def load_model(ref: str):
     - ``path/to/model.keras``: a saved Keras model.
     ``gray`` is not a model: callers treat the gray baseline themselves.
     """
-    from colorpast import models, runs
-
     p = Path(ref)
     if ":" in ref and not p.exists():
         name, _, weights = ref.partition(":")
@@ -39,8 +42,6 @@ def load_model(ref: str):
     if p.is_dir():
         return runs.load(p)
     if p.is_file() and p.suffix == ".keras":
-        import keras
-
         return keras.models.load_model(p, compile=False)
     raise UserError(f"no model at {ref!r}: give a run folder (runs/NAME), NAME:official or a .keras file")
 
@@ -51,8 +52,6 @@ def read_image(path) -> np.ndarray:
     Gray, palette, CMYK and RGBA images are converted to RGB. Raises UserError with the
     reason when the file is not a readable image.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     try:
         with Image.open(path) as im:
             im = ImageOps.exif_transpose(im)
@@ -134,8 +133,6 @@ def _compiled(fn):
 
 def resize_area(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """``H x W x C`` float32 -> ``h x w x C`` by area averaging (OpenCV's INTER_AREA), on the host."""
-    import cv2
-
     h, w = size
     out = cv2.resize(np.ascontiguousarray(a), (w, h), interpolation=cv2.INTER_AREA)
     return out.reshape(h, w, a.shape[-1])
@@ -193,10 +190,6 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
     A file that cannot be read is reported through ``log`` and skipped; the rest go on.
     Returns (written paths, failed [(path, reason)]).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from PIL import Image
-    from tqdm.auto import tqdm
 
     files = find_images(paths)
     out_dir = Path(out_dir)
@@ -226,7 +219,8 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
                 for (f, _), rgb in zip(good, outs):
                     dest = target(f)
                     dest.parent.mkdir(parents=True, exist_ok=True)
-                    Image.fromarray(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)).save(dest)
+                    with atomic_path(dest) as tmp:  # a killed run never leaves a torn PNG
+                        Image.fromarray(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)).save(tmp)
                     written.append(dest)
             bar.update(len(chunk))
     bar.close()

@@ -3,10 +3,15 @@
 Everything else is written in ``keras.ops`` and runs unchanged on TensorFlow (the
 default, since Colab ships it), JAX and PyTorch. What differs between backends lives
 here: compiling a function, finding accelerators, distribution strategies, precision.
+
+Each backend's own library (``tensorflow``, ``jax``, ``torch``) is imported inside the
+function that needs it, never at the top: a machine may hold only the backend it runs
+(the borrowed GPU machines carry JAX and PyTorch, no TensorFlow).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -46,8 +51,6 @@ def jit(fn):
     """
     name = backend()
     if name == "tensorflow":
-        import logging
-
         import tensorflow as tf
 
         # Retracing per input shape is the point here (XLA compiles for static shapes);
@@ -103,8 +106,6 @@ class _NoStrategy:
 
     @staticmethod
     def scope():
-        import contextlib
-
         return contextlib.nullcontext()
 
 
@@ -147,13 +148,22 @@ def make_strategy(name: str):
     if name == "multiworker":
         if "TF_CONFIG" not in os.environ:
             raise UserError("--strategy multiworker needs TF_CONFIG describing the cluster (see tf.distribute docs)")
-        try:
-            tf_config = json.loads(os.environ["TF_CONFIG"])
-            tf_config["cluster"], tf_config["task"]["type"], tf_config["task"]["index"]
-        except (ValueError, TypeError, KeyError) as e:
-            raise UserError(f"TF_CONFIG is not a cluster description with 'cluster' and 'task' {{type, index}} ({e!r})") from None
+        _check_tf_config(os.environ["TF_CONFIG"])
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise UserError(f"unknown strategy {name!r}; choose auto, one, mirrored, tpu or multiworker")
+
+
+def _check_tf_config(text: str) -> None:
+    """Raise UserError unless ``text`` is JSON with ``cluster`` and ``task: {type, index}``,
+    what MultiWorkerMirroredStrategy reads (it would fail later, less clearly)."""
+    try:
+        tf_config = json.loads(text)
+        task = tf_config["task"]
+        complete = isinstance(tf_config, dict) and "cluster" in tf_config and "type" in task and "index" in task
+    except (ValueError, TypeError, KeyError):
+        complete = False
+    if not complete:
+        raise UserError(f"TF_CONFIG is not a cluster description with 'cluster' and 'task' {{type, index}}: {text[:200]!r}")
 
 
 def multi_worker(strategy) -> bool:
@@ -211,7 +221,6 @@ def build_before_fit(strategy, model, spec) -> None:
     2. The train and test steps average their scalar logs with ``reduce(axis=0)``, which
        fails on scalars: average them over replicas (``axis=None``) instead.
     """
-    import keras
     from keras.src.backend.tensorflow import trainer as tf_trainer
 
     batch = keras.tree.map_structure(lambda s: keras.KerasTensor(tuple(s.shape.as_list()), s.dtype.name), spec)

@@ -7,13 +7,21 @@ size); ``colorpast.colorize.gray`` is the gray baseline, always included.
 from __future__ import annotations
 
 import csv
+import functools
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import keras
+import matplotlib.pyplot as plt
 import numpy as np
+from tqdm.auto import tqdm
 
-from colorpast import metrics as M
-from colorpast.colorizer import gray
+from colorpast import fid, metrics as M
+from colorpast.colorizer import colorize, find_images, gray, load_model, read_image
+from colorpast.data import shards
+from colorpast.errors import UserError
+from colorpast.fsutil import atomic_write, write_text_atomic
 from colorpast.viz import metric_chart, result_grid
 
 PER_IMAGE_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth"]
@@ -61,8 +69,6 @@ def compare(photos, methods: dict, group_of=None, progress: bool = False) -> Com
         group_of: optional ``name -> str`` (e.g. "held-out" or "train"), kept in the records.
         progress: a progress bar over the photos (hundreds take minutes on a CPU).
     """
-    from tqdm.auto import tqdm  # widgets in notebooks, text elsewhere
-
     methods = {"gray": gray, **{k: v for k, v in methods.items() if k != "gray"}}
     comp = Comparison(methods=list(methods))
     for name, rgb in tqdm(photos, desc="evaluating", unit="photo", disable=not progress):
@@ -103,7 +109,7 @@ def markdown_table(rows: list[dict], columns=None) -> str:
 
 
 def write_csv(rows: list[dict], path) -> None:
-    with open(path, "w", newline="") as f:
+    with atomic_write(path, newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         for r in rows:
@@ -147,10 +153,9 @@ def write_report(comp: Comparison, out_dir, groups=None, grid_images=None, title
             md.append(f"### {g} photos\n")
         md.append(markdown_table(rows))
         rows_csv += [{"group": g or "all", **r} for r in rows]
-    (out / "metrics.md").write_text("\n".join(md))
+    write_text_atomic(out / "metrics.md", "\n".join(md))
     write_csv(rows_csv, out / "metrics.csv")
     write_csv(comp.records, out / "per_image.csv")
-    import matplotlib.pyplot as plt
 
     plt.close(grid(comp, images=grid_images, path=out / "grid.png", title=title))
     plt.close(metric_chart(comp.summary(), {k: v[1] for k, v in M.METRICS.items()}, path=out / "chart.png", title=title))
@@ -166,11 +171,6 @@ def load_photos(data, split: str = "test", limit: int | None = None) -> list[tup
     ``data`` is a prepared set (its ``split``, at the prepared size; names from its
     manifest when it has one) or a folder of image files (at their full resolution).
     """
-    from pathlib import Path
-
-    from colorpast.colorizer import find_images, read_image
-    from colorpast.data import shards
-    from colorpast.errors import UserError
 
     data = Path(data)
     if (data / shards.SUMMARY).is_file():
@@ -196,8 +196,6 @@ def center_crop(rgb: np.ndarray, size: int = PAPER_SIZE) -> np.ndarray:
     The papers' ImageNet protocol (256 x 256 centre crops); a photo whose shorter side is
     already ``size`` (the shared imagenet1k-256 set) is only cropped, never resampled.
     """
-    import keras
-
     a = np.asarray(rgb)
     h, w = a.shape[:2]
     if min(h, w) != size:
@@ -216,14 +214,11 @@ def add_fid(comp: Comparison, photos, log=print, cache_dir=None, model=None) -> 
     photos it says that FID is strongly biased there. ``model``: the FID Inception, if
     already loaded.
     """
-    from colorpast import fid
-
     model = model if model is not None else fid.load_inception()
     truths = [rgb for _, rgb in photos]
     reference = fid.reference_stats(truths, model, cache_dir=cache_dir, log=log)
     if len(truths) < fid.MIN_IMAGES:
         log("warning: " + fid.small_n_note(len(truths)))
-    import warnings
 
     for m in comp.methods:
         outs = [comp.outputs[(name, m)] for name, _ in photos]
@@ -246,15 +241,10 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
             fid-inception``; checked before any work is done).
     Returns the paths written and the summary rows.
     """
-    from pathlib import Path
-
-    from colorpast.colorizer import colorize, load_model
-    from colorpast.errors import UserError
 
     if protocol not in ("full", "paper"):
         raise UserError(f"unknown protocol {protocol!r}; choose full or paper")
     with_fid = with_fid or protocol == "paper"
-    from colorpast import fid
 
     inception = fid.load_inception() if with_fid else None  # fails now, in one line, without the weights
     photos = load_photos(data, split, limit)
@@ -267,7 +257,7 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
             continue
         model = load_model(ref)
         label = ref.rstrip("/")
-        methods[label] = (lambda m: lambda rgb: colorize(rgb, m, size=size, **decode))(model)
+        methods[label] = functools.partial(colorize, model=model, size=size, **decode)  # rgb -> its colorization
     crop = " (256 x 256 centre crops)" if protocol == "paper" else ""
     log(f"evaluating gray{''.join(', ' + k for k in methods)} on {len(photos)} photos{crop} from {data}")
     comp = compare(photos, methods, progress=progress)

@@ -25,10 +25,15 @@ import hashlib
 import warnings
 from pathlib import Path
 
+import keras
 import numpy as np
+from keras import layers
 
 from colorpast import metrics
 from colorpast.errors import UserError
+from colorpast.fsutil import atomic_write
+from colorpast.models.colorful import weights_dir
+from colorpast.weights import read_pth, save_weights_atomic
 
 SIZE = 299
 FEATURES = 2048
@@ -38,8 +43,6 @@ MIN_IMAGES = 1000  # below this FID is strongly biased (and papers use 5,000 or 
 
 
 def weights_path() -> Path:
-    from colorpast.models.colorful import weights_dir
-
     return weights_dir() / CONVERTED
 
 
@@ -47,8 +50,6 @@ class _Builder:
     """Builds the network and remembers each Keras layer's PyTorch key prefix."""
 
     def __init__(self):
-        from keras import layers
-
         self.layers = layers
         self.key_map: dict[str, str] = {}  # keras layer name -> (conv name, bn name, prefix)
 
@@ -128,9 +129,6 @@ def build_inception(weights=None):
     Returns the model; ``model.torch_keys`` maps its BasicConv2d names to the PyTorch
     state_dict prefixes (``Mixed_5b.branch1x1``).
     """
-    import keras
-    from keras import layers
-
     b = _Builder()
     inputs = keras.Input((SIZE, SIZE, 3), name="rgb")
     x = layers.Rescaling(2.0, offset=-1.0, name="normalize")(inputs)  # [0, 1] -> [-1, 1]
@@ -190,8 +188,6 @@ def inception_from_state_dict(sd: dict[str, np.ndarray]):
 
 def convert(pth_path, out_path) -> Path:
     """Convert pytorch-fid's ``.pth`` to a Keras ``.weights.h5`` (written atomically)."""
-    from colorpast.weights import read_pth, save_weights_atomic
-
     return save_weights_atomic(inception_from_state_dict(read_pth(pth_path)), out_path)
 
 
@@ -209,8 +205,6 @@ def load_inception(path=None):
 def _to_input(img) -> np.ndarray:
     """``H x W x 3`` uint8 or float in [0, 1] -> ``299 x 299 x 3`` float32, quantized to 8 bits
     first (as a saved PNG is) and resized as pytorch-fid does."""
-    import keras
-
     a = np.asarray(img)
     if a.dtype != np.uint8:
         a = np.rint(np.clip(a.astype(np.float64), 0, 1) * 255.0).astype(np.uint8)
@@ -239,7 +233,6 @@ def features(images, model=None, batch_size: int = 25) -> np.ndarray:
 def _set_key(images, model) -> str:
     """A content hash of a set of images and of the network's weights."""
     h = hashlib.sha256()
-    import keras
 
     for w in model.weights:  # a slice of each variable is cheap and tells weight files apart
         h.update(np.asarray(keras.ops.convert_to_numpy(w), np.float32).tobytes()[:4096])
@@ -257,8 +250,6 @@ def reference_stats(images, model=None, cache_dir=None, log=print):
     weights, so a changed photo, crop or weights file never reuses stale statistics.
     Returns ``(mu, sigma, n)``.
     """
-    import os
-
     model = model if model is not None else load_inception()
     images = list(images)
     cache_dir = Path(cache_dir) if cache_dir is not None else weights_path().parent / "fid_stats"
@@ -268,10 +259,8 @@ def reference_stats(images, model=None, cache_dir=None, log=print):
             return z["mu"], z["sigma"], int(z["n"])
     mu, sigma = metrics.gaussian_stats(features(images, model))
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".partial-" + path.name)
-    with open(tmp, "wb") as f:
+    with atomic_write(path, "wb") as f:
         np.savez(f, mu=mu, sigma=sigma, n=len(images))
-    os.replace(tmp, path)
     log(f"FID reference statistics of {len(images)} photos cached in {path}")
     return mu, sigma, len(images)
 

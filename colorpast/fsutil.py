@@ -66,9 +66,16 @@ def _fsync_file(path: Path) -> None:
 
 
 def commit(tmp, path) -> Path:
-    """Rename the finished file or folder ``tmp`` over ``path`` and make it durable."""
+    """Rename the finished file or folder ``tmp`` over ``path`` and make it durable: the
+    data first (every file of a folder, then the folder), then the rename. A folder can
+    replace only a missing or empty one (``os.replace``'s rule)."""
     tmp, path = Path(tmp), Path(path)
-    if tmp.is_file():
+    if tmp.is_dir():
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                _fsync_file(f)
+        fsync_dir(tmp)
+    else:
         _fsync_file(tmp)
     os.replace(tmp, path)
     fsync_dir(path.parent)

@@ -15,16 +15,34 @@ Only notebooks that download from Kaggle ask for its credentials (``kaggle=True`
 Colab, reading a secret opens the "grant access" dialog. Only notebooks that train or
 run a model look for a GPU (``gpu=True``); the others never advise switching the
 runtime, since switching it wipes ``/content``.
+
+Every notebook runs ``setup()`` first, and the data notebooks (01, 02) never need Keras:
+the modules that import Keras or TensorFlow (training, models, colorize, figures) are
+imported inside the functions that use them, and so are the libraries only a notebook
+or Colab has (IPython, ipywidgets, google.colab).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
+import shutil
 import sys
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
+
+from colorpast.config import preset
+from colorpast.data import shards, sources
+from colorpast.data.download import credentials_source
+from colorpast.errors import UserError
 
 # The repository the notebooks install from and their badges point to. A fork changes
 # this line and runs notebooks/_build.py; on Colab the Setup cell's REPO_URL field (a
@@ -108,9 +126,6 @@ def mount_drive(drive: Path | None = None) -> None:
 
 def kaggle_credentials() -> str | None:
     """Where Kaggle credentials come from (Colab secrets are copied into the environment), or None."""
-    from colorpast.data.download import credentials_source
-    from colorpast.errors import UserError
-
     try:
         return credentials_source()
     except UserError:
@@ -145,8 +160,6 @@ def quiet_native_stderr():
     """Drop TensorFlow's C++ log lines written to file descriptor 2 inside the block; other
     output written there is passed on. A notebook shows fd 2 (Colab does), so without
     this every Setup would open with lines nobody can act on."""
-    import tempfile
-
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
@@ -174,7 +187,6 @@ def register_error_handler() -> bool:
         from IPython import get_ipython
     except ImportError:
         return False
-    from colorpast.errors import UserError
 
     shell = get_ipython()
     if shell is None:
@@ -236,9 +248,6 @@ def setup(root=None, mount: bool = True, kaggle: bool = False, gpu: bool = True,
 
 def is_prepared(folder) -> bool:
     """Whether ``folder`` holds a complete prepared set."""
-    import json
-
-    from colorpast.data import shards
 
     try:
         return bool(json.loads((Path(folder) / shards.SUMMARY).read_text()).get("complete"))
@@ -264,7 +273,6 @@ def smoke_data(folder=SMOKE_DATA, log=print) -> str:
 def smoke_run(run=SMOKE_RUN, data=SMOKE_DATA, log=print) -> str:
     """A two-epoch run of the ``smoke`` preset on :func:`smoke_data`, trained when absent."""
     from colorpast import train
-    from colorpast.config import preset
 
     if not (Path(run) / train.FINAL).is_file():
         train.train(preset("smoke", data=smoke_data(data, log=log)), run, verbose=False, log=log)
@@ -279,9 +287,6 @@ def local_copy(prepared, env: Environment, log=print) -> str:
     (lost on a disconnect, copied again by the next session); elsewhere ``prepared`` is
     returned as it is. A copy whose ``prepared.json`` differs is replaced.
     """
-    import shutil
-
-    from colorpast.data import shards
 
     src = Path(prepared)
     if not env.is_colab or not is_prepared(src):
@@ -295,7 +300,6 @@ def local_copy(prepared, env: Environment, log=print) -> str:
     if tmp.exists():
         shutil.rmtree(tmp)
     files = [p for p in src.rglob("*") if p.is_file() and shards.SUMMARY != p.name]
-    from tqdm.auto import tqdm
 
     with tqdm(total=sum(p.stat().st_size for p in files), unit="B", unit_scale=True, desc=f"copying {src.name}") as bar:
         for p in files:
@@ -343,8 +347,6 @@ def photos_folder(folder, env: Environment, smoke: bool = False, log=print) -> P
     photos never overwrite another's. Locally, the folder is created and the message says
     where to put photos. In SMOKE mode two embedded photos are saved in black and white.
     """
-    import time
-
     from colorpast.colorizer import find_images
 
     folder = Path(folder)
@@ -352,9 +354,6 @@ def photos_folder(folder, env: Environment, smoke: bool = False, log=print) -> P
     if find_images([folder]):
         return folder
     if smoke:
-        from PIL import Image
-
-        from colorpast.data import sources
 
         for p in sources.embedded_sample(["chelsea", "grace_hopper"]):
             Image.fromarray(p.rgb).convert("L").save(folder / f"{p.name}.png")  # black and white, like an old print
@@ -377,9 +376,6 @@ def photos_folder(folder, env: Environment, smoke: bool = False, log=print) -> P
 
 def fit_width(image, width: int = DISPLAY_WIDTH):
     """``image`` (``H x W [x 3]``, uint8 or float) scaled down to at most ``width`` px wide, for display."""
-    import numpy as np
-    from PIL import Image
-
     a = np.asarray(image)
     if a.shape[1] <= width:
         return a
@@ -393,7 +389,6 @@ def show_before_after(before, after, name: str = "", width: int = DISPLAY_WIDTH,
     ``crop`` x ``crop`` detail of both at full resolution (one photo pixel per screen
     pixel). Returns the two figures."""
     import matplotlib.pyplot as plt
-    import numpy as np
     from IPython.display import display
 
     from colorpast import viz
@@ -422,8 +417,6 @@ def offer_download(folder, env: Environment, log=print) -> Path | None:
     A button, not a download started by the cell: a browser may block a download it did not
     see the user ask for, and "Run all" would start one at every run. Without ipywidgets
     (Colab has it) the download starts at once."""
-    import shutil
-
     folder = Path(folder)
     if not folder.is_dir() or not any(folder.iterdir()):
         log(f"nothing colorized yet in {folder}: nothing to download")

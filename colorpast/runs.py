@@ -39,14 +39,20 @@ or ``sigint-at-step`` (right after that batch and any checkpoint it wrote), or
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import shutil
+import signal
+import warnings
 from pathlib import Path
+
+import keras
 
 from colorpast.config import TrainConfig
 from colorpast.errors import UserError
+from colorpast.fsutil import atomic_path, atomic_write, commit, writable_dir
+from colorpast.models import build
+from colorpast.train_step import Colorizer
 
 FINAL = "model.keras"
 BEST = "best.weights.h5"
@@ -60,14 +66,10 @@ def _write_history(run: Path, rows: list[dict]) -> None:
     if not rows:
         return
     keys = list(dict.fromkeys(k for r in rows for k in r))
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=keys)
-    w.writeheader()
-    for r in rows:
-        w.writerow(r)
-    tmp = run / (HISTORY + ".partial")
-    tmp.write_text(buf.getvalue())
-    os.replace(tmp, run / HISTORY)
+    with atomic_write(run / HISTORY, newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
 
 
 def list_checkpoints(run: Path) -> list[Path]:
@@ -102,7 +104,6 @@ def _fault(point: str, step: int) -> None:
     docstring) kills or interrupts this process at exactly that point."""
     if os.environ.get("COLORPAST_FAULT") != f"{point}:{step}":
         return
-    import signal
 
     # SIGINT is what Ctrl-C (and a notebook's interrupt button) sends: Python raises
     # KeyboardInterrupt in the main thread as soon as this call returns.
@@ -112,8 +113,6 @@ def _fault(point: str, step: int) -> None:
 def save_checkpoint(run: Path, model, state: dict, keep: int) -> Path:
     """Write weights (with the optimizer's variables) and state under a temporary name,
     then rename; prune to the newest ``keep``."""
-    import keras
-
     step = int(state["global_step"])
     folder = run / CKPT_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,7 +129,7 @@ def save_checkpoint(run: Path, model, state: dict, keep: int) -> Path:
     (tmp / "state.json").write_text(json.dumps(saved, indent=1))
     if final.exists():  # the same step again (an epoch end right after a step save)
         os.rename(final, folder / f".partial-{step:09d}-{os.getpid()}-replaced")
-    os.rename(tmp, final)
+    commit(tmp, final)
     for stale in folder.glob(".partial-*"):
         _discard(stale)
     older = [c for c in list_checkpoints(run) if _step_of(c) < step]
@@ -160,9 +159,6 @@ def _load_into(model, path: Path, saved_precision: str | None) -> None:
     that shares the plain optimizer's variables. Moving to float16, the loss scale
     starts afresh, as in a new run.
     """
-    import warnings
-
-    import keras
 
     real = model.optimizer
     was_scaled = _loss_scaled(saved_precision) if saved_precision else isinstance(real, keras.optimizers.LossScaleOptimizer)
@@ -193,8 +189,6 @@ def load_checkpoint(run: Path, model, log=print):
     Raises UserError when checkpoints exist and none loads: progress is never discarded
     silently.
     """
-    import keras
-
     ckpts = list_checkpoints(run)
     failed = []
     for ckpt in reversed(ckpts):
@@ -226,8 +220,6 @@ def check_run_folder(run: Path, cfg: TrainConfig, restart: bool) -> TrainConfig:
 
     A new run's config.json is written here; a resumed one's (its epochs may change) by
     ``fit`` once a checkpoint has loaded."""
-    from colorpast.fsutil import writable_dir
-
     run = writable_dir(run)
     saved = run / "config.json"
     if restart:
@@ -257,23 +249,17 @@ def check_disk(run: Path, params: int, keep: int) -> None:
 
 def save_model_atomic(model, path) -> None:
     """Save a Keras model so that ``path`` is either the old file or the complete new one."""
-    path = Path(path)
-    tmp = path.with_name(path.stem + ".partial" + path.suffix)
-    model.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        model.save(tmp)
 
 
 def load(run_dir, weights: str = "final"):
     """A trained model from a run folder: its final model, or ``weights="best"``/``"last"``."""
-    import keras
-
     run = Path(run_dir)
     if weights == "final" and (run / FINAL).exists():
         return keras.models.load_model(run / FINAL, compile=False)
     if not (run / "config.json").exists():
         raise UserError(f"{run} is not a training run (no config.json)")
-    from colorpast.models import build
-    from colorpast.train_step import Colorizer
 
     cfg = TrainConfig.from_json(run / "config.json")
     model = build(cfg.model, (None, None, 1))

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 # No backend is forced: matplotlib falls back to Agg without a display, and notebooks
 # keep their inline backend.
 import matplotlib.pyplot as plt
 import numpy as np
+
+from colorpast.fsutil import atomic_path
+
+
+def _save(fig, path) -> None:
+    """Write a figure as a whole file (PNG, or what the name's suffix says)."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
 
 
 def result_grid(rows, columns, path=None, cell_inches: float = 2.6, title: str | None = None):
@@ -41,7 +52,7 @@ def result_grid(rows, columns, path=None, cell_inches: float = 2.6, title: str |
     # Leave room above the column titles for the figure title.
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()) if title else None)
     if path is not None:
-        fig.savefig(path, dpi=110)
+        _save(fig, path)
     return fig
 
 
@@ -73,7 +84,7 @@ def metric_chart(rows, metrics, path=None, title: str | None = None):
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=110)
+        _save(fig, path)
     return fig
 
 
@@ -83,9 +94,6 @@ def training_curves(run_dir, path=None, title: str | None = None):
     One panel per metric family: ``loss`` with ``val_loss``, and any other logged metric
     with its ``val_`` twin. Returns the Figure; raises FileNotFoundError without history.
     """
-    import csv
-    from pathlib import Path
-
     with open(Path(run_dir) / "history.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     if not rows:
@@ -113,7 +121,7 @@ def curves(rows, path=None, title: str | None = None):
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=110)
+        _save(fig, path)
     return fig
 
 

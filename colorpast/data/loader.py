@@ -30,6 +30,7 @@ import itertools
 import math
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
 
 IDENTITY = np.array([1, 0, 0, 0, 1, 0, 0, 0], np.float32)
@@ -174,7 +175,7 @@ class Loader:
         so a multi-worker strategy's DATA sharding hands each worker its slice of every
         global batch; the order stays the loader's.
         """
-        import tensorflow as tf
+        import tensorflow as tf  # here, not at the top: the loader itself needs no TensorFlow
 
         c = self.crop
         first = int(start_step) * self.batch_size if self.train else 0
@@ -195,8 +196,6 @@ class Loader:
 
 def resize_short_side(rgb: np.ndarray, short: int) -> np.ndarray:
     """Resize ``H x W x 3`` uint8 so its shorter side is ``short`` pixels (area filter, OpenCV)."""
-    import cv2
-
     h, w = rgb.shape[:2]
     scale = short / min(h, w)
     size = (max(short, round(w * scale)), max(short, round(h * scale)))

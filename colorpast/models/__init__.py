@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import keras
 import numpy as np
 
 
@@ -82,8 +83,6 @@ def build(name: str, input_shape=(None, None, 1), **kwargs):
 def loss(name: str, prior_path=None):
     """The loss of a registered model, comparing its target (``target_from_ab``) with its
     output: mean squared error unless its spec has ``make_loss``."""
-    import keras
-
     s = spec(name)
     return keras.losses.MeanSquaredError() if s.make_loss is None else s.make_loss(prior_path)
 

@@ -46,6 +46,7 @@ import numpy as np
 from keras import layers, ops
 
 from colorpast.color import L_CENT, L_NORM
+from colorpast.errors import UserError
 from colorpast.models import ModelSpec, bins, register
 
 OFFICIAL_SCALE = 2.606  # Caffe conv8_313_rh: logits are multiplied by this before the softmax
@@ -103,8 +104,6 @@ def build_colorful(input_shape=(None, None, 1), weights=None, name: str = "color
     if weights is not None:
         path = weights_dir() / OFFICIAL_WEIGHTS if weights == "official" else Path(weights)
         if not path.is_file():
-            from colorpast.errors import UserError
-
             hint = "; run: colorpast weights fetch colorful" if weights == "official" else ""
             raise UserError(f"no weights file {path}{hint}")
         model.load_weights(str(path))
@@ -164,8 +163,6 @@ def make_loss(prior_path=None) -> ColorfulLoss:
         return ColorfulLoss(None)
     p = Path(prior_path)
     if not p.is_file():
-        from colorpast.errors import UserError
-
         raise UserError(f"no prior file {p}; make one with: colorpast prior --data PREPARED --out {p}")
     return ColorfulLoss(bins.rebalance_weights(np.load(p)))
 

@@ -25,6 +25,7 @@ import keras
 from keras import layers, ops
 
 from colorpast.color import AB_NORM  # tanh output times this is ab in Lab units
+from colorpast.errors import UserError
 from colorpast.models import ModelSpec, register
 
 EMBED_SIZE = 299  # Inception-ResNet-v2's native input size
@@ -62,7 +63,6 @@ def build_koalarization(input_shape=(None, None, 1), weights="imagenet", name: s
             include_top=True, weights=weights, input_shape=(EMBED_SIZE, EMBED_SIZE, 3)
         )
     except Exception as e:  # an offline first use: say what to do instead of a long trace
-        from colorpast.errors import UserError
 
         raise UserError(
             f"could not load Inception-ResNet-v2 {weights} weights ({type(e).__name__}: {e}); "
