@@ -25,7 +25,6 @@ or Colab has (IPython, ipywidgets, google.colab).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -248,11 +247,7 @@ def setup(root=None, mount: bool = True, kaggle: bool = False, gpu: bool = True,
 
 def is_prepared(folder) -> bool:
     """Whether ``folder`` holds a complete prepared set."""
-
-    try:
-        return bool(json.loads((Path(folder) / shards.SUMMARY).read_text()).get("complete"))
-    except (OSError, ValueError):
-        return False
+    return bool((shards.summary_or_none(folder) or {}).get("complete"))
 
 
 SMOKE_DATA = "data/prepared/smoke"

@@ -50,7 +50,7 @@ import keras
 
 from colorpast.config import TrainConfig
 from colorpast.errors import UserError
-from colorpast.fsutil import atomic_path, atomic_write, commit, writable_dir
+from colorpast.fsutil import PARTIAL, atomic_path, atomic_write, commit, writable_dir
 from colorpast.models import build
 from colorpast.train_step import Colorizer
 
@@ -116,10 +116,10 @@ def save_checkpoint(run: Path, model, state: dict, keep: int) -> Path:
     step = int(state["global_step"])
     folder = run / CKPT_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob(".partial-*"):  # left by a process killed while writing
+    for stale in folder.glob(PARTIAL + "*"):  # left by a process killed while writing
         _discard(stale)
     final = folder / f"step-{step:09d}"
-    tmp = folder / f".partial-{step:09d}-{os.getpid()}"
+    tmp = folder / f"{PARTIAL}{step:09d}-{os.getpid()}"
     tmp.mkdir()
     model.save_weights(str(tmp / WEIGHTS))
     _fault("kill-in-checkpoint", step)
@@ -128,9 +128,9 @@ def save_checkpoint(run: Path, model, state: dict, keep: int) -> Path:
     saved = {**state, "precision": net.dtype_policy.name, "backend": keras.backend.backend()}
     (tmp / "state.json").write_text(json.dumps(saved, indent=1))
     if final.exists():  # the same step again (an epoch end right after a step save)
-        os.rename(final, folder / f".partial-{step:09d}-{os.getpid()}-replaced")
+        os.rename(final, folder / f"{PARTIAL}{step:09d}-{os.getpid()}-replaced")
     commit(tmp, final)
-    for stale in folder.glob(".partial-*"):
+    for stale in folder.glob(PARTIAL + "*"):
         _discard(stale)
     older = [c for c in list_checkpoints(run) if _step_of(c) < step]
     # Newer ones exist only when this run resumed from an older checkpoint because they

@@ -13,9 +13,9 @@ augmentation of element ``e`` come from a generator seeded with ``(seed, e)``. S
 ``k`` is the same whenever it is asked for, and a resumed run reads exactly the batches
 it would have read.
 
-Memory: images are read from memory-mapped shards (``colorpast.data.shards``) one
-crop at a time, so a batch costs O(batch); only the current pass's permutation (8
-bytes an image) is held.
+Memory: images are read from the shards (``colorpast.data.shards.Split``, one
+``pread`` an image) one at a time, so a batch costs O(batch); only the current pass's
+permutation (8 bytes an image) is held.
 
 Every element comes with an 8-number projective transform (the form
 ``keras.ops.image.affine_transform`` takes: output pixel (x, y) samples the input at
@@ -67,7 +67,7 @@ class Loader:
     """Batches of ``crop x crop`` uint8 RGB crops and their transforms from ``images``.
 
     Args:
-        images: a ``colorpast.data.shards.Split`` (equal-sized, memory-mapped) or a list
+        images: a ``colorpast.data.shards.Split`` (equal-sized, read image by image) or a list
             of ``H x W x 3`` uint8 arrays of any sizes, each side at least ``crop``.
         crop: square crop size; None for the images' own (equal) size.
         train: True for the endless, shuffled, randomly cropped and augmented training
