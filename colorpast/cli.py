@@ -60,7 +60,7 @@ VERBS = {
     "demo": "colorpast.demo",
     "download": "colorpast.data.download",
     "prepare": "colorpast.data.prepare",
-    "prior": "colorpast.prior",
+    "prior": "colorpast.commands.prior",
     "train": "colorpast.train",
     "weights": "colorpast.weights",
     "evaluate": "colorpast.commands.evaluate",
