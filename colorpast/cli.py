@@ -62,7 +62,7 @@ VERBS = {
     "prepare": "colorpast.data.prepare",
     "prior": "colorpast.commands.prior",
     "train": "colorpast.train",
-    "weights": "colorpast.weights",
+    "weights": "colorpast.commands.weights",
     "evaluate": "colorpast.commands.evaluate",
     "colorize": "colorpast.commands.colorize",
 }
