@@ -58,7 +58,7 @@ def _quiet_tensorflow() -> None:
 # inside run(), so `--help` stays fast. A new verb is one line here.
 VERBS = {
     "demo": "colorpast.demo",
-    "download": "colorpast.data.download",
+    "download": "colorpast.commands.download",
     "prepare": "colorpast.data.prepare",
     "prior": "colorpast.commands.prior",
     "train": "colorpast.train",
