@@ -57,7 +57,7 @@ def _quiet_tensorflow() -> None:
 # add_arguments(parser) and run(args) -> exit code. Those modules import TensorFlow
 # inside run(), so `--help` stays fast. A new verb is one line here.
 VERBS = {
-    "demo": "colorpast.demo",
+    "demo": "colorpast.commands.demo",
     "download": "colorpast.commands.download",
     "prepare": "colorpast.data.prepare",
     "prior": "colorpast.commands.prior",
