@@ -61,7 +61,7 @@ VERBS = {
     "download": "colorpast.commands.download",
     "prepare": "colorpast.data.prepare",
     "prior": "colorpast.commands.prior",
-    "train": "colorpast.train",
+    "train": "colorpast.commands.train",
     "weights": "colorpast.commands.weights",
     "evaluate": "colorpast.commands.evaluate",
     "colorize": "colorpast.commands.colorize",
