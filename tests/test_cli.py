@@ -74,6 +74,15 @@ def test_console_script_is_installed():
     assert r.returncode == 0 and r.stdout.startswith("colorpast ")
 
 
+def test_help_imports_neither_keras_nor_tensorflow():
+    """Every verb's parser is built for `colorpast --help`: none may pull in Keras (seconds)."""
+    code = ("import sys; from colorpast.cli import make_parser; make_parser(); "
+            "print('keras' in sys.modules, 'tensorflow' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "False"]
+
+
 # `colorpast train`'s options are TrainConfig's fields.
 
 
