@@ -1,9 +1,19 @@
 """The ``colorpast`` command line. Each verb mirrors a notebook; ``--help`` at every level.
 
     colorpast demo        train on the embedded photos and colorize held-out ones
+    colorpast download    a Kaggle dataset into data/raw/NAME
+    colorpast prepare     photos into a prepared set of shards
+    colorpast prior       the ab prior of a prepared set (Colorful's class rebalancing)
+    colorpast train       train a model on a prepared set; re-run to resume
+    colorpast weights     official weights, converted to Keras
+    colorpast evaluate    models and the gray baseline on the same photos
+    colorpast colorize    photos and folders at full resolution
 
-Later verbs slot in the same way (download, prepare, train, evaluate, colorize): one
-line in ``VERBS`` naming the module that implements it.
+Each verb is a module of ``colorpast.commands`` defining HELP, DESCRIPTION,
+add_arguments(parser) and run(args) -> exit code: it turns the arguments into one call
+of the package and prints the result. It imports its working module (and with it
+TensorFlow and Keras) inside run(), so that ``colorpast --help`` and ``colorpast VERB
+--help`` stay fast. A new verb is one such module and one line in ``VERBS``.
 
 A user mistake prints one line on stderr and exits with status 2; a failure of the
 job itself exits with 1; Ctrl-C exits with 130.
@@ -20,6 +30,7 @@ from colorpast import __version__
 from colorpast.errors import TrainingError, UserError
 
 PROG = "colorpast"
+BACKENDS = ("tensorflow", "jax", "torch")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,16 +64,14 @@ def _quiet_tensorflow() -> None:
         os.close(saved)
 
 
-# Each verb lives in the module that does its work, which defines HELP, DESCRIPTION,
-# add_arguments(parser) and run(args) -> exit code. Those modules import TensorFlow
-# inside run(), so `--help` stays fast. A new verb is one line here.
+# Verb -> the module that defines it (see the module docstring).
 VERBS = {
-    "demo": "colorpast.demo",
-    "download": "colorpast.data.download",
+    "demo": "colorpast.commands.demo",
+    "download": "colorpast.commands.download",
     "prepare": "colorpast.commands.prepare",
-    "prior": "colorpast.prior",
-    "train": "colorpast.train",
-    "weights": "colorpast.weights",
+    "prior": "colorpast.commands.prior",
+    "train": "colorpast.commands.train",
+    "weights": "colorpast.commands.weights",
     "evaluate": "colorpast.commands.evaluate",
     "colorize": "colorpast.commands.colorize",
 }
@@ -85,9 +94,6 @@ def make_parser() -> argparse.ArgumentParser:
         module.add_arguments(p)
         p.set_defaults(func=module.run)
     return parser
-
-
-BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def _select_backend(argv) -> None:

@@ -2,39 +2,62 @@
 
 Presets are data: a name and the fields it changes. Anything not set by a preset keeps
 the dataclass default. The run folder's ``config.json`` is what a re-run resumes with.
+Each field carries the help (and choices) of its ``colorpast train`` option, which
+``colorpast.commands.train`` builds from the fields: a new field is a new option.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+
+from colorpast.fsutil import write_text_atomic
+
+
+def _option(default, help: str, **cli):
+    """A field whose metadata holds its command-line help, and ``choices`` or
+    ``zero_means_none`` where it has them."""
+    return field(default=default, metadata={"help": help, **cli})
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data: str = ""  # prepared set (colorpast prepare); empty for in-memory data (the demo)
-    model: str = "seed16"  # a name from colorpast.models.names()
-    size: int | None = None  # square training crop in px; None = the prepared size (224)
-    batch_size: int = 16  # global batch, split across devices by the strategy
-    epochs: int = 10
-    steps_per_epoch: int = 100  # batches per epoch (an epoch is a checkpoint interval, not a data pass)
-    optimizer: str = "adam"  # adam | rmsprop
-    lr: float = 1e-3
-    augment: bool = True  # the seed's flip, rotation 20, zoom 0.2, shear 0.2 on training images
-    shuffle_buffer: int = 512  # records held for shuffling: memory is O(batch + this)
-    val_batches: int | None = 20  # validation batches per epoch; None = the whole val split
-    save_every: int = 0  # also checkpoint every N steps (0: only at epoch ends)
-    keep_checkpoints: int = 2  # older resumable checkpoints are deleted
-    seed: int = 0  # weights init, data order and augmentation: the same seed, the same run
-    deterministic: bool = False  # TF op determinism (slower; bitwise-repeatable on CPU)
-    mixed_precision: str = "auto"  # auto | off | float16 | bfloat16 (auto: on for GPUs that gain)
-    xla: str = "auto"  # auto | on | off (auto: off on CPU, where XLA is slower)
-    strategy: str = "auto"  # auto | one | mirrored | tpu | multiworker
-    prior: str = ""  # ab prior .npy for class rebalancing (colorful)
+    # Empty for in-memory data (the demo).
+    data: str = _option("", "prepared set folder (from colorpast prepare); may be left out when resuming --run")
+    # A name from colorpast.models.names().
+    model: str = _option("seed16", "model name (default: seed16)")
+    # Square training crop in px; None = the prepared size (224).
+    size: int | None = _option(None, "train on random square crops of this size (default: the prepared size)")
+    # Global batch, split across devices by the strategy.
+    batch_size: int = _option(16, "global batch size (lower it if the GPU runs out of memory)")
+    epochs: int = _option(10, "epochs to train (more than a finished run's trains it further)")
+    # An epoch is a checkpoint interval, not a data pass.
+    steps_per_epoch: int = _option(100, "batches per epoch; each epoch ends with validation and a checkpoint")
+    optimizer: str = _option("adam", "optimizer", choices=["adam", "rmsprop"])
+    lr: float = _option(1e-3, "learning rate")
+    # The seed's flip, rotation 20, zoom 0.2, shear 0.2 on training images.
+    augment: bool = _option(True, "switch off flip, rotation, zoom and shear")
+    # Records held for shuffling by the tf.data pipeline, which is gone (4a662a3): read by
+    # nothing now; kept so that config.json files keep their keys.
+    shuffle_buffer: int = _option(512, "unused")
+    # None = the whole val split (0 on the command line).
+    val_batches: int | None = _option(20, "validation batches per epoch (0: the whole val split)", zero_means_none=True)
+    # 0: only at epoch ends.
+    save_every: int = _option(0, "also checkpoint every N steps")
+    keep_checkpoints: int = _option(2, "resumable checkpoints kept; older ones are deleted")
+    # The same seed, the same run.
+    seed: int = _option(0, "seed of the weights' initialisation, the data order and the augmentation")
+    deterministic: bool = _option(False, "TF op determinism (bitwise-repeatable on CPU, slower)")
+    mixed_precision: str = _option("auto", "float16 or bfloat16 compute (auto: on for GPUs that gain)",
+                                   choices=["auto", "off", "float16", "bfloat16"])
+    xla: str = _option("auto", "XLA compilation (auto: off on CPU, where it is slower)", choices=["auto", "on", "off"])
+    strategy: str = _option("auto", "how to spread training over devices",
+                            choices=["auto", "one", "mirrored", "tpu", "multiworker"])
+    prior: str = _option("", "ab prior .npy for class rebalancing (colorful; from colorpast prior)")
 
     def to_json(self, path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
+        write_text_atomic(path, json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def from_json(cls, path) -> "TrainConfig":

@@ -1,4 +1,4 @@
-"""``colorpast demo``: train seed16 on the embedded photos and colorize held-out ones.
+"""The demo (``colorpast demo``): train seed16 on the embedded photos and colorize held-out ones.
 
 The whole workflow in a few minutes on a laptop CPU, with no download: load the real
 colour photos bundled with scikit-image and matplotlib, hold two out, train seed16 on
@@ -9,53 +9,25 @@ training photos at full resolution and compare with the gray baseline (ab = 0).
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
+from colorpast import evaluate, runs, train
+from colorpast.colorizer import colorize
 from colorpast.config import TrainConfig, preset
+from colorpast.data.loader import Loader, resize_short_side
+from colorpast.data.sources import EMBEDDED_HELD_OUT, embedded_sample
 from colorpast.errors import UserError
-from colorpast.fsutil import writable_dir
+from colorpast.fsutil import writable_dir, write_text_atomic
 
 # The embedded photos are scaled so their shorter side is 2x the training crop: a crop
 # then sees about a quarter of a photo, and the model runs at that scale at test time.
 SCALE_PER_CROP = 2
 
 
-def _group(name, held_out):
-    return "held-out" if name in held_out else "train"
-
-
-HELP = "train seed16 on the embedded photos and colorize held-out ones (about 15 minutes on a 2-core CPU)"
-DESCRIPTION = (
-    "Train the seed paper's 16-layer model on real colour photos that ship with "
-    "scikit-image and matplotlib (no download), then colorize two held-out photos "
-    "and the training photos at full resolution, and compare with the gray baseline. "
-    "Writes grid.png, metrics.md, metrics.csv, per_image.csv and the run (checkpoints, "
-    "history, model.keras) into --out. Re-running reuses a finished run and resumes "
-    "an interrupted one."
-)
-
-
-def add_arguments(p) -> None:
-    p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
-    p.add_argument("--smoke", action="store_true", help="tiny crops and a few steps: seconds, for tests")
-    p.add_argument("--restart", action="store_true", help="discard a previous run in --out and train again")
-
-
-def run(args) -> int:
-    demo(out=args.out, smoke=args.smoke, restart=args.restart)
-    return 0
-
-
 def demo(out="runs/demo", smoke: bool = False, restart: bool = False, verbose=1, log=print) -> dict:
     """Run the demo; returns the paths written and the summary rows. Safe to re-run."""
-    import shutil
-
-    from colorpast import evaluate, runs, train
-    from colorpast.colorizer import colorize
-    from colorpast.data.loader import Loader, resize_short_side
-    from colorpast.data.sources import EMBEDDED_HELD_OUT, embedded_sample
-
     out = writable_dir(out)
     cfg = preset("smoke" if smoke else "demo")
     run_dir = out / "run"
@@ -102,7 +74,7 @@ def demo(out="runs/demo", smoke: bool = False, restart: bool = False, verbose=1,
     comp = evaluate.compare(
         [(p.name, p.rgb) for p in held_out + training],
         {cfg.model: lambda rgb: colorize(rgb, model, size=scale)},
-        group_of=lambda n: _group(n, EMBEDDED_HELD_OUT),
+        group_of=lambda name: "held-out" if name in EMBEDDED_HELD_OUT else "train",
     )
     paths = evaluate.write_report(
         comp,
@@ -112,7 +84,7 @@ def demo(out="runs/demo", smoke: bool = False, restart: bool = False, verbose=1,
         "on the embedded photos",
     )
     held, trained = comp.summary("held-out"), comp.summary("train")
-    (out / "summary.json").write_text(json.dumps({"held_out": held, "train": trained}, indent=2))
+    write_text_atomic(out / "summary.json", json.dumps({"held_out": held, "train": trained}, indent=2))
     log("")
     log("held-out photos, never seen in training (gray = the ab = 0 baseline):")
     log(evaluate.markdown_table(held))

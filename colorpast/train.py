@@ -12,13 +12,21 @@ devices, strategies and precision are ``colorpast.devices``' business.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
+from tqdm.auto import tqdm  # widgets in notebooks, text elsewhere
+
+from colorpast import devices
 from colorpast.config import TrainConfig
+from colorpast.data import shards
+from colorpast.data.loader import Loader
 from colorpast.errors import TrainingError, UserError
+from colorpast.fsutil import atomic_path
+from colorpast.models import build
+from colorpast.notebook import in_kernel
 from colorpast.runs import (  # noqa: F401 - the run folder's names, also used as train.X
     BEST,
     CKPT_DIR,
@@ -35,11 +43,10 @@ from colorpast.runs import (  # noqa: F401 - the run folder's names, also used a
     save_checkpoint,
     save_model_atomic,
 )
+from colorpast.train_step import Colorizer
 
 
 def make_optimizer(cfg: TrainConfig):
-    import keras
-
     if cfg.optimizer == "adam":
         return keras.optimizers.Adam(cfg.lr)
     if cfg.optimizer == "rmsprop":
@@ -51,147 +58,144 @@ def make_optimizer(cfg: TrainConfig):
 # Callbacks
 
 
-def _callbacks_module():
-    import keras
+class Checkpointer(keras.callbacks.Callback):
+    """Checkpoints at every epoch end (and every ``save_every`` steps), best weights,
+    history; stops cleanly on a NaN loss without saving the NaN state."""
 
-    class Checkpointer(keras.callbacks.Callback):
-        """Checkpoints at every epoch end (and every ``save_every`` steps), best weights,
-        history; stops cleanly on a NaN loss without saving the NaN state."""
+    def __init__(self, run: Path, cfg: TrainConfig, state: dict, write: bool = True, log=print):
+        super().__init__()
+        self.run, self.cfg, self.state, self.write, self.log = run, cfg, state, write, log
+        self.nan_at = None
+        self.iterations = None
 
-        def __init__(self, run: Path, cfg: TrainConfig, state: dict, write: bool = True, log=print):
-            super().__init__()
-            self.run, self.cfg, self.state, self.write, self.log = run, cfg, state, write, log
-            self.nan_at = None
-            self.iterations = None
+    def _step(self) -> int:
+        return int(self.state["global_step"])
 
-        def _step(self) -> int:
-            return int(self.state["global_step"])
+    def _epoch_unrecorded(self) -> bool:
+        """At the last step of an epoch whose end (validation, history) has not run yet."""
+        return self._step() == (self.state["epoch"] + 1) * self.cfg.steps_per_epoch
 
-        def _epoch_unrecorded(self) -> bool:
-            """At the last step of an epoch whose end (validation, history) has not run yet."""
-            return self._step() == (self.state["epoch"] + 1) * self.cfg.steps_per_epoch
+    def _iterations(self) -> int:
+        return int(self.model.optimizer.iterations.numpy())
 
-        def _iterations(self) -> int:
-            return int(self.model.optimizer.iterations.numpy())
+    def on_train_begin(self, logs=None):
+        self.iterations = self._iterations()
 
-        def on_train_begin(self, logs=None):
-            self.iterations = self._iterations()
-
-        def on_train_batch_end(self, batch, logs=None):
-            # Count batches here: the data stream resumes at this count, and the optimizer's
-            # own counter stands still on the steps a float16 loss scale skips.
-            self.state["global_step"] += 1
-            self.iterations = self._iterations()
-            loss = (logs or {}).get("loss")
-            if loss is not None and not math.isfinite(float(loss)):
-                self.nan_at = (self.state["epoch"], self._step())
-                self.model.stop_training = True
-                return
-            # Not at an epoch's last step: its end comes next and checkpoints that step with
-            # the epoch's history row, which a checkpoint written before it would lack.
-            if self.cfg.save_every and self._step() % self.cfg.save_every == 0 and not self._epoch_unrecorded():
-                self.save()
-            _fault("sigkill-at-step", self._step())
-            _fault("sigint-at-step", self._step())
-
-        def on_epoch_end(self, epoch, logs=None):
-            if self.nan_at is not None:
-                return
-            row = {"epoch": epoch, "step": self._step(), **{k: float(v) for k, v in (logs or {}).items()}}
-            if any(not math.isfinite(v) for k, v in row.items() if k not in ("epoch", "step")):
-                self.nan_at = (epoch, self._step())
-                self.model.stop_training = True
-                return
-            self.state["history"].append(row)
-            self.state["epoch"] = epoch + 1
-            monitor = row.get("val_loss", row.get("loss"))
-            if monitor is not None and monitor < self.state.get("best", float("inf")):
-                self.state["best"] = monitor
-                self.state["best_epoch"] = epoch
-                if self.write:
-                    tmp = self.run / "best.partial.weights.h5"
-                    getattr(self.model, "net", self.model).save_weights(str(tmp))  # the network alone
-                    os.replace(tmp, self.run / BEST)
+    def on_train_batch_end(self, batch, logs=None):
+        # Count batches here: the data stream resumes at this count, and the optimizer's
+        # own counter stands still on the steps a float16 loss scale skips.
+        self.state["global_step"] += 1
+        self.iterations = self._iterations()
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.nan_at = (self.state["epoch"], self._step())
+            self.model.stop_training = True
+            return
+        # Not at an epoch's last step: its end comes next and checkpoints that step with
+        # the epoch's history row, which a checkpoint written before it would lack.
+        if self.cfg.save_every and self._step() % self.cfg.save_every == 0 and not self._epoch_unrecorded():
             self.save()
+        _fault("sigkill-at-step", self._step())
+        _fault("sigint-at-step", self._step())
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.nan_at is not None:
+            return
+        row = {"epoch": epoch, "step": self._step(), **{k: float(v) for k, v in (logs or {}).items()}}
+        if any(not math.isfinite(v) for k, v in row.items() if k not in ("epoch", "step")):
+            self.nan_at = (epoch, self._step())
+            self.model.stop_training = True
+            return
+        self.state["history"].append(row)
+        self.state["epoch"] = epoch + 1
+        monitor = row.get("val_loss", row.get("loss"))
+        if monitor is not None and monitor < self.state.get("best", float("inf")):
+            self.state["best"] = monitor
+            self.state["best_epoch"] = epoch
             if self.write:
-                _write_history(self.run, self.state["history"])
+                with atomic_path(self.run / BEST) as tmp:
+                    getattr(self.model, "net", self.model).save_weights(str(tmp))  # the network alone
+        self.save()
+        if self.write:
+            _write_history(self.run, self.state["history"])
 
-        def interrupted(self):
-            """Ctrl-C: checkpoint where training stopped. The interrupt can land after a
-            train step has updated the weights and before its callback ran; the optimizer's
-            counter tells (a float16 step the loss scale skipped changed no weight)."""
-            if self.nan_at is not None or self.iterations is None:
-                return
-            self.state["global_step"] += max(0, self._iterations() - self.iterations)
-            if self._epoch_unrecorded():  # between an epoch's last step and its end: see above
-                self.log(f"interrupted at the end of epoch {self.state['epoch'] + 1}; the checkpoint before it is kept")
-                return
-            path = self.save()
-            if path is not None:
-                self.log(f"interrupted at step {self._step()}; saved {path}")
+    def interrupted(self):
+        """Ctrl-C: checkpoint where training stopped. The interrupt can land after a
+        train step has updated the weights and before its callback ran; the optimizer's
+        counter tells (a float16 step the loss scale skipped changed no weight)."""
+        if self.nan_at is not None or self.iterations is None:
+            return
+        self.state["global_step"] += max(0, self._iterations() - self.iterations)
+        if self._epoch_unrecorded():  # between an epoch's last step and its end: see above
+            self.log(f"interrupted at the end of epoch {self.state['epoch'] + 1}; the checkpoint before it is kept")
+            return
+        path = self.save()
+        if path is not None:
+            self.log(f"interrupted at step {self._step()}; saved {path}")
 
-        def save(self):
-            if self.write:
-                return save_checkpoint(self.run, self.model, self.state, self.cfg.keep_checkpoints)
-            return None
+    def save(self):
+        if self.write:
+            return save_checkpoint(self.run, self.model, self.state, self.cfg.keep_checkpoints)
+        return None
 
-    class ProgressBar(keras.callbacks.Callback):
-        """One tqdm bar for the whole run (not one per epoch: the seed's recipe once had
-        1,000 epochs) with epoch, loss, images/s and ETA; live in terminals and notebooks.
+class ProgressBar(keras.callbacks.Callback):
+    """One tqdm bar for the whole run (not one per epoch: the seed's recipe once had
+    1,000 epochs) with epoch, loss, images/s and ETA; live in terminals and notebooks.
 
-        In a notebook (an IPython kernel) it also redraws the loss curves under the bar at
-        every epoch end, so a long run shows how it is going without a second cell.
-        """
+    In a notebook (an IPython kernel) it also redraws the loss curves under the bar at
+    every epoch end, so a long run shows how it is going without a second cell.
+    """
 
-        def __init__(self, batch_size: int, epochs: int):
-            super().__init__()
-            self.batch_size, self.epochs, self.bar = batch_size, epochs, None
-            self.rows, self.plot = [], None
+    def __init__(self, batch_size: int, epochs: int):
+        super().__init__()
+        self.batch_size, self.epochs, self.bar = batch_size, epochs, None
+        self.rows, self.plot = [], None
 
-        def on_train_begin(self, logs=None):
-            from tqdm.auto import tqdm
+    def on_train_begin(self, logs=None):
+        steps = self.params.get("steps") or 0
+        first = self.params.get("initial_epoch", 0)
+        self.t0, self.n0 = time.perf_counter(), 0
+        self.bar = tqdm(total=steps * (self.params.get("epochs", self.epochs) - first) or None, unit="step",
+                        desc=f"epoch {first + 1}/{self.epochs}", dynamic_ncols=True, mininterval=1.0)
 
-            steps = self.params.get("steps") or 0
-            first = self.params.get("initial_epoch", 0)
-            self.t0, self.n0 = time.perf_counter(), 0
-            self.bar = tqdm(total=steps * (self.params.get("epochs", self.epochs) - first) or None, unit="step",
-                            desc=f"epoch {first + 1}/{self.epochs}", dynamic_ncols=True, mininterval=1.0)
+    def on_epoch_begin(self, epoch, logs=None):
+        self.bar.set_description_str(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
 
-        def on_epoch_begin(self, epoch, logs=None):
-            self.bar.set_description_str(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
+    def on_train_batch_end(self, batch, logs=None):
+        self.n0 += 1
+        rate = self.n0 * self.batch_size / max(time.perf_counter() - self.t0, 1e-9)
+        last = f", val_loss {self.rows[-1]['val_loss']:.4f}" if self.rows and "val_loss" in self.rows[-1] else ""
+        self.bar.set_postfix_str(f"loss {(logs or {}).get('loss', float('nan')):.4f}{last}, {rate:.1f} img/s", refresh=False)
+        self.bar.update(1)
 
-        def on_train_batch_end(self, batch, logs=None):
-            self.n0 += 1
-            rate = self.n0 * self.batch_size / max(time.perf_counter() - self.t0, 1e-9)
-            last = f", val_loss {self.rows[-1]['val_loss']:.4f}" if self.rows and "val_loss" in self.rows[-1] else ""
-            self.bar.set_postfix_str(f"loss {(logs or {}).get('loss', float('nan')):.4f}{last}, {rate:.1f} img/s", refresh=False)
-            self.bar.update(1)
+    def on_epoch_end(self, epoch, logs=None):
+        self.rows.append({"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}})
+        self._redraw()
 
-        def on_epoch_end(self, epoch, logs=None):
-            self.rows.append({"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}})
-            self._redraw()
+    def _redraw(self):
+        if not in_kernel():
+            return
+        # Only in a notebook: IPython may be absent elsewhere, and pyplot is slow to import.
+        import matplotlib.pyplot as plt
+        from IPython.display import display
 
-        def _redraw(self):
-            from colorpast.notebook import in_kernel
+        from colorpast import viz
 
-            if not in_kernel():
-                return
-            import matplotlib.pyplot as plt
-            from IPython.display import display
+        fig = viz.curves(self.rows, title=f"epoch {self.rows[-1]['epoch'] + 1}/{self.epochs} (this session)")
+        if self.plot is None:
+            self.plot = display(fig, display_id=True)
+        else:
+            self.plot.update(fig)
+        plt.close(fig)
 
-            from colorpast import viz
+    def on_train_end(self, logs=None):
+        if self.bar is not None:
+            self.bar.close()
 
-            fig = viz.curves(self.rows, title=f"epoch {self.rows[-1]['epoch'] + 1}/{self.epochs} (this session)")
-            if self.plot is None:
-                self.plot = display(fig, display_id=True)
-            else:
-                self.plot.update(fig)
-            plt.close(fig)
 
-        def on_train_end(self, logs=None):
-            if self.bar is not None:
-                self.bar.close()
-
+def _callbacks_module():
+    """The callback classes ``fit`` uses (benchmarks/step_times.py replaces this function
+    to time every step, in this tree and in older ones)."""
     return Checkpointer, ProgressBar
 
 
@@ -208,13 +212,27 @@ class TrainResult:
     best_epoch: int | None
     resumed_from: int  # global step the run resumed from (0 for a fresh start)
     trainer: object = None  # the training wrapper (colorpast.train_step.Colorizer) with its optimizer
+    monitor: str = "val_loss"  # what ``best`` is: "val_loss", or "loss" (training) for a run without validation
 
     def summary(self) -> str:
-        best = f"best {'val_loss' if self.best is not None else 'loss'} {self.best:.5f} (epoch {self.best_epoch + 1})" if self.best is not None else "no validation"
+        if self.best is None:
+            best = "no epoch finished yet"
+        elif self.monitor == "val_loss":
+            best = f"best val_loss {self.best:.5f} (epoch {self.best_epoch + 1})"
+        else:
+            best = f"no validation data; best training loss {self.best:.5f} (epoch {self.best_epoch + 1})"
         return (
             f"trained {self.epochs_done} epochs; {best}; weights: {self.run / BEST}, "
             f"final model: {self.run / FINAL}"
         )
+
+
+def _result(run: Path, model, state: dict, resumed_from: int) -> TrainResult:
+    # The Checkpointer keeps the epoch with the lowest val_loss, or the lowest training
+    # loss when there is no validation: the history's columns tell which.
+    monitor = "val_loss" if any("val_loss" in row for row in state["history"]) else "loss"
+    return TrainResult(run, model.net, state["epoch"], state.get("best"), state.get("best_epoch"), resumed_from,
+                       model, monitor)
 
 
 def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = False, verbose: bool = True, log=print) -> TrainResult:
@@ -231,12 +249,6 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         TrainingError: the loss became NaN (the last good checkpoint is kept) or the
             device ran out of memory.
     """
-    import keras
-
-    from colorpast import devices
-    from colorpast.models import build
-    from colorpast.train_step import Colorizer
-
     run = Path(run_dir)
     # A multi-worker strategy must exist before other TensorFlow work; it decides which
     # process writes: only the chief touches the run folder, the other workers get the
@@ -287,7 +299,7 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
             "pass more --epochs to train further, or --restart to start over")
         if chief and not (run / FINAL).exists():
             save_model_atomic(model.net, run / FINAL)
-        return TrainResult(run, model.net, state["epoch"], state.get("best"), state.get("best_epoch"), step0, model)
+        return _result(run, model, state, step0)
     if chief and not fresh:
         _write_history(run, state["history"])  # drop rows written after that checkpoint
     Checkpointer, ProgressBar = _callbacks_module()
@@ -343,14 +355,11 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         )
     if chief:
         save_model_atomic(model.net, run / FINAL)
-    return TrainResult(run, model.net, state["epoch"], state.get("best"), state.get("best_epoch"), step0, model)
+    return _result(run, model, state, step0)
 
 
 def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True, log=print) -> TrainResult:
     """Train on a prepared set (``cfg.data``): the same as ``colorpast train``."""
-    from colorpast.data import shards
-    from colorpast.data.loader import Loader
-
     if not cfg.data:
         raise UserError("no training data: pass --data data/prepared/NAME (made by colorpast prepare)")
     summary = shards.read_summary(cfg.data)
@@ -361,76 +370,3 @@ def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True
     val_split = shards.Split(cfg.data, "val")
     val_data = Loader(val_split, cfg.batch_size, crop, train=False) if len(val_split) else None
     return fit(cfg, run_dir, train_data, val_data, restart=restart, verbose=verbose, log=log)
-
-
-# ----------------------------------------------------------------------------------
-# The `colorpast train` command
-
-HELP = "train a model on a prepared set, checkpointed every epoch; re-run to resume"
-DESCRIPTION = (
-    "Train a model (seed16 by default) on a prepared set (colorpast prepare). Every epoch "
-    "writes a resumable checkpoint (weights, optimizer, step, data order), the best weights "
-    "by validation loss, history.csv and TensorBoard logs into --run. Running the same "
-    "command again resumes where it stopped; --restart starts over. Options left out come "
-    "from --preset (default: 'default'; 'seed' is the seed paper's recipe)."
-)
-
-
-def add_arguments(p) -> None:
-    from colorpast.config import PRESETS
-
-    p.add_argument("--data", help="prepared set folder (from colorpast prepare); may be left out when resuming --run")
-    p.add_argument("--run", required=True, help="run folder for checkpoints, history and the final model (e.g. runs/NAME)")
-    p.add_argument("--model", help="model name (default: seed16)")
-    p.add_argument("--preset", default="default", choices=[k for k in PRESETS if k not in ("demo", "smoke")],
-                   help="starting values for every option (default: default)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--steps-per-epoch", type=int)
-    p.add_argument("--batch-size", type=int, help="global batch size (lower it if the GPU runs out of memory)")
-    p.add_argument("--lr", type=float, help="learning rate")
-    p.add_argument("--optimizer", choices=["adam", "rmsprop"])
-    p.add_argument("--size", type=int, help="train on random square crops of this size (default: the prepared size)")
-    p.add_argument("--val-batches", type=int, help="validation batches per epoch (0: the whole val split)")
-    p.add_argument("--save-every", type=int, help="also checkpoint every N steps")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--no-augment", action="store_true", help="switch off flip, rotation, zoom and shear")
-    p.add_argument("--deterministic", action="store_true", help="TF op determinism (bitwise-repeatable on CPU, slower)")
-    p.add_argument("--mixed-precision", choices=["auto", "off", "float16", "bfloat16"])
-    p.add_argument("--xla", choices=["auto", "on", "off"])
-    p.add_argument("--strategy", choices=["auto", "one", "mirrored", "tpu", "multiworker"])
-    p.add_argument("--prior", help="ab prior .npy for class rebalancing (colorful; from colorpast prior)")
-    p.add_argument("--restart", action="store_true", help="discard the run's checkpoints and start over")
-
-
-def config_from_args(args) -> TrainConfig:
-    from colorpast.config import preset
-
-    run = Path(args.run)
-    given = {
-        "data": args.data, "model": args.model, "epochs": args.epochs, "steps_per_epoch": args.steps_per_epoch,
-        "batch_size": args.batch_size, "lr": args.lr, "optimizer": args.optimizer, "size": args.size,
-        "save_every": args.save_every, "seed": args.seed, "mixed_precision": args.mixed_precision,
-        "xla": args.xla, "strategy": args.strategy, "prior": args.prior,
-    }
-    if args.val_batches is not None:
-        given["val_batches"] = args.val_batches or None
-    if args.no_augment:
-        given["augment"] = False
-    if args.deterministic:
-        given["deterministic"] = True
-    if (run / "config.json").exists() and not args.restart and args.data is None:
-        # `colorpast train --run runs/NAME` alone resumes with the saved settings.
-        return TrainConfig.from_json(run / "config.json").with_(epochs=args.epochs)
-    cfg = preset(args.preset).with_(**given)
-    if cfg.data:
-        cfg = cfg.with_(data=str(Path(cfg.data)))
-    return cfg
-
-
-def run(args) -> int:
-    cfg = config_from_args(args)
-    if not cfg.data:
-        raise UserError("no training data: pass --data data/prepared/NAME (made by colorpast prepare)")
-    result = train(cfg, args.run, restart=args.restart)
-    print(result.summary())
-    return 0

@@ -1,4 +1,4 @@
-"""``colorpast weights fetch colorful|fid-inception``: published PyTorch weights, as Keras files.
+"""Published PyTorch weights as Keras files (``colorpast weights fetch colorful|fid-inception``).
 
 ``colorful``: downloads the PyTorch file released with richzhang/colorization
 (``eccv16``), checks its sha256, converts it once to ``weights/colorful_eccv16.weights.h5``;
@@ -20,11 +20,13 @@ in)``; BatchNorm weight, bias, running mean, running var -> gamma, beta, moving 
 moving variance. The last 313-way convolution is divided by the 2.606 the release folds
 into it (see ``colorpast.models.colorful``), and the release's ``model_out`` (1x1 conv
 313 -> 2, the bin centres / 110) is checked against ``colorpast.models.bins``.
+
+Keras (with ``colorpast.models`` and ``colorpast.fid``) is imported inside the functions
+that build models: ``colorpast weights --help`` reads ``RELEASES`` from here and stays fast.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 import urllib.error
 import urllib.request
@@ -34,18 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm  # widgets in notebooks, text elsewhere
 
 from colorpast.errors import UserError
-from colorpast.fsutil import sha256_file
-
-HELP = "download official weights and convert them to Keras"
-DESCRIPTION = (
-    "colorpast weights fetch colorful: download the ECCV 2016 Colorful weights released with "
-    "richzhang/colorization (PyTorch, 129 MB), check their sha256, convert them once to "
-    "weights/colorful_eccv16.weights.h5; then models.build('colorful', weights='official') loads them. "
-    "colorpast weights fetch fid-inception: pytorch-fid's FID Inception (91 MB), converted to "
-    "weights/fid_inception.weights.h5 for colorpast evaluate --fid."
-)
+from colorpast.fsutil import atomic_path, commit, sha256_file
 
 
 @dataclass(frozen=True)
@@ -86,8 +80,9 @@ RELEASES = {
 def download(url: str, dest, sha256: str, progress: bool = True, timeout: float = 60) -> Path:
     """Download ``url`` to ``dest`` and check its sha256; return ``dest``.
 
-    Writes ``dest.partial`` first and resumes it with an HTTP Range request when a
-    previous attempt was interrupted; renames only after the checksum matches. On a
+    Writes ``dest.partial`` first (a fixed name, not ``fsutil``'s per-process one, so that
+    a later run can resume it with an HTTP Range request when this one was interrupted);
+    ``fsutil.commit`` renames it, durably, only after the checksum matches. On a
     mismatch the partial file is removed and a UserError says so. A ``dest`` that
     already exists with the right checksum is kept as it is.
     """
@@ -117,8 +112,6 @@ def download(url: str, dest, sha256: str, progress: bool = True, timeout: float 
             total = int(total) + done if total is not None else None
             bar = None
             if progress:
-                from tqdm.auto import tqdm  # widgets in notebooks, text elsewhere
-
                 bar = tqdm(total=total, initial=done, unit="B", unit_scale=True, desc=dest.name)
             try:
                 with open(part, mode) as f:
@@ -135,8 +128,7 @@ def download(url: str, dest, sha256: str, progress: bool = True, timeout: float 
     if got != sha256:
         part.unlink()
         raise UserError(f"checksum mismatch for {url}: expected sha256 {sha256}, got {got}; the download was removed")
-    os.replace(part, dest)
-    return dest
+    return commit(part, dest)
 
 
 # ------------------------------------------------------------------ .pth without torch
@@ -284,9 +276,8 @@ def save_weights_atomic(model, out_path) -> Path:
     """``model``'s weights to ``out_path`` (a ``.weights.h5``): the old file or the whole new one."""
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(".partial-" + out.name)
-    model.save_weights(str(tmp))
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:
+        model.save_weights(str(tmp))
     return out
 
 
@@ -309,20 +300,3 @@ def fetch(name: str, out=None, url=None, force: bool = False, progress: bool = T
 
         return fid.convert(src, out)
     return convert_colorful(src, out)
-
-
-def add_arguments(p) -> None:
-    sub = p.add_subparsers(dest="action", metavar="ACTION")
-    sub.required = True
-    f = sub.add_parser("fetch", help="download, verify and convert", description=DESCRIPTION)
-    f.add_argument("name", choices=sorted(RELEASES), help="which model's official weights")
-    f.add_argument("--out", default=None,
-                   help="Keras weights file (default: weights/colorful_eccv16.weights.h5 or weights/fid_inception.weights.h5)")
-    f.add_argument("--url", default=None, help="download from this mirror instead (same sha256 required)")
-    f.add_argument("--force", action="store_true", help="convert again even if the Keras file exists")
-
-
-def run(args) -> int:
-    out = fetch(args.name, out=args.out, url=args.url, force=args.force)
-    print(f"{args.name}: official weights ready in {out}")
-    return 0

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from dataclasses import fields, replace
 
 import pytest
 
@@ -71,3 +72,84 @@ def test_console_script_is_installed():
     exe = shutil.which("colorpast") or str(__import__("pathlib").Path(sys.executable).with_name("colorpast"))
     r = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.startswith("colorpast ")
+
+
+def test_help_imports_neither_keras_nor_tensorflow():
+    """Every verb's parser is built for `colorpast --help`: none may pull in Keras (seconds)."""
+    code = ("import sys; from colorpast.cli import make_parser; make_parser(); "
+            "print('keras' in sys.modules, 'tensorflow' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "False"]
+
+
+# `colorpast train`'s options are TrainConfig's fields.
+
+
+def _train_parser():
+    (sub,) = [a for a in make_parser()._actions if a.dest == "command"]
+    return sub.choices["train"]
+
+
+def _train_config(*argv):
+    from colorpast.commands.train import config_from_args
+
+    return config_from_args(_train_parser().parse_args(list(argv)))
+
+
+def test_every_train_config_field_is_an_option_or_deliberately_not():
+    from colorpast.commands.train import NOT_OPTIONS
+    from colorpast.config import TrainConfig
+
+    options = {a.dest: a for a in _train_parser()._actions}
+    for f in fields(TrainConfig):
+        assert (f.name in options) != (f.name in NOT_OPTIONS), f.name
+        if f.name in options:
+            assert options[f.name].help == f.metadata["help"]
+            assert options[f.name].choices == f.metadata.get("choices")
+
+
+def test_a_train_command_line_round_trips_to_the_config_it_names(tmp_path):
+    """Every option given a value other than the preset's comes back as that field's value."""
+    from colorpast.commands.train import NOT_OPTIONS
+    from colorpast.config import preset
+
+    base = preset("seed")
+    options = {a.dest: a for a in _train_parser()._actions}
+    argv, want = ["--run", str(tmp_path / "run"), "--preset", "seed"], {}
+    for f in fields(base):
+        if f.name in NOT_OPTIONS:
+            continue
+        old, action = getattr(base, f.name), options[f.name]
+        if isinstance(old, bool):
+            value = not old
+            argv.append(action.option_strings[0])
+        else:
+            if action.choices:
+                value = next(c for c in action.choices if c != old)
+            elif action.type is str:
+                value = f"some-{f.name}"
+            else:
+                value = action.type((old or 0) + 3)
+            argv += [action.option_strings[0], str(value)]
+        want[f.name] = value
+    assert _train_config(*argv) == replace(base, **want)
+
+
+def test_train_options_keep_their_forms(tmp_path):
+    from colorpast.config import TrainConfig, preset
+
+    run = str(tmp_path / "run")
+    assert _train_config("--run", run) == preset("default")
+    cfg = _train_config("--run", run, "--data", "data/prepared/x/", "--no-augment", "--deterministic",
+                        "--val-batches", "0", "--steps-per-epoch", "7", "--lr", "0.5", "--size", "64")
+    # --val-batches 0 is None, the whole val split (with_() would keep the preset's 20).
+    assert cfg == replace(preset("default"), data="data/prepared/x", augment=False, deterministic=True,
+                          val_batches=None, steps_per_epoch=7, lr=0.5, size=64)
+    assert _train_config("--run", run, "--val-batches", "3").val_batches == 3
+    # --run alone on a run folder resumes with its saved settings; --epochs may change.
+    (tmp_path / "run").mkdir()
+    saved = TrainConfig(data="p", lr=0.25, val_batches=None)
+    saved.to_json(tmp_path / "run" / "config.json")
+    assert _train_config("--run", run, "--epochs", "40") == replace(saved, epochs=40)
+    assert _train_config("--run", run, "--restart") == preset("default")

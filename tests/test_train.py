@@ -36,7 +36,7 @@ def test_run_folder_contents_and_resume(prepared, tmp_path):
     run = tmp_path / "run"
     cfg = TrainConfig(data=str(prepared), **TINY)
     res = train.train(cfg, run, verbose=False)
-    assert res.epochs_done == 2 and res.resumed_from == 0
+    assert res.epochs_done == 2 and res.resumed_from == 0 and "best val_loss" in res.summary()
     for f in ["config.json", "best.weights.h5", "history.csv", "model.keras"]:
         assert (run / f).is_file(), f
     assert list((run / "tensorboard").rglob("events.out.tfevents*"))
@@ -57,6 +57,21 @@ def test_run_folder_contents_and_resume(prepared, tmp_path):
         train.train(cfg.with_(lr=0.1), run, verbose=False)
     fresh = train.train(cfg.with_(lr=0.1), run, restart=True, verbose=False)
     assert fresh.resumed_from == 0 and len(_history(run)) == 2
+
+
+def test_summary_names_the_loss_the_best_weights_were_chosen_by(tmp_path):
+    from types import SimpleNamespace
+
+    model = SimpleNamespace(net="network")
+    validated = train._result(tmp_path, model, {"epoch": 2, "best": 0.5, "best_epoch": 1,
+                                                "history": [{"loss": 0.7, "val_loss": 0.5}] * 2}, 0)
+    assert validated.monitor == "val_loss" and "best val_loss 0.50000 (epoch 2)" in validated.summary()
+    unvalidated = train._result(tmp_path, model, {"epoch": 2, "best": 0.25, "best_epoch": 0,
+                                                  "history": [{"loss": 0.25}, {"loss": 0.3}]}, 0)
+    text = unvalidated.summary()
+    assert unvalidated.monitor == "loss" and "val_loss" not in text
+    assert "no validation data; best training loss 0.25000 (epoch 1)" in text
+    assert "no epoch finished" in train._result(tmp_path, model, {"epoch": 0, "history": []}, 0).summary()
 
 
 def _cli_train(run, prepared, *extra, env=None):

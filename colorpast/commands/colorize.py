@@ -1,5 +1,9 @@
 """``colorpast colorize``: full-resolution colorization of photos and folders."""
 
+import sys
+
+from colorpast.fsutil import writable_dir
+
 HELP = "colorize photos or folders at full resolution with a trained model"
 DESCRIPTION = (
     "Colorize image files, or every image under the given folders, with a trained model. "
@@ -22,10 +26,8 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    import sys
-
+    # Keras comes with the colorizer: imported here so that --help stays fast.
     from colorpast.colorizer import colorize_paths, find_images, load_model
-    from colorpast.fsutil import writable_dir
 
     find_images(args.paths)  # a missing path is a one-line error before the model loads
     out = writable_dir(args.out)

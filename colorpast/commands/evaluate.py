@@ -1,5 +1,7 @@
 """``colorpast evaluate``: every model and the gray baseline on the same photos, same metrics."""
 
+from colorpast.fsutil import writable_dir
+
 HELP = "compare models and the gray baseline on the same photos: tables, per-image CSV, grids, chart"
 DESCRIPTION = (
     "Colorize the same photos with every model given (run folders, NAME:official such as "
@@ -30,8 +32,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from colorpast.evaluate import evaluate
-    from colorpast.fsutil import writable_dir
+    from colorpast.evaluate import evaluate  # Keras comes with it: imported here so that --help stays fast
 
     out = writable_dir(args.out)
     decode = {"temperature": args.temperature} if args.temperature is not None else {}

@@ -1,4 +1,4 @@
-"""``colorpast download``: a Kaggle dataset into ``data/raw/NAME``, through the official client.
+"""Kaggle datasets into ``data/raw/NAME``, through the official client (``colorpast download``).
 
     colorpast download flickr30k            # the seed paper's three datasets by alias
     colorpast download OWNER/SLUG --dest data/raw
@@ -33,8 +33,10 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from tqdm.auto import tqdm  # widgets in notebooks, text elsewhere
+
 from colorpast.errors import UserError
-from colorpast.fsutil import sha256_file
+from colorpast.fsutil import commit, sha256_file, writable_dir, write_text_atomic
 
 # The seed paper's datasets (see the seed's notebooks).
 ALIASES = {
@@ -125,8 +127,6 @@ def credentials_source() -> str:
 
 
 def _bar(total: int, desc: str, progress: bool):
-    from tqdm.auto import tqdm  # widgets in notebooks, text elsewhere
-
     return tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=not progress, mininterval=1.0)
 
 
@@ -197,10 +197,10 @@ def extract(archive, target, dataset: str = "", progress: bool = False) -> dict:
         "bytes": total,
         "skipped_unsafe_members": skipped,
     }
-    (tmp / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+    write_text_atomic(tmp / MARKER, json.dumps(marker, indent=2) + "\n")
     if target.exists():
         shutil.rmtree(target)  # only ever a folder of ours: download() checks for its marker
-    os.replace(tmp, target)
+    commit(tmp, target)
     return marker
 
 
@@ -224,6 +224,8 @@ def fetch(ref: str, folder, quiet: bool = False) -> Path:
 
     Raises UserError for missing or refused credentials and unknown datasets.
     """
+    # The client (and requests, which it brings) only when fetching: its import is slow
+    # and `colorpast download --help` reads ALIASES from this module.
     import requests
 
     source = credentials_source()
@@ -284,8 +286,6 @@ def download(name: str, dest="data/raw", keep_archive: bool = False, quiet: bool
     ``unzip=False`` the checked archive is kept as ``dest/NAME.zip`` and nothing is
     extracted; an extracted download already there is returned instead.
     """
-    from colorpast.fsutil import writable_dir
-
     folder_name, ref = resolve(name)
     dest = writable_dir(dest)
     target = dest / folder_name
@@ -320,9 +320,9 @@ def download(name: str, dest="data/raw", keep_archive: bool = False, quiet: bool
             raise UserError(f"the archive of {ref} arrived damaged twice ({problem}); try again later")
     if not unzip:
         archive_marker(zipped).unlink(missing_ok=True)
-        os.replace(archive, zipped)
+        commit(archive, zipped)
         marker = {"dataset": ref, "archive": zipped.name, "archive_bytes": zipped.stat().st_size}
-        archive_marker(zipped).write_text(json.dumps(marker, indent=2) + "\n")  # last: the archive is whole
+        write_text_atomic(archive_marker(zipped), json.dumps(marker, indent=2) + "\n")  # last: the archive is whole
         shutil.rmtree(work)
         log(f"{ref}: {zipped.stat().st_size / 1e6:.1f} MB in {zipped}, checked; not extracted (prepare reads the zip)")
         return zipped
@@ -332,28 +332,3 @@ def download(name: str, dest="data/raw", keep_archive: bool = False, quiet: bool
         shutil.rmtree(work)
     log(f"{ref}: {marker['files']} files, {marker['bytes'] / 1e6:.1f} MB in {target}")
     return target
-
-
-HELP = "download a Kaggle dataset (flickr30k, anime, art or OWNER/SLUG) into data/raw/NAME"
-DESCRIPTION = (
-    "Download a Kaggle dataset with the official kaggle client and extract it, nested "
-    "folders and all, into DEST/NAME. Aliases for the seed paper's datasets: "
-    + ", ".join(f"{k} = {v}" for k, v in ALIASES.items())
-    + ". Any OWNER/SLUG works too. Credentials: KAGGLE_API_TOKEN, KAGGLE_USERNAME and "
-    "KAGGLE_KEY, a kaggle.json, or Colab secrets. Re-running does nothing once a download "
-    "is complete; a truncated or corrupt archive is fetched again."
-)
-
-
-def add_arguments(p) -> None:
-    p.add_argument("name", help=f"an alias ({', '.join(ALIASES)}) or OWNER/SLUG")
-    p.add_argument("--dest", default="data/raw", help="parent folder (default: data/raw); the dataset lands in DEST/NAME")
-    p.add_argument("--keep-archive", action="store_true", help="keep the downloaded zip after extracting it")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--no-extract", action="store_true",
-                   help="keep the checked archive as DEST/NAME.zip instead of extracting it (prepare reads zips)")
-
-
-def run(args) -> int:
-    download(args.name, dest=args.dest, keep_archive=args.keep_archive, quiet=args.quiet, unzip=not args.no_extract)
-    return 0

@@ -1,0 +1,86 @@
+"""``colorpast train``: train a model on a prepared set, checkpointed every epoch; re-run to resume.
+
+The options are TrainConfig's fields (``colorpast.config``): each field's name, type,
+help and choices make one option (``steps_per_epoch`` -> ``--steps-per-epoch``, an
+``int | None`` takes an int, a bool is a flag that turns its default over:
+``--no-augment``, ``--deterministic``), so a new field is a new option. Options left
+out keep the ``--preset``'s values. ``--run``, ``--preset`` and ``--restart`` are the
+command's own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from pathlib import Path
+
+from colorpast.config import PRESETS, TrainConfig, preset
+
+HELP = "train a model on a prepared set, checkpointed every epoch; re-run to resume"
+DESCRIPTION = (
+    "Train a model (seed16 by default) on a prepared set (colorpast prepare). Every epoch "
+    "writes a resumable checkpoint (weights, optimizer, step, data order), the best weights "
+    "by validation loss, history.csv and TensorBoard logs into --run. Running the same "
+    "command again resumes where it stopped; --restart starts over. Options left out come "
+    "from --preset (default: 'default'; 'seed' is the seed paper's recipe)."
+)
+
+# TrainConfig fields without an option, and why.
+NOT_OPTIONS = {"shuffle_buffer": "read by nothing since the tf.data pipeline was removed"}
+
+
+def option_fields() -> list[dataclasses.Field]:
+    """The TrainConfig fields that are options, in the dataclass's order."""
+    return [f for f in dataclasses.fields(TrainConfig) if f.name not in NOT_OPTIONS]
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--run", required=True, help="run folder for checkpoints, history and the final model (e.g. runs/NAME)")
+    p.add_argument("--preset", default="default", choices=[k for k in PRESETS if k not in ("demo", "smoke")],
+                   help="starting values for every option (default: default)")
+    types = typing.get_type_hints(TrainConfig)
+    for f in option_fields():
+        _add_option(p, f, types[f.name])
+    p.add_argument("--restart", action="store_true", help="discard the run's checkpoints and start over")
+
+
+def _add_option(p, f: dataclasses.Field, annotation) -> None:
+    """One field's option; its value is None when not given, so the preset's stays."""
+    name = f.name.replace("_", "-")
+    if annotation is bool:
+        p.add_argument(f"--no-{name}" if f.default else f"--{name}", dest=f.name, action="store_const",
+                       const=not f.default, help=f.metadata["help"])
+        return
+    kinds = [t for t in typing.get_args(annotation) if t is not type(None)] or [annotation]  # int | None -> int
+    p.add_argument(f"--{name}", dest=f.name, type=kinds[0], choices=f.metadata.get("choices"),
+                   help=f.metadata["help"])
+
+
+def config_from_args(args) -> TrainConfig:
+    """The TrainConfig a parsed command line names: the preset with the options given.
+
+    ``--run`` without ``--data`` on a run folder holding a config.json resumes with its
+    saved settings (``--epochs``, when given, changes how far it trains).
+    """
+    run = Path(args.run)
+    if (run / "config.json").exists() and not args.restart and args.data is None:
+        return TrainConfig.from_json(run / "config.json").with_(epochs=args.epochs)
+    given = {}
+    for f in option_fields():
+        value = getattr(args, f.name)
+        if value is None:
+            continue
+        if f.metadata.get("zero_means_none") and value == 0:
+            value = None
+        given[f.name] = value
+    if given.get("data"):
+        given["data"] = str(Path(given["data"]))
+    return dataclasses.replace(preset(args.preset), **given)
+
+
+def run(args) -> int:
+    from colorpast.train import train  # Keras comes with it: imported here so that --help stays fast
+
+    result = train(config_from_args(args), args.run, restart=args.restart)
+    print(result.summary())
+    return 0
