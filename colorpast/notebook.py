@@ -76,13 +76,6 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def in_kernel() -> bool:
-    """Whether this runs in a Jupyter or Colab kernel, where figures can be redrawn in place."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
 def colab_badge(notebook: str, repo_url: str = REPO_URL, branch: str = "main") -> str:
     """Markdown for an "Open in Colab" badge of ``notebooks/<notebook>`` in the repository."""
     path = repo_url.removeprefix("https://github.com/")

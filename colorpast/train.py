@@ -12,6 +12,7 @@ devices, strategies and precision are ``colorpast.devices``' business.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,6 @@ from colorpast.data.loader import Loader
 from colorpast.errors import TrainingError, UserError
 from colorpast.fsutil import atomic_path
 from colorpast.models import build
-from colorpast.notebook import in_kernel
 from colorpast.runs import (  # noqa: F401 - the run folder's names, also used as train.X
     BEST,
     CKPT_DIR,
@@ -173,7 +173,7 @@ class ProgressBar(keras.callbacks.Callback):
         self._redraw()
 
     def _redraw(self):
-        if not in_kernel():
+        if not _in_kernel():
             return
         # Only in a notebook: IPython may be absent elsewhere, and pyplot is slow to import.
         import matplotlib.pyplot as plt
@@ -191,6 +191,13 @@ class ProgressBar(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.bar is not None:
             self.bar.close()
+
+
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter or Colab kernel, where figures can be redrawn in place."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def _callbacks_module():

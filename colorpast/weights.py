@@ -21,7 +21,7 @@ moving variance. The last 313-way convolution is divided by the 2.606 the releas
 into it (see ``colorpast.models.colorful``), and the release's ``model_out`` (1x1 conv
 313 -> 2, the bin centres / 110) is checked against ``colorpast.models.bins``.
 
-Keras (with ``colorpast.models`` and ``colorpast.fid``) is imported inside the functions
+Keras (with ``colorpast.models``) is imported inside the functions
 that build models: ``colorpast weights --help`` reads ``RELEASES`` from here and stays fast.
 """
 
@@ -296,7 +296,7 @@ def fetch(name: str, out=None, url=None, force: bool = False, progress: bool = T
         return out
     src = download(url or rel.url, out.parent / rel.filename, rel.sha256, progress=progress)
     if rel.kind == "fid-inception":
-        from colorpast import fid
+        from colorpast.models import fid_inception
 
-        return fid.convert(src, out)
+        return fid_inception.convert(src, out)
     return convert_colorful(src, out)

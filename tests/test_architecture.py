@@ -1,0 +1,79 @@
+"""ARCHITECTURE.md's rule, checked: every module has a stage, and none imports a later one
+(imports inside functions included; ``if TYPE_CHECKING:`` blocks excluded)."""
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "colorpast"
+ROW = re.compile(r"^\| (\d) [a-z ]+ \| `([\w/]+\.py)` \|")
+
+
+def _stages() -> dict[str, int]:
+    """``{"colorpast.data.prepare": 1, ...}`` from ARCHITECTURE.md's table."""
+    stages = {}
+    for line in (ROOT / "ARCHITECTURE.md").read_text().splitlines():
+        m = ROW.match(line)
+        if m:
+            parts = m.group(2)[:-3].split("/")
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            stages[".".join(["colorpast", *parts])] = int(m.group(1))
+    return stages
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(tree: ast.AST, known: set[str]) -> set[str]:
+    """The package's modules a module imports anywhere, as dotted names."""
+    skip = set()
+    for node in ast.walk(tree):  # `if TYPE_CHECKING:` imports are for annotations alone
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            skip.update(id(n) for n in ast.walk(node))
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+        else:
+            continue
+        for name in names:
+            # the longest known module the name starts with: "colorpast.data.shards.Split" -> colorpast.data.shards
+            while name and name not in known:
+                name = name.rpartition(".")[0]
+            if name:
+                found.add(name)
+    return found
+
+
+def _modules() -> dict[str, ast.AST]:
+    return {_module_name(p): ast.parse(p.read_text()) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_every_module_has_a_stage():
+    stages, modules = _stages(), _modules()
+    assert sorted(set(modules) - set(stages)) == [], "add these to ARCHITECTURE.md's table"
+    assert sorted(set(stages) - set(modules)) == [], "ARCHITECTURE.md lists modules that do not exist"
+
+
+def test_no_stage_imports_a_later_one():
+    stages, modules = _stages(), _modules()
+    later = []
+    for name, tree in modules.items():
+        for dep in _imported(tree, set(modules)):
+            if dep != "colorpast" and stages.get(dep, -1) > stages.get(name, 99):
+                later.append(f"{name} (stage {stages[name]}) imports {dep} (stage {stages[dep]})")
+    assert later == []
+
+
+def test_the_checker_sees_imports_inside_functions():
+    tree = ast.parse("def f():\n    from colorpast import fid\n    import colorpast.data.shards\n")
+    assert _imported(tree, {"colorpast", "colorpast.fid", "colorpast.data", "colorpast.data.shards"}) == {
+        "colorpast", "colorpast.fid", "colorpast.data.shards"}
