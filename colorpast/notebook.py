@@ -42,6 +42,7 @@ from colorpast.config import preset
 from colorpast.data import shards, sources
 from colorpast.data.download import credentials_source
 from colorpast.errors import UserError
+from colorpast.fsutil import atomic_path, commit
 
 # The repository the notebooks install from and their badges point to. A fork changes
 # this line and runs notebooks/_build.py; on Colab the Setup cell's REPO_URL field (a
@@ -296,7 +297,7 @@ def local_copy(prepared, env: Environment, log=print) -> str:
             shutil.copyfile(p, target)
             bar.update(p.stat().st_size)
     shutil.copyfile(src / shards.SUMMARY, tmp / shards.SUMMARY)  # last: a complete copy has it
-    os.replace(tmp, dest)
+    commit(tmp, dest)  # every file and the folder synced, then renamed
     log(f"copied {src} to {dest} (this runtime's disk)")
     return str(dest)
 
@@ -342,9 +343,9 @@ def photos_folder(folder, env: Environment, smoke: bool = False, log=print) -> P
     if find_images([folder]):
         return folder
     if smoke:
-
         for p in sources.embedded_sample(["chelsea", "grace_hopper"]):
-            Image.fromarray(p.rgb).convert("L").save(folder / f"{p.name}.png")  # black and white, like an old print
+            with atomic_path(folder / f"{p.name}.png") as tmp:
+                Image.fromarray(p.rgb).convert("L").save(tmp)  # black and white, like an old print
     elif env.is_colab:
         from google.colab import files
 
