@@ -1,7 +1,7 @@
 """The loader: crops a second on the host, host work against the old tf.data pipeline, memory.
 
 crops: random 224 crops a second from ``colorpast.data.loader.Loader`` (seed augmentation
-    transforms drawn, uint8 crops copied out of the memory-mapped shards), batch 64, read
+    transforms drawn, uint8 crops copied out of the shards, read image by image), batch 64, read
     in the calling thread and with 2 threads reading ahead. Goal: 20,000 a second on 2 cores.
 
 compare: what the host must do per training image, same images, same augmentations,

@@ -9,9 +9,11 @@ distribution strategies.
 Determinism and resume: element ``e`` of the training stream (image ``e % B`` of batch
 ``e // B``) is a pure function of ``(seed, e)``. Pass ``p = e // N`` over the N images
 visits them in the permutation drawn from ``(seed, p)``; the crop position and the
-augmentation of element ``e`` come from a generator seeded with ``(seed, e)``. So batch
-``k`` is the same whenever it is asked for, and a resumed run reads exactly the batches
-it would have read.
+augmentation of element ``e`` come from ``uniforms(seed, e)``, a counter-based hash
+(SplitMix64) computed for a whole batch at once in NumPy. So batch ``k`` is the same
+whenever it is asked for, and a resumed run reads exactly the batches it would have
+read. (A NumPy generator seeded per element cost 10 us of Python an element, and the
+transform drawn from it 8 us more: most of the loader's time. benchmarks/RESULTS.md.)
 
 Memory: images are read from the shards (``colorpast.data.shards.Split``, one
 ``pread`` an image) one at a time, so a batch costs O(batch); only the current pass's
@@ -36,8 +38,30 @@ import numpy as np
 IDENTITY = np.array([1, 0, 0, 0, 1, 0, 0, 0], np.float32)
 
 
-def seed_transform(rng: np.random.Generator, h: int, w: int, rotation=20.0, zoom=0.2, shear=0.2) -> np.ndarray:
-    """One random transform of the seed paper's augmentations, as an 8-vector.
+DRAWS = 7  # uniforms an element uses: crop y, crop x, rotation, shear, zoom x, zoom y, flip
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finalizer: a bijection of uint64 that scrambles every bit."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def uniforms(seed: int, elements, draws: int = DRAWS) -> np.ndarray:
+    """``len(elements) x draws`` float64 uniforms in [0, 1): draw ``j`` of element ``e`` is
+    a pure function of ``(seed, e, j)`` (SplitMix64 of a counter), computed for all at once."""
+    e = np.asarray(elements, np.uint64).reshape(-1, 1)
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
+        key = _mix64(np.asarray([seed], np.uint64) * _GOLDEN + np.uint64(1))
+        z = _mix64(key + (e * np.uint64(draws) + np.arange(draws, dtype=np.uint64)) * _GOLDEN)
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def seed_transforms(u: np.ndarray, h: int, w: int, rotation=20.0, zoom=0.2, shear=0.2) -> np.ndarray:
+    """``n x 8`` transforms of the seed paper's augmentations from ``n x 5`` uniforms
+    (rotation, shear, zoom x, zoom y, flip), vectorized.
 
     As Keras's ImageDataGenerator(rotation_range=20, zoom_range=0.2, shear_range=0.2,
     horizontal_flip=True) that the seed used: rotation uniform in +-20 degrees, zoom
@@ -46,21 +70,30 @@ def seed_transform(rng: np.random.Generator, h: int, w: int, rotation=20.0, zoom
     image centre; pixels outside the source take the nearest edge value (the train step
     samples with fill_mode="nearest", ImageDataGenerator's default).
     """
+    u = np.asarray(u, np.float64).reshape(-1, 5)
     deg = math.pi / 180.0
-    theta = rng.uniform(-rotation, rotation) * deg
-    phi = rng.uniform(-shear, shear) * deg
-    zx, zy = rng.uniform(1.0 - zoom, 1.0 + zoom, 2)
-    fl = -1.0 if rng.uniform() < 0.5 else 1.0
+    theta = (2.0 * u[:, 0] - 1.0) * rotation * deg
+    phi = (2.0 * u[:, 1] - 1.0) * shear * deg
+    zx = 1.0 - zoom + 2.0 * zoom * u[:, 2]
+    zy = 1.0 - zoom + 2.0 * zoom * u[:, 3]
+    fl = np.where(u[:, 4] < 0.5, -1.0, 1.0)
     # Output pixel (x, y) samples the input at M @ (x - cx, y - cy) + (cx, cy), with
     # M = Rotate(theta) @ Shear(phi) @ Zoom(zx, zy) @ Flip.
-    c, s = math.cos(theta), math.sin(theta)
-    sh_a, sh_b = -math.sin(phi), math.cos(phi)  # Shear = [[1, -sin phi], [0, cos phi]]
+    c, s = np.cos(theta), np.sin(theta)
+    sh_a, sh_b = -np.sin(phi), np.cos(phi)  # Shear = [[1, -sin phi], [0, cos phi]]
     m00 = c * zx * fl
     m01 = (c * sh_a - s * sh_b) * zy
     m10 = s * zx * fl
     m11 = (s * sh_a + c * sh_b) * zy
     cx, cy = (w - 1.0) / 2.0, (h - 1.0) / 2.0
-    return np.array([m00, m01, cx - m00 * cx - m01 * cy, m10, m11, cy - m10 * cx - m11 * cy, 0, 0], np.float32)
+    zero = np.zeros_like(m00)
+    t = [m00, m01, cx - m00 * cx - m01 * cy, m10, m11, cy - m10 * cx - m11 * cy, zero, zero]
+    return np.stack(t, axis=1).astype(np.float32)
+
+
+def seed_transform(rng: np.random.Generator, h: int, w: int, rotation=20.0, zoom=0.2, shear=0.2) -> np.ndarray:
+    """One transform of :func:`seed_transforms`, its uniforms drawn from ``rng``."""
+    return seed_transforms(rng.uniform(size=5), h, w, rotation, zoom, shear)[0]
 
 
 class Loader:
@@ -113,24 +146,46 @@ class Loader:
             self._perm[p] = order
         return order
 
+    def _draw(self, elements) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Image index, crop corner and transform of each training element, all at once."""
+        e = np.asarray(elements, np.int64)
+        p, r = np.divmod(e, self.n)
+        index = np.array([self._order(int(pp))[int(rr)] for pp, rr in zip(p, r)], np.int64)
+        u = uniforms(self.seed, e)
+        if self.augment == "flip":  # horizontal flips alone (the demo)
+            t = seed_transforms(u[:, 2:], self.crop, self.crop, rotation=0.0, zoom=0.0, shear=0.0)
+        elif self.augment:
+            t = seed_transforms(u[:, 2:], self.crop, self.crop)
+        else:
+            t = np.broadcast_to(IDENTITY, (len(e), 8))
+        return index, u[:, :2], t
+
+    def _crop(self, i: int, corner, out: np.ndarray) -> None:
+        """Crop image ``i`` into ``out``: at ``corner`` (two uniforms) or, for None, the centre."""
+        im = self.images[int(i)]
+        c = self.crop
+        if corner is None:
+            y, x = (im.shape[0] - c) // 2, (im.shape[1] - c) // 2
+        else:
+            y = int(corner[0] * (im.shape[0] - c + 1))
+            x = int(corner[1] * (im.shape[1] - c + 1))
+        out[...] = im[y : y + c, x : x + c]
+
     def element(self, e: int) -> tuple[np.ndarray, np.ndarray]:
         """Element ``e`` of the stream: (``crop x crop x 3`` uint8, 8-float32 transform)."""
-        e = int(e)
-        c = self.crop
+        b = self._elements([int(e)])
+        return b["rgb"][0], b["transform"][0]
+
+    def _elements(self, elements) -> dict:
+        out = np.empty((len(elements), self.crop, self.crop, 3), np.uint8)
         if not self.train:
-            im = self.images[e]
-            y, x = (im.shape[0] - c) // 2, (im.shape[1] - c) // 2
-            return np.ascontiguousarray(im[y : y + c, x : x + c]), IDENTITY
-        p, r = divmod(e, self.n)
-        im = self.images[int(self._order(p)[r])]
-        rng = np.random.default_rng([self.seed, e])
-        y = int(rng.integers(0, im.shape[0] - c + 1))
-        x = int(rng.integers(0, im.shape[1] - c + 1))
-        if self.augment == "flip":  # horizontal flips alone (the demo)
-            t = seed_transform(rng, c, c, rotation=0.0, zoom=0.0, shear=0.0)
-        else:
-            t = seed_transform(rng, c, c) if self.augment else IDENTITY
-        return np.ascontiguousarray(im[y : y + c, x : x + c]), t
+            for k, e in enumerate(elements):
+                self._crop(e, None, out[k])
+            return {"rgb": out, "transform": np.tile(IDENTITY, (len(elements), 1))}
+        index, corners, t = self._draw(elements)
+        for k in range(len(elements)):
+            self._crop(index[k], corners[k], out[k])
+        return {"rgb": out, "transform": np.ascontiguousarray(t, np.float32)}
 
     def batch(self, k: int) -> dict:
         """Batch ``k``: ``{"rgb": B x crop x crop x 3 uint8, "transform": B x 8 float32}``,
@@ -138,8 +193,7 @@ class Loader:
         batch may be short."""
         start = int(k) * self.batch_size
         stop = start + self.batch_size if self.train else min(self.n, start + self.batch_size)
-        items = [self.element(e) for e in range(start + self.worker, stop, self.workers)]
-        return {"rgb": np.stack([i[0] for i in items]), "transform": np.stack([i[1] for i in items])}
+        return self._elements(range(start + self.worker, stop, self.workers))
 
     def stream(self, start_step: int = 0, steps: int | None = None, threads: int = 0):
         """Batches ``start_step``, ``start_step + 1``, ... for ever when training.

@@ -128,3 +128,33 @@ def test_train_step_resampling_equals_keras_affine_transform():
     ref = keras.ops.image.affine_transform(img, t, interpolation="bilinear", fill_mode="nearest")
     np.testing.assert_allclose(ours, keras.ops.convert_to_numpy(ref), atol=1e-5)
     np.testing.assert_array_equal(ours[0], img[0])
+
+
+def test_uniforms_are_a_pure_function_of_seed_element_and_draw():
+    from colorpast.data.loader import DRAWS, uniforms
+
+    u = uniforms(0, range(20_000))
+    assert u.shape == (20_000, DRAWS) and u.min() >= 0.0 and u.max() < 1.0
+    np.testing.assert_array_equal(uniforms(0, [5, 19_999]), u[[5, 19_999]])  # alone or in a batch: the same
+    assert not np.array_equal(uniforms(1, range(100)), u[:100])  # another seed, other draws
+    # Uniform and independent enough for crops and augmentation: each draw's mean and
+    # the correlation of neighbouring draws and elements, within 5 standard errors.
+    se = 5 * (1 / 12 / len(u)) ** 0.5
+    np.testing.assert_allclose(u.mean(axis=0), 0.5, atol=se)
+    assert abs(np.corrcoef(u[:, 0], u[:, 1])[0, 1]) < 5 / len(u) ** 0.5
+    assert abs(np.corrcoef(u[:-1, 0], u[1:, 0])[0, 1]) < 5 / len(u) ** 0.5
+
+
+def test_an_element_alone_equals_its_row_of_the_batch(prepared):
+    for augment in (True, "flip", False):
+        loader = Loader(shards.open_split(prepared, "train"), 4, 24, seed=3, augment=augment)
+        b = loader.batch(5)
+        for j in range(4):
+            rgb, t = loader.element(5 * 4 + j)
+            np.testing.assert_array_equal(rgb, b["rgb"][j])
+            np.testing.assert_array_equal(t, b["transform"][j])
+        flips = np.array([loader.batch(k)["transform"][:, 0] < 0 for k in range(50)])
+        if augment:
+            assert 0.35 < flips.mean() < 0.65  # a flip for about half the crops
+        else:
+            assert not flips.any()
