@@ -44,3 +44,11 @@ def test_step_times_records_every_training_step(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     res = json.loads(out.read_text())
     assert res["rc"] == 0 and len(res["step_s"]) == 3 and all(t > 0 for t in res["step_s"])
+
+
+def test_bench_loader_crops_compares_the_committed_draws_with_the_previous_ones(tmp_path):
+    make_prepared(tmp_path / "p", {"train": 8}, size=32, per_shard=4)
+    r = subprocess.run([sys.executable, "bench_loader.py", "crops", "--data", str(tmp_path / "p"), "--crop", "24",
+                        "--batches", "2", "--rounds", "1"], cwd=ROOT / "benchmarks", capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "committed (a batch's draws at once), 1 thread" in r.stdout and "committed / previous, 1 thread:" in r.stdout
