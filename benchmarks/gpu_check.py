@@ -12,7 +12,7 @@ One command (``bash benchmarks/gpu_check.sh PHOTOS``) that, in one call:
 4. prints a table last and writes ``gpu_check.json``.
 
 Every phase prints a line when it starts, so a time-out shows where it stood. Run it
-first on a CPU with tiny settings (the test suite does: tests/test_benchmarks.py).
+first on a CPU with tiny settings (the test suite does, with TensorFlow blocked: tests/test_benchmarks.py).
 """
 
 from __future__ import annotations

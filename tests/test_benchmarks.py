@@ -2,6 +2,7 @@
 can run it first time); its figures are recorded in benchmarks/RESULTS.md, not tested."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,26 @@ def test_bench_loader_crops_compares_the_committed_draws_with_the_previous_ones(
                         "--batches", "2", "--rounds", "1"], cwd=ROOT / "benchmarks", capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "committed (a batch's draws at once), 1 thread" in r.stdout and "committed / previous, 1 thread:" in r.stdout
+
+
+def test_gpu_check_runs_with_tensorflow_absent_on_jax(tmp_path):
+    """The GPU machine's situation: JAX, no TensorFlow (blocked in every process through a
+    sitecustomize), the one command end to end on tiny settings."""
+    from conftest import shared_folder
+    from test_backends import BLOCK_TENSORFLOW
+
+    site, photos = tmp_path / "site", tmp_path / "photos"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(BLOCK_TENSORFLOW)
+    photos.mkdir()
+    for p in sorted(shared_folder("imagenet1k-256").glob("*.jpg"))[:16]:
+        (photos / p.name).write_bytes(p.read_bytes())
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHON": sys.executable, "PYTHONPATH": str(site)}
+    r = subprocess.run(["bash", "benchmarks/gpu_check.sh", str(photos), "--work", str(tmp_path / "work"),
+                        "--out", str(tmp_path), "--size", "32", "--batch", "4", "--steps", "2", "--warmup", "1",
+                        "--rounds", "1", "--threads", "2", "--train-steps", "6", "--save-every", "2",
+                        "--precisions", "float32"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    res = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert res["env"]["tensorflow_importable"] is False and res["env"]["backend"] == "jax"
+    assert "history steps [6, 12]" in r.stdout and "loader/resident" in r.stdout
