@@ -93,7 +93,7 @@ PRESETS: dict[str, dict] = {
     # steps as 10 epochs of 1,000 (the same training as 50 epochs of 200, 5x fewer checkpoints).
     "default": dict(optimizer="adam", lr=3e-4, batch_size=16, steps_per_epoch=1000, epochs=10, augment=True),
     # `colorpast demo`: 12,000 crops of 96 px (the embedded photos, shorter side scaled to
-    # 192 px); 13.5 CPU-minutes on the 2-core development CPU, 12 crops/s beside another job
+    # 192 px); 516 s on the otherwise idle 2-core development CPU, about 24 crops/s
     # (2026-11-27; an earlier, faster CPU did it in 4.5 minutes at 55 crops/s).
     "demo": dict(size=96, batch_size=16, steps_per_epoch=25, epochs=30, lr=1e-3, val_batches=None),
     # `colorpast demo --smoke` and the tests: seconds, not minutes.
