@@ -106,7 +106,12 @@ def _fault(point: str, step: int) -> None:
         return
 
     # SIGINT is what Ctrl-C (and a notebook's interrupt button) sends: Python raises
-    # KeyboardInterrupt in the main thread as soon as this call returns.
+    # KeyboardInterrupt in the main thread as soon as this call returns. A process started
+    # in the background by a shell without job control (`cmd &` in a script) inherits
+    # SIGINT ignored, and Ctrl-C could never reach it; the injected one should, as in a
+    # terminal, so Python's handler is put back first.
+    if point.startswith("sigint") and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     os.kill(os.getpid(), signal.SIGINT if point.startswith("sigint") else signal.SIGKILL)
 
 
