@@ -201,16 +201,25 @@ def setup(root=None, mount: bool = True, kaggle: bool = False, gpu: bool = True,
     # TensorFlow's C++ log lines (CUDA factories, oneDNN, cpu_feature_guard) say nothing a
     # notebook user can act on: the level holds for what is logged later, and the start-up
     # lines, written before TensorFlow reads it, are filtered from the import itself.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with quiet_native_stderr():
-        import tensorflow as tf
-
-        found = gpus()
-
     if sys.version_info < (3, 10):
         raise RuntimeError(f"colorpast needs Python 3.10 or newer; this is {sys.version.split()[0]}")
-    if tuple(int(x) for x in tf.__version__.split(".")[:2]) < MIN_TENSORFLOW:
-        raise RuntimeError(f"colorpast needs TensorFlow 2.16 or newer (Keras 3); this is {tf.__version__}")
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend == "tensorflow":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        with quiet_native_stderr():
+            import tensorflow as tf
+
+            found = gpus()
+        if tuple(int(x) for x in tf.__version__.split(".")[:2]) < MIN_TENSORFLOW:
+            raise RuntimeError(f"colorpast needs TensorFlow 2.16 or newer (Keras 3); this is {tf.__version__}")
+        library = f"TensorFlow {tf.__version__}"
+    else:  # JAX or PyTorch: TensorFlow may be absent (the GPU machines carry none)
+        import keras
+
+        from colorpast import devices
+
+        found = devices._gpus()
+        library = f"Keras {keras.__version__} on {backend}"
     register_error_handler()
     is_colab = in_colab()
     root = Path(root) if root is not None else default_root(is_colab)
@@ -223,12 +232,12 @@ def setup(root=None, mount: bool = True, kaggle: bool = False, gpu: bool = True,
     env = Environment(is_colab=is_colab, root=root.resolve(), raw=raw, gpus=found,
                       kaggle=kaggle_credentials() if kaggle else None)
     where = "Google Colab" if is_colab else "local Jupyter"
-    log(f"{where}, Python {sys.version.split()[0]}, TensorFlow {tf.__version__}")
+    log(f"{where}, Python {sys.version.split()[0]}, {library}")
     log(f"working folder: {env.root} (data/, runs/, reports/, weights/ live here)")
     if env.raw != env.root / "data" / "raw":
         log(f"downloads: {env.raw} (this runtime's disk: fast, but lost on a disconnect)")
     if env.gpus:
-        log(f"GPU: {', '.join(g.name for g in env.gpus)}")
+        log(f"GPU: {', '.join(getattr(g, 'name', None) or str(g) for g in env.gpus)}")
     else:
         log(NO_GPU if gpu else NO_GPU_NEEDED)
     if kaggle:

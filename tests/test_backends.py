@@ -128,3 +128,17 @@ def test_train_and_resume_on_other_backends(tmp_path, backend, env, replicas):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert f"REPLICAS {replicas}" in r.stdout and f"RESUMED 2 2 {backend}" in r.stdout
+
+
+def test_notebook_setup_on_jax_with_tensorflow_absent(tmp_path):
+    """Every notebook's first cell, on a machine that has JAX and no TensorFlow."""
+    script = BLOCK_TENSORFLOW + textwrap.dedent(f"""
+        from colorpast import notebook
+        env = notebook.setup(root={str(tmp_path)!r}, gpu=False)
+        print("GPUS", env.gpus)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=_env(), capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "Keras 3." in r.stdout and "on jax" in r.stdout and "GPUS []" in r.stdout
+    assert (tmp_path / "runs").is_dir()
