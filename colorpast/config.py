@@ -38,9 +38,6 @@ class TrainConfig:
     lr: float = _option(1e-3, "learning rate")
     # The seed's flip, rotation 20, zoom 0.2, shear 0.2 on training images.
     augment: bool = _option(True, "switch off flip, rotation, zoom and shear")
-    # Records held for shuffling by the tf.data pipeline, which is gone (4a662a3): read by
-    # nothing now; kept so that config.json files keep their keys.
-    shuffle_buffer: int = _option(512, "unused")
     # None = the whole val split (0 on the command line).
     val_batches: int | None = _option(20, "validation batches per epoch (0: the whole val split)", zero_means_none=True)
     # 0: only at epoch ends.

@@ -153,3 +153,19 @@ def test_train_options_keep_their_forms(tmp_path):
     saved.to_json(tmp_path / "run" / "config.json")
     assert _train_config("--run", run, "--epochs", "40") == replace(saved, epochs=40)
     assert _train_config("--run", run, "--restart") == preset("default")
+
+
+def test_a_config_json_with_a_retired_field_still_resumes(tmp_path):
+    """Runs made before shuffle_buffer was removed keep resuming: the key is ignored."""
+    import dataclasses
+    import json
+
+    from colorpast.config import TrainConfig
+    from colorpast.runs import check_run_folder
+
+    cfg = TrainConfig(data="data/prepared/x")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({**dataclasses.asdict(cfg), "shuffle_buffer": 512}))
+    assert TrainConfig.from_json(run / "config.json") == cfg
+    assert check_run_folder(run, cfg, restart=False) == cfg  # no "other settings" refusal

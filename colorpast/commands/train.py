@@ -25,8 +25,10 @@ DESCRIPTION = (
     "from --preset (default: 'default'; 'seed' is the seed paper's recipe)."
 )
 
-# TrainConfig fields without an option, and why.
-NOT_OPTIONS = {"shuffle_buffer": "read by nothing since the tf.data pipeline was removed"}
+# TrainConfig fields without an option, and why (none today). An old config.json's keys
+# that are no longer fields (shuffle_buffer, read by the removed tf.data pipeline) are
+# ignored by TrainConfig.from_json.
+NOT_OPTIONS: dict[str, str] = {}
 
 
 def option_fields() -> list[dataclasses.Field]:
