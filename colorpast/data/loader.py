@@ -150,7 +150,10 @@ class Loader:
         """Image index, crop corner and transform of each training element, all at once."""
         e = np.asarray(elements, np.int64)
         p, r = np.divmod(e, self.n)
-        index = np.array([self._order(int(pp))[int(rr)] for pp, rr in zip(p, r)], np.int64)
+        index = np.empty(len(e), np.int64)
+        for pp in np.unique(p):  # a batch spans one pass, or two at a pass's end
+            at = p == pp
+            index[at] = self._order(int(pp))[r[at]]
         u = uniforms(self.seed, e)
         if self.augment == "flip":  # horizontal flips alone (the demo)
             t = seed_transforms(u[:, 2:], self.crop, self.crop, rotation=0.0, zoom=0.0, shear=0.0)
