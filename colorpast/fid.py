@@ -1,12 +1,8 @@
 """FID with the FID Inception the colorization papers use, in Keras, on any backend.
 
 Colorization papers (ColorFormer, BigColor, CT2, DDColor, MultiColor) report FID with
-pytorch-fid, clean-fid or torch-fidelity, which all use the same network: Inception v3
-with the TensorFlow 2015-12-05 weights that the original FID code used, ported to
-PyTorch as ``pt_inception-2015-12-05-6726825d.pth`` (pytorch-fid's release). Its
-structure differs from torchvision's Inception v3 in three places, kept here: the
-average pools of the A, C and E blocks do not count padding (TensorFlow's rule), and the
-last E block pools with a max instead of an average.
+pytorch-fid, clean-fid or torch-fidelity, which all use the same network, pytorch-fid's
+FID Inception (``colorpast.models.fid_inception`` says how it differs from torchvision's).
 
 Why a port and not a dependency: those packages need PyTorch (an 800 MB install) and
 run only on it; the port reads the same ``.pth`` without torch (``colorpast.weights``)
