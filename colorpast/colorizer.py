@@ -17,7 +17,7 @@ from keras import ops
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 
-from colorpast import color, devices, models, runs
+from colorpast import color, devices, hints as hint_tools, models, runs
 from colorpast.errors import UserError
 from colorpast.fsutil import atomic_path
 from colorpast.models import predict_ab, spec as model_spec
@@ -87,7 +87,7 @@ def working_size(height: int, width: int, short: int, multiple: int) -> tuple[in
     return h, w
 
 
-def colorize(image, model, size: int | None = None, **decode) -> np.ndarray:
+def colorize(image, model, size: int | None = None, hints=None, **decode) -> np.ndarray:
     """Colorize one photo; returns ``H x W x 3`` float32 RGB in [0, 1] at the input's size.
 
     Args:
@@ -98,13 +98,18 @@ def colorize(image, model, size: int | None = None, **decode) -> np.ndarray:
             or a reference string for :func:`load_model` (``runs/NAME``, ``colorful:official``).
         size: the shorter side, in pixels, at which the model runs (default: the model's
             ``default_size``). ab is predicted there and upsampled bilinearly.
+        hints: colours you know, for a model that takes hints (``seed16_hints``): a list
+            of points ``[{"x": 120, "y": 45, "color": "#b22234"}, ...]`` in the photo's
+            pixels, a ``.json`` file of them, a scribble (an RGBA image or ``.png`` the
+            photo's size, colour strokes on transparency), or ``colorpast.hints.Hints``.
+            See ``colorpast.hints`` for how a colour becomes a hint.
         decode: options of the model's ab decoding, e.g. ``temperature=0.38`` for colorful.
     """
     if isinstance(image, (str, Path)):
         image = read_image(image)
     if isinstance(model, (str, Path)):
         model = load_model(str(model))
-    return colorize_batch([image], model, size, **decode)[0]
+    return colorize_batch([image], model, size, hints=None if hints is None else [hints], **decode)[0]
 
 
 # The full-resolution steps are elementwise over millions of pixels: compiled, they fuse
@@ -138,17 +143,28 @@ def resize_area(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out.reshape(h, w, a.shape[-1])
 
 
-def colorize_batch(images, model, size: int | None = None, **decode) -> list[np.ndarray]:
-    """Colorize several photos; those with the same working size share one model call."""
+def colorize_batch(images, model, size: int | None = None, hints=None, **decode) -> list[np.ndarray]:
+    """Colorize several photos; those with the same working size share one model call.
+
+    hints: None, or one entry per photo (None for a photo without hints), each as
+    :func:`colorize` takes it.
+    """
     s = model_spec(model)
+    if hints is not None and any(h is not None for h in hints) and not s.hints:
+        raise UserError(f"{model.name} takes no colour hints; train a model that does (--model seed16_hints)")
     rgbs = [_as_rgb_float(im) for im in images]
+    given = [None] * len(rgbs) if hints is None else [
+        None if h is None else hint_tools.load(h, rgb.shape[:2]) for h, rgb in zip(hints, rgbs)]
     Ls = [ops.convert_to_numpy(_compiled(_full_res_L)(ops.convert_to_tensor(rgb))) for rgb in rgbs]  # H x W x 1, 0..100
     sizes = [working_size(rgb.shape[0], rgb.shape[1], size or s.default_size, s.multiple) for rgb in rgbs]
     out = [None] * len(rgbs)
     for ws in dict.fromkeys(sizes):
         idx = [i for i, z in enumerate(sizes) if z == ws]
         L_small = np.stack([resize_area(Ls[i], ws) for i in idx])
-        ab_small = predict_ab(model, L_small, **decode)  # n x wh x ww x 2, Lab units
+        maps = None
+        if s.hints:  # n x wh x ww x 3: each photo's hints at the working size (none: zeros)
+            maps = np.stack([hint_tools.empty_map(ws) if given[i] is None else given[i].to_map(ws) for i in idx])
+        ab_small = predict_ab(model, L_small, hints=maps, **decode)  # n x wh x ww x 2, Lab units
         for i, ab in zip(idx, ab_small):
             rgb = _compiled(_compose)(ops.convert_to_tensor(Ls[i]), ops.convert_to_tensor(ab))
             out[i] = ops.convert_to_numpy(rgb)
@@ -184,12 +200,16 @@ def output_path(file, paths, out_dir) -> Path:
     return Path(out_dir) / (file.stem + ".png")
 
 
-def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progress: bool = True, log=None, **decode):
+def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progress: bool = True, log=None,
+                   hints=None, **decode):
     """Colorize files and folders into ``out_dir`` as PNG (``<name>.png``, folder structure kept).
 
     A file that cannot be read is reported through ``log`` and skipped; the rest go on.
+    ``hints``: colour hints (as :func:`colorize` takes them) when ``paths`` name one photo.
     Returns (written paths, failed [(path, reason)]).
     """
+    if hints is not None and not model_spec(model).hints:
+        raise UserError(f"{model.name} takes no colour hints; train a model that does (--model seed16_hints)")
 
     files = find_images(paths)
     out_dir = Path(out_dir)
@@ -215,7 +235,8 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
                     if log:
                         log(f"skipped {err}")
             if good:
-                outs = colorize_batch([im for _, im in good], model, size, **decode)
+                given = None if hints is None else [hints] * len(good)
+                outs = colorize_batch([im for _, im in good], model, size, hints=given, **decode)
                 for (f, _), rgb in zip(good, outs):
                     dest = target(f)
                     dest.parent.mkdir(parents=True, exist_ok=True)

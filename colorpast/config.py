@@ -35,9 +35,21 @@ class TrainConfig:
     # An epoch is a checkpoint interval, not a data pass.
     steps_per_epoch: int = _option(100, "batches per epoch; each epoch ends with validation and a checkpoint")
     optimizer: str = _option("adam", "optimizer", choices=["adam", "rmsprop"])
-    lr: float = _option(1e-3, "learning rate")
+    lr: float = _option(1e-3, "learning rate (the peak of the schedule)")
+    # "cosine": linear warm-up over the first 5 % of the run's steps, then cosine decay to
+    # 0 at its last step (epochs x steps per epoch; more --epochs on resume stretches it).
+    schedule: str = _option("constant", "learning-rate schedule: constant, or cosine (5 %% warm-up, then cosine decay to 0)",
+                            choices=["constant", "cosine"])
+    # "": the model's own loss (MSE on ab for seed16, rebalanced cross-entropy for the
+    # 313-bin models). The others apply to the models that regress ab.
+    loss: str = _option("", "loss on ab for models that regress it: mse, l1 or huber (default: the model's own)",
+                        choices=["", "mse", "l1", "huber"])
+    # Class rebalancing of the 313-bin models: weights (1 - lambda) * prior + lambda / Q, inverted.
+    rebalance: float = _option(0.5, "class rebalancing lambda of the 313-bin models (0.5: the paper's; 1: none)")
     # The seed's flip, rotation 20, zoom 0.2, shear 0.2 on training images.
     augment: bool = _option(True, "switch off flip, rotation, zoom and shear")
+    # colorpast.ageing: fade, grain, blur, scratches, dust, tone, applied in the train step.
+    age: float = _option(0.0, "share of training crops turned into old prints (faded, grainy, blurred, scratched) first")
     # None = the whole val split (0 on the command line).
     val_batches: int | None = _option(20, "validation batches per epoch (0: the whole val split)", zero_means_none=True)
     # 0: only at epoch ends.

@@ -1,7 +1,16 @@
 """Compare colorization methods on the same photos with the same metrics.
 
 A *method* is any function ``rgb -> rgb`` (``H x W x 3`` float in [0, 1] in and out, same
-size); ``colorpast.colorize.gray`` is the gray baseline, always included.
+size); ``colorpast.colorize.gray`` is the gray baseline, always included. A method whose
+``needs_truth`` attribute is true is called ``fn(rgb, truth=..., name=...)``: it may look
+at the true photo, as a method given hints revealed from the truth does (``Hinted``).
+
+Two ways to make the task harder, as old photos and their owners make it:
+
+- ``aged``: each photo is colorized from an aged copy (``colorpast.ageing``, a fixed
+  seed per photo) and scored against the clean truth;
+- ``hints``: each model that takes hints is run with N true colours revealed at random
+  points (``colorpast.hints.reveal``, a fixed seed per photo), for every N asked for.
 """
 
 from __future__ import annotations
@@ -9,6 +18,7 @@ from __future__ import annotations
 import csv
 import functools
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,12 +27,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from tqdm.auto import tqdm
 
-from colorpast import fid, metrics as M
-from colorpast.colorizer import colorize, find_images, gray, load_model, read_image
+from colorpast import ageing, fid, hints as hint_tools, metrics as M
+from colorpast.colorizer import colorize, find_images, gray, load_model, read_image, working_size
+from colorpast.models import spec as model_spec
 from colorpast.data import shards
 from colorpast.errors import UserError
 from colorpast.fsutil import atomic_write, write_text_atomic
-from colorpast.viz import metric_chart, result_grid
+from colorpast.viz import hint_curves, metric_chart, result_grid
 
 PER_IMAGE_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth"]
 # Set-level: colorfulness_delta from the two means (DDColor's ΔCF), fid when asked for.
@@ -60,7 +71,30 @@ class Comparison:
         return rows
 
 
-def compare(photos, methods: dict, group_of=None, progress: bool = False) -> Comparison:
+def photo_seed(name: str, seed: int = 0) -> int:
+    """A photo's own seed for its ageing and its revealed hints: fixed by its name and ``seed``."""
+    return zlib.crc32(str(name).encode()) ^ (int(seed) * 0x9E3779B1 & 0xFFFFFFFF)
+
+
+class Hinted:
+    """A method: ``model`` colorizing with ``n`` true colours revealed at random points of
+    each photo (``colorpast.hints.reveal``, at the model's working size, seeded by the
+    photo's name). The hints come from the clean truth, also when the input is aged."""
+
+    needs_truth = True
+
+    def __init__(self, model, n: int, size: int | None = None, seed: int = 0, **decode):
+        self.model, self.n, self.size, self.seed, self.decode = model, int(n), size, int(seed), decode
+        self.spec = model_spec(model)
+
+    def __call__(self, rgb, truth, name):
+        h, w = np.asarray(truth).shape[:2]
+        ws = working_size(h, w, self.size or self.spec.default_size, self.spec.multiple)
+        given = hint_tools.reveal(truth, self.n, ws, seed=photo_seed(name, self.seed))
+        return colorize(rgb, self.model, size=self.size, hints=given, **self.decode)
+
+
+def compare(photos, methods: dict, group_of=None, progress: bool = False, inputs: dict | None = None) -> Comparison:
     """Run every method on every photo and score it.
 
     Args:
@@ -68,6 +102,8 @@ def compare(photos, methods: dict, group_of=None, progress: bool = False) -> Com
         methods: ``{name: fn}``; ``"gray"`` is added first if absent.
         group_of: optional ``name -> str`` (e.g. "held-out" or "train"), kept in the records.
         progress: a progress bar over the photos (hundreds take minutes on a CPU).
+        inputs: optional ``{name: rgb}``: what the methods colorize instead of the photo
+            (an aged copy); the photo stays the truth they are scored against.
     """
     methods = {"gray": gray, **{k: v for k, v in methods.items() if k != "gray"}}
     comp = Comparison(methods=list(methods))
@@ -75,8 +111,9 @@ def compare(photos, methods: dict, group_of=None, progress: bool = False) -> Com
         truth = np.asarray(rgb, np.float32) / (255.0 if np.asarray(rgb).dtype == np.uint8 else 1.0)
         group = group_of(name) if group_of else ""
         comp.truths[name] = (truth, group)
+        source = rgb if inputs is None else inputs[name]
         for m, fn in methods.items():
-            pred = fn(rgb)
+            pred = fn(source, truth=rgb, name=name) if getattr(fn, "needs_truth", False) else fn(source)
             comp.outputs[(name, m)] = pred
             comp.records.append({"image": name, "group": group, "method": m, **M.compute_all(truth, pred)})
     return comp
@@ -229,7 +266,7 @@ def add_fid(comp: Comparison, photos, log=print, cache_dir=None, model=None) -> 
 
 def evaluate(data, models, out, split: str = "test", limit: int | None = None, size: int | None = None,
              grid_count: int = 6, log=print, progress: bool = True, protocol: str = "full", with_fid: bool = False,
-             **decode) -> dict:
+             hints=None, aged: bool = False, seed: int = 0, **decode) -> dict:
     """``colorpast evaluate``: every model and the gray baseline on the same photos.
 
     Args:
@@ -239,11 +276,20 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
             and PSNR first; implies ``with_fid``).
         with_fid: add FID against the evaluated photos (needs ``colorpast weights fetch
             fid-inception``; checked before any work is done).
+        hints: numbers of true colours to reveal (``[0, 1, 5, 10, 50]``): every model
+            that takes hints gets a row per number, "NAME (N hints)"; the others one row,
+            without hints. With two numbers or more, ``hints.png`` draws error against N.
+        aged: colorize an aged copy of every photo (``colorpast.ageing``, fixed per photo
+            and ``seed``) and score it against the clean photo.
+        seed: the seed of the ageing and of the revealed hints.
     Returns the paths written and the summary rows.
     """
 
     if protocol not in ("full", "paper"):
         raise UserError(f"unknown protocol {protocol!r}; choose full or paper")
+    counts = sorted(set(int(n) for n in hints)) if hints else []
+    if any(n < 0 for n in counts):
+        raise UserError(f"--hints takes numbers of hints, 0 or more; got {', '.join(map(str, hints))}")
     with_fid = with_fid or protocol == "paper"
 
     inception = fid.load_inception() if with_fid else None  # fails now, in one line, without the weights
@@ -251,16 +297,27 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
     if protocol == "paper":
         photos = [(name, center_crop(rgb)) for name, rgb in photos]
         size = size or PAPER_SIZE
-    methods = {}
+    methods, curves = {}, {}
     for ref in models:
         if ref == "gray":
             continue
         model = load_model(ref)
         label = ref.rstrip("/")
-        methods[label] = functools.partial(colorize, model=model, size=size, **decode)  # rgb -> its colorization
+        if counts and model_spec(model).hints:
+            curves[label] = []
+            for n in counts:
+                methods[f"{label} ({n} hints)"] = Hinted(model, n, size=size, seed=seed, **decode)
+                curves[label].append((n, f"{label} ({n} hints)"))
+        else:
+            methods[label] = functools.partial(colorize, model=model, size=size, **decode)  # rgb -> its colorization
+    if counts and not curves:
+        raise UserError("--hints needs a model that takes colour hints (a run of seed16_hints); none of "
+                        f"{', '.join(m for m in models if m != 'gray') or 'the models given'} does")
+    inputs = {name: ageing.age_photo(rgb, photo_seed(name, seed)) for name, rgb in photos} if aged else None
     crop = " (256 x 256 centre crops)" if protocol == "paper" else ""
-    log(f"evaluating gray{''.join(', ' + k for k in methods)} on {len(photos)} photos{crop} from {data}")
-    comp = compare(photos, methods, progress=progress)
+    aged_note = ", colorized from aged copies" if aged else ""
+    log(f"evaluating gray{''.join(', ' + k for k in methods)} on {len(photos)} photos{crop}{aged_note} from {data}")
+    comp = compare(photos, methods, progress=progress, inputs=inputs)
     preface = None
     if with_fid:
         add_fid(comp, photos, log=log, model=inception)
@@ -270,8 +327,21 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
     if protocol == "paper":
         paper = f"### the papers' protocol: {len(photos)} photos, 256 x 256 centre crops\n\n" + markdown_table(rows, PAPER_COLUMNS)
         preface = paper + ("\n" + preface if preface else "") + "\n### every metric\n"
+    if aged:
+        note = (f"Every photo was colorized from an aged copy (colorpast.ageing, seed {seed}) and scored against "
+                "the clean photo; the output keeps the aged copy's L, so even a perfect colour leaves the "
+                "print's damage in L (the gray row shows it).\n")
+        preface = note + ("\n" + preface if preface else "")
     paths = write_report(comp, out, grid_images=[n for n, _ in photos[:grid_count]],
-                         title=f"{Path(str(data)).name}: {len(photos)} photos{crop}", preface=preface)
+                         title=f"{Path(str(data)).name}: {len(photos)} photos{crop}{aged_note}", preface=preface)
+    if curves and len(counts) > 1:
+        paths["hints"] = Path(out) / "hints.png"
+        by = {r["method"]: r for r in rows}
+        hinted = {name for pts in curves.values() for _, name in pts}
+        lines = {label: [(n, by[m]) for n, m in pts] for label, pts in curves.items()}
+        flat = [r for r in rows if r["method"] not in hinted]
+        metrics = {k: _direction(k) for k in ("ciede2000", "psnr", "colorfulness_delta")}
+        plt.close(hint_curves(lines, flat, metrics, path=paths["hints"], title=f"{Path(str(data)).name}: error against hints"))
     if protocol == "paper":
         log(markdown_table(rows, PAPER_COLUMNS))
     log(markdown_table(rows))

@@ -26,7 +26,7 @@ from colorpast.data import shards
 from colorpast.data.loader import Loader
 from colorpast.errors import TrainingError, UserError
 from colorpast.fsutil import atomic_path
-from colorpast.models import build
+from colorpast.models import build, loss as models_loss, spec as model_spec
 from colorpast.runs import (  # noqa: F401 - the run folder's names, also used as train.X
     BEST,
     CKPT_DIR,
@@ -46,11 +46,40 @@ from colorpast.runs import (  # noqa: F401 - the run folder's names, also used a
 from colorpast.train_step import Colorizer
 
 
+WARMUP = 0.05  # share of a cosine schedule's steps spent warming up from 0
+
+
+def learning_rate(cfg: TrainConfig):
+    """The learning rate, or a schedule of the optimizer's step: ``cosine`` warms up
+    linearly from 0 to ``lr`` over the first 5 % of the run's steps, then decays to 0 at
+    its last (``epochs x steps_per_epoch``). The schedule is a function of the step,
+    so a resumed run continues it exactly; more epochs on resume stretch what is left."""
+    if cfg.schedule == "constant":
+        return cfg.lr
+    if cfg.schedule == "cosine":
+        total = max(1, cfg.epochs * cfg.steps_per_epoch)
+        warmup = int(round(WARMUP * total))
+        return keras.optimizers.schedules.CosineDecay(0.0, max(1, total - warmup), alpha=0.0,
+                                                      warmup_target=cfg.lr, warmup_steps=warmup)
+    raise UserError(f"unknown schedule {cfg.schedule!r}; choose constant or cosine")
+
+
+def check_options(cfg: TrainConfig) -> None:
+    """Options that cannot work together fail here, in one line, before the run folder
+    is touched (a config.json written for a run that cannot start would then refuse the
+    corrected command as "other settings")."""
+    models_loss(cfg.model, None, kind=cfg.loss, rebalance=cfg.rebalance)  # raises for a bad pair
+    if not 0.0 <= cfg.age <= 1.0:
+        raise UserError(f"--age is a share of the training crops, from 0 to 1; got {cfg.age}")
+    learning_rate(cfg)
+
+
 def make_optimizer(cfg: TrainConfig):
+    lr = learning_rate(cfg)
     if cfg.optimizer == "adam":
-        return keras.optimizers.Adam(cfg.lr)
+        return keras.optimizers.Adam(lr)
     if cfg.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(cfg.lr)
+        return keras.optimizers.RMSprop(lr)
     raise UserError(f"unknown optimizer {cfg.optimizer!r}; choose adam or rmsprop")
 
 
@@ -257,6 +286,7 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
             device ran out of memory.
     """
     run = Path(run_dir)
+    check_options(cfg)
     # A multi-worker strategy must exist before other TensorFlow work; it decides which
     # process writes: only the chief touches the run folder, the other workers get the
     # chief's state over the network and need no access to it.
@@ -270,7 +300,8 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     keras.utils.set_random_seed(cfg.seed)
 
     with strategy.scope():
-        model = Colorizer(build(cfg.model, (None, None, 1)), prior=cfg.prior or None)
+        model = Colorizer(build(cfg.model, (None, None, 1)), prior=cfg.prior or None, loss=cfg.loss,
+                          rebalance=cfg.rebalance)
         optimizer = make_optimizer(cfg)
         if keras.mixed_precision.global_policy().name == "mixed_float16":
             # Keras adds loss scaling when the *model's* policy is float16; the trainer's own
@@ -373,7 +404,10 @@ def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True
     if cfg.size and cfg.size > int(summary["size"]):
         raise UserError(f"crop {cfg.size} is larger than the prepared size {summary['size']}")
     crop = cfg.size or None
-    train_data = Loader(shards.open_split(cfg.data, "train"), cfg.batch_size, crop, augment=cfg.augment, seed=cfg.seed)
+    # The data stage draws hint patches and print parameters; it never learns what a model is.
+    extra = {"hints": model_spec(cfg.model).hints, "age": cfg.age}
+    train_data = Loader(shards.open_split(cfg.data, "train"), cfg.batch_size, crop, augment=cfg.augment, seed=cfg.seed,
+                        **extra)
     val_split = shards.Split(cfg.data, "val")
-    val_data = Loader(val_split, cfg.batch_size, crop, train=False) if len(val_split) else None
+    val_data = Loader(val_split, cfg.batch_size, crop, train=False, **extra) if len(val_split) else None
     return fit(cfg, run_dir, train_data, val_data, restart=restart, verbose=verbose, log=log)

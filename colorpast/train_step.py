@@ -7,9 +7,15 @@ it could not also augment and convert to Lab fast enough (the old tf.data pipeli
 that on the CPU at 866 img/s; an H200 trains seed16 at 8,329 img/s).
 
 ``Colorizer`` wraps a registered model (``colorpast.models.build``). It takes
-``{"rgb": N x H x W x 3 uint8, "transform": N x 8 float32}`` and returns the model's raw
-output and the ab (Lab units) it is compared with; its ``compute_loss`` turns that ab
-into the model's own target (``ModelSpec.target_from_ab``) and applies the model's loss.
+``{"rgb": N x H x W x 3 uint8, "transform": N x 8 float32}`` (plus ``"hints": N x K x 4``
+patches for a model that takes hints, and ``"age": N x P`` print parameters when
+training on aged crops; the loader draws both) and returns the model's raw output and
+the ab (Lab units) it is compared with; its ``compute_loss`` turns that ab into the
+model's own target (``ModelSpec.target_from_ab``) and applies the model's loss.
+
+Ageing (``colorpast.ageing``) changes only what the model sees: it gets the L of the
+aged print, and is asked for the clean photo's ab. Hints (``colorpast.hints``) are
+simulated from the clean ab of the augmented crop.
 The data stage never learns what a model wants. Written in ``keras.ops``: the same step
 runs on TensorFlow, JAX and PyTorch.
 """
@@ -19,7 +25,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from colorpast import color, models
+from colorpast import ageing, color, hints, models
 
 
 def affine_transform(images, transforms):
@@ -58,7 +64,7 @@ def affine_transform(images, transforms):
 class Colorizer(keras.Model):
     """``net`` (L in Lab units -> raw output) with the preprocessing and loss of training."""
 
-    def __init__(self, net, prior=None, **kwargs):
+    def __init__(self, net, prior=None, loss: str = "", rebalance: float = 0.5, **kwargs):
         # float32 whatever the global policy: the transforms are pixel coordinates, and
         # Lab needs float32 (bfloat16 would round L to about 0.4). The wrapped net keeps
         # its own (mixed) policy.
@@ -66,8 +72,7 @@ class Colorizer(keras.Model):
         super().__init__(name=f"{net.name}_trainer", **kwargs)
         self.net = net
         self.spec = models.spec(net)
-        loss = models.loss(net.name, prior or None)  # of (target, output)
-        self.loss_fn = loss
+        self.loss_fn = models.loss(net.name, prior or None, kind=loss, rebalance=rebalance)  # of (target, output)
         self.built = True  # its only variables are the net's, which exist already
 
     def call(self, inputs, training=False):
@@ -75,7 +80,13 @@ class Colorizer(keras.Model):
         rgb = affine_transform(rgb, inputs["transform"])
         lab = color.rgb_to_lab(rgb)  # N x H x W x 3, Lab units
         L, ab = color.split_lab(lab)
-        return {"output": self.net(L, training=training), "ab": ab}
+        if "age" in inputs:  # the model sees the old print; the target stays the photo's colour
+            L = color.rgb_to_L(ageing.apply(rgb, inputs["age"]))
+        if self.spec.hints:
+            x = [L, hints.simulate(ab, inputs["hints"])]  # N x H x W x 3 hint map from the true ab
+        else:
+            x = L
+        return {"output": self.net(x, training=training), "ab": ab}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         target = self.spec.target_from_ab(y_pred["ab"])

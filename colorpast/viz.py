@@ -159,3 +159,35 @@ def before_after(before, after, dpi: int = 100, labels=("before", "after")):
         ax.axis("off")
         ax.text(8, 8, label, color="white", fontsize=11, va="top", bbox=dict(facecolor="black", alpha=0.5, pad=3))
     return fig
+
+
+def hint_curves(lines: dict, flat: list[dict], metrics: dict, path=None, title: str | None = None):
+    """Scores against the number of revealed colour hints, one panel per metric.
+
+    Args:
+        lines: ``{label: [(n, row), ...]}``: a line per hint model, ``row`` a summary row.
+        flat: summary rows drawn as flat lines (the gray baseline, automatic models).
+        metrics: ``{name: higher_is_better or None}`` in panel order.
+    The x axis is logarithmic, with 0 hints drawn at 0.5 and labelled "auto".
+    """
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
+    ticks = sorted({max(n, 0.5) for pts in lines.values() for n, _ in pts})
+    for ax, (key, better) in zip(axes.flat, metrics.items()):
+        for i, (label, pts) in enumerate(lines.items()):
+            ax.plot([max(n, 0.5) for n, _ in pts], [r[key] for _, r in pts], "o-", color=plt.cm.tab10(i % 10), label=label)
+        for j, r in enumerate(flat):
+            is_gray = r["method"] == "gray"
+            ax.axhline(r[key], color="#9e9e9e" if is_gray else plt.cm.Dark2(j % 8), ls="--", lw=1,
+                       label="gray (ab = 0)" if is_gray else f"{r['method']} (no hint input)")
+        ax.set_xscale("log")
+        ax.set_xticks(ticks, ["auto" if t == 0.5 else str(int(t)) for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("revealed hints per photo")
+        ax.set_title(key + {True: " ↑", False: " ↓"}.get(better, ""))
+    axes.flat[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    if path is not None:
+        _save(fig, path)
+    return fig

@@ -1,7 +1,9 @@
 """``colorpast colorize``: full-resolution colorization of photos and folders."""
 
 import sys
+from pathlib import Path
 
+from colorpast.errors import UserError
 from colorpast.fsutil import writable_dir
 
 HELP = "colorize photos or folders at full resolution with a trained model"
@@ -11,7 +13,10 @@ DESCRIPTION = (
     "predicted at the model's working size, upsampled to the photo's size and joined with "
     "its full-resolution L, so the PNG written to --out keeps the input's size and detail. "
     "EXIF orientation is honoured. A file that cannot be read is reported and skipped; the "
-    "exit status is 1 if any failed."
+    "exit status is 1 if any failed. --hints gives a model that takes hints (seed16_hints) the "
+    "colours you know: a JSON list of points [{\"x\": 120, \"y\": 45, \"color\": \"#b22234\"}] in the "
+    "photo's pixels, or a scribble PNG of the photo's size with colour strokes on a transparent "
+    "background."
 )
 
 
@@ -23,16 +28,25 @@ def add_arguments(p) -> None:
     p.add_argument("--size", type=int, help="shorter side at which the model runs (default: the model's own, 224)")
     p.add_argument("--temperature", type=float, help="colorful only: annealed-mean temperature (default 0.38)")
     p.add_argument("--batch-size", type=int, default=8, help="photos decoded and predicted together (default 8)")
+    p.add_argument("--hints", metavar="FILE",
+                   help="colour hints for one photo: a .json list of points or a scribble .png the photo's size")
 
 
 def run(args) -> int:
     # Keras comes with the colorizer: imported here so that --help stays fast.
     from colorpast.colorizer import colorize_paths, find_images, load_model
 
-    find_images(args.paths)  # a missing path is a one-line error before the model loads
+    files = find_images(args.paths)  # a missing path is a one-line error before the model loads
+    if args.hints is not None:
+        if len(files) != 1:
+            raise UserError(f"--hints belong to one photo; {len(files)} were given")
+        if not Path(args.hints).is_file():
+            raise UserError(f"{args.hints}: no such hints file (give a .json list of points or a scribble .png)")
     out = writable_dir(args.out)
     model = load_model(args.model)
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
+    if args.hints is not None:
+        decode["hints"] = args.hints
 
     def log(msg):
         sys.stderr.write(f"colorpast colorize: {msg}\n")

@@ -10,7 +10,11 @@ DESCRIPTION = (
     "grid.png (gray input | each model | ground truth) and chart.png into --out. --data is a "
     "prepared set (its --split) or a folder of photos, used at full resolution. --fid adds FID "
     "(needs colorpast weights fetch fid-inception); --protocol paper evaluates as the "
-    "colorization papers do: 256 x 256 centre crops, FID, colourfulness CF, ΔCF and PSNR."
+    "colorization papers do: 256 x 256 centre crops, FID, colourfulness CF, ΔCF and PSNR. "
+    "--hints 0 1 5 10 50 runs every model that takes colour hints with that many true colours "
+    "revealed at random points of each photo (hints.png draws the curve); --aged colorizes aged "
+    "copies of the photos (faded, grainy, blurred, scratched, toned) and scores them against the "
+    "clean ones."
 )
 
 
@@ -26,6 +30,12 @@ def add_arguments(p) -> None:
     p.add_argument("--grid", type=int, default=6, help="photos shown in grid.png (default 6)")
     p.add_argument("--fid", action="store_true",
                    help="add FID against the evaluated photos (FID Inception weights: colorpast weights fetch fid-inception)")
+    p.add_argument("--hints", type=int, nargs="+", metavar="N",
+                   help="reveal N true colours at random points of each photo to the models that take hints "
+                        "(several N: a row each, and hints.png)")
+    p.add_argument("--aged", action="store_true",
+                   help="colorize aged copies of the photos (colorpast.ageing) and score them against the clean photos")
+    p.add_argument("--seed", type=int, default=0, help="seed of the revealed hints and of the ageing (default 0)")
     p.add_argument("--protocol", default="full", choices=["full", "paper"],
                    help="full: photos at their size, every metric (default); paper: 256 x 256 centre crops, "
                         "FID, CF, ΔCF and PSNR first, as DDColor and others report on ImageNet val")
@@ -37,5 +47,6 @@ def run(args) -> int:
     out = writable_dir(args.out)
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
     evaluate(args.data, args.models, out, split=args.split, limit=args.limit, size=args.size,
-             grid_count=args.grid, protocol=args.protocol, with_fid=args.fid, **decode)
+             grid_count=args.grid, protocol=args.protocol, with_fid=args.fid, hints=args.hints, aged=args.aged,
+             seed=args.seed, **decode)
     return 0

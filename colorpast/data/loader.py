@@ -49,12 +49,19 @@ def _mix64(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-def uniforms(seed: int, elements, draws: int = DRAWS) -> np.ndarray:
-    """``len(elements) x draws`` float64 uniforms in [0, 1): draw ``j`` of element ``e`` is
-    a pure function of ``(seed, e, j)`` (SplitMix64 of a counter), computed for all at once."""
+# Independent streams of uniforms per element: the crop and transform (0), the
+# simulated hints (1), the ageing (2). Adding a stream never changes another's draws.
+STREAM_CROP, STREAM_HINTS, STREAM_AGEING = 0, 1, 2
+_STREAM_STEP = np.uint64(0xD1B54A32D192ED03)
+
+
+def uniforms(seed: int, elements, draws: int = DRAWS, stream: int = STREAM_CROP) -> np.ndarray:
+    """``len(elements) x draws`` float64 uniforms in [0, 1): draw ``j`` of element ``e`` in
+    ``stream`` is a pure function of ``(seed, stream, e, j)`` (SplitMix64 of a counter),
+    computed for all at once."""
     e = np.asarray(elements, np.uint64).reshape(-1, 1)
     with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
-        key = _mix64(np.asarray([seed], np.uint64) * _GOLDEN + np.uint64(1))
+        key = _mix64(np.asarray([seed], np.uint64) * _GOLDEN + np.uint64(1) + np.uint64(stream) * _STREAM_STEP)
         z = _mix64(key + (e * np.uint64(draws) + np.arange(draws, dtype=np.uint64)) * _GOLDEN)
     return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
@@ -109,10 +116,18 @@ class Loader:
             for horizontal flips alone.
         worker, workers: this process's share of every global batch (elements
             ``j % workers == worker``) when several processes train together.
+        hints: also draw simulated colour hints for each element (``colorpast.hints.draw``:
+            which patches of the crop reveal their colour; the train step computes them).
+        age: the share of elements to age (``colorpast.ageing.draw``: the parameters of
+            an old print; the train step applies them); 0 for none.
+
+    Hints and ageing come from their own streams of uniforms (``STREAM_HINTS``,
+    ``STREAM_AGEING``), so switching them on changes no crop or transform, and an
+    evaluation loader draws them too (the same for an element every time).
     """
 
     def __init__(self, images, batch_size: int, crop: int | None = None, *, train: bool = True, augment: bool | None = None,
-                 seed: int = 0, worker: int = 0, workers: int = 1):
+                 seed: int = 0, worker: int = 0, workers: int = 1, hints: bool = False, age: float = 0.0):
         self.images = images
         self.n = len(images)
         if self.n == 0:
@@ -131,6 +146,16 @@ class Loader:
         if self.batch_size % self.workers:
             raise ValueError(f"the global batch {batch_size} does not split over {workers} workers")
         self._perm: dict[int, np.ndarray] = {}
+        self.hints, self.age = bool(hints), float(age)
+        if not 0.0 <= self.age <= 1.0:
+            raise ValueError(f"age is a share of the crops, from 0 to 1; got {age}")
+        # Imported only when asked for: they bring Keras, and the plain loader needs NumPy alone.
+        if self.hints:
+            from colorpast import hints as _hints
+            self._hints = _hints
+        if self.age:
+            from colorpast import ageing as _ageing
+            self._ageing = _ageing
 
     def __len__(self) -> int:
         """Batches in one pass (the number of batches of a finite, evaluation loader)."""
@@ -174,21 +199,30 @@ class Loader:
             x = int(corner[1] * (im.shape[1] - c + 1))
         out[...] = im[y : y + c, x : x + c]
 
-    def element(self, e: int) -> tuple[np.ndarray, np.ndarray]:
-        """Element ``e`` of the stream: (``crop x crop x 3`` uint8, 8-float32 transform)."""
+    def element(self, e: int) -> tuple[np.ndarray, ...]:
+        """Element ``e`` of the stream: (``crop x crop x 3`` uint8, 8-float32 transform),
+        then its hint patches and ageing parameters when the loader draws them."""
         b = self._elements([int(e)])
-        return b["rgb"][0], b["transform"][0]
+        return tuple(b[k][0] for k in ("rgb", "transform", "hints", "age") if k in b)
 
     def _elements(self, elements) -> dict:
         out = np.empty((len(elements), self.crop, self.crop, 3), np.uint8)
         if not self.train:
             for k, e in enumerate(elements):
                 self._crop(e, None, out[k])
-            return {"rgb": out, "transform": np.tile(IDENTITY, (len(elements), 1))}
-        index, corners, t = self._draw(elements)
-        for k in range(len(elements)):
-            self._crop(index[k], corners[k], out[k])
-        return {"rgb": out, "transform": np.ascontiguousarray(t, np.float32)}
+            batch = {"rgb": out, "transform": np.tile(IDENTITY, (len(elements), 1))}
+        else:
+            index, corners, t = self._draw(elements)
+            for k in range(len(elements)):
+                self._crop(index[k], corners[k], out[k])
+            batch = {"rgb": out, "transform": np.ascontiguousarray(t, np.float32)}
+        if self.hints:
+            u = uniforms(self.seed, elements, self._hints.DRAWS, stream=STREAM_HINTS)
+            batch["hints"] = self._hints.draw(u, self.crop)
+        if self.age:
+            u = uniforms(self.seed, elements, self._ageing.DRAWS, stream=STREAM_AGEING)
+            batch["age"] = self._ageing.draw(u, self.age)
+        return batch
 
     def batch(self, k: int) -> dict:
         """Batch ``k``: ``{"rgb": B x crop x crop x 3 uint8, "transform": B x 8 float32}``,
@@ -238,9 +272,16 @@ class Loader:
         first = int(start_step) * self.batch_size if self.train else 0
         last = np.iinfo(np.int64).max if self.train else min(self.n, (steps or len(self)) * self.batch_size)
 
+        shapes = {"rgb": [c, c, 3], "transform": [8]}
+        if self.hints:
+            shapes["hints"] = [self._hints.MAX_POINTS, 4]
+        if self.age:
+            shapes["age"] = [len(self._ageing.PARAMS)]
+        types = tuple(tf.uint8 if k == "rgb" else tf.float32 for k in shapes)
+
         def read(e):
-            rgb, t = tf.numpy_function(self.element, [e], (tf.uint8, tf.float32), stateful=False)
-            return {"rgb": tf.ensure_shape(rgb, [c, c, 3]), "transform": tf.ensure_shape(t, [8])}
+            parts = tf.numpy_function(self.element, [e], types, stateful=False)
+            return {k: tf.ensure_shape(v, shapes[k]) for k, v in zip(shapes, parts)}
 
         ds = tf.data.Dataset.range(first, last).map(read, num_parallel_calls=2, deterministic=True)
         ds = ds.batch(self.batch_size, drop_remainder=self.train)

@@ -14,6 +14,8 @@ from typing import Callable
 import keras
 import numpy as np
 
+from colorpast.errors import UserError
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -24,8 +26,12 @@ class ModelSpec:
     target_from_ab: maps ab in Lab units to the training target the loss compares with.
     multiple: H and W must be multiples of this.
     default_size: the square size the model is trained and run at by default.
-    make_loss: ``make_loss(prior_path_or_None) -> keras loss`` of (target, output);
-        None means mean squared error on ``target_from_ab``'s target.
+    make_loss: ``make_loss(prior_path_or_None, mix) -> keras loss`` of (target, output)
+        for a model that classifies ab (``mix``: the class-rebalancing lambda); None for
+        a model that regresses ab, whose loss is mean squared error on ``target_from_ab``'s
+        target unless training asks for L1 or Huber.
+    hints: the model takes colour hints besides L (``colorpast.hints``): its input is
+        ``[L, hint map]``, the map ``N x H x W x 3`` (a, b in Lab units, mask).
     """
 
     name: str
@@ -36,6 +42,7 @@ class ModelSpec:
     default_size: int
     description: str
     make_loss: Callable | None = None
+    hints: bool = False
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -72,7 +79,8 @@ def check_size(name: str, height, width) -> None:
 
 
 def build(name: str, input_shape=(None, None, 1), **kwargs):
-    """Build a registered model. ``input_shape`` is ``(H, W, 1)``; None allows any size."""
+    """Build a registered model. ``input_shape`` is ``(H, W, 1)``, the L input's (a model
+    that takes hints gets a hint-map input of the same size too); None allows any size."""
     s = spec(name)
     if len(input_shape) != 3 or input_shape[-1] != 1:
         raise ValueError(f"{name} takes the L channel alone: input_shape must be (H, W, 1), got {input_shape}")
@@ -80,22 +88,54 @@ def build(name: str, input_shape=(None, None, 1), **kwargs):
     return s.builder(tuple(input_shape), **kwargs)
 
 
-def loss(name: str, prior_path=None):
-    """The loss of a registered model, comparing its target (``target_from_ab``) with its
-    output: mean squared error unless its spec has ``make_loss``."""
+REGRESSION_LOSSES = ("mse", "l1", "huber")
+
+
+def loss(name: str, prior_path=None, kind: str = "", rebalance: float = 0.5):
+    """The loss of a registered model, comparing its target (``target_from_ab``) with its output.
+
+    A model that classifies ab (its spec has ``make_loss``) gets its own, rebalanced with
+    lambda ``rebalance``. A model that regresses ab gets ``kind``: mean squared error
+    (the default, ""), mean absolute error ("l1"), or Huber ("huber") with its
+    quadratic zone one Lab unit wide (as richzhang/colorization-pytorch's regression).
+    """
     s = spec(name)
-    return keras.losses.MeanSquaredError() if s.make_loss is None else s.make_loss(prior_path)
+    if s.make_loss is not None:
+        if kind:
+            raise UserError(f"loss {kind!r} is for models that regress ab; {name} classifies it into 313 bins "
+                            "(leave --loss out)")
+        return s.make_loss(prior_path, mix=rebalance)
+    if kind in ("", "mse"):
+        return keras.losses.MeanSquaredError()
+    if kind == "l1":
+        return keras.losses.MeanAbsoluteError()
+    if kind == "huber":
+        # One Lab unit in the target's units (ab / 128 for seed16: 1 / 128).
+        one = s.target_from_ab(np.ones((1, s.multiple, s.multiple, 2), np.float32))
+        return keras.losses.Huber(delta=float(np.mean(keras.ops.convert_to_numpy(one))))
+    raise UserError(f"unknown loss {kind!r}; choose one of: {', '.join(REGRESSION_LOSSES)}")
 
 
-def predict_ab(model, L, batch_size: int = 8, **decode) -> np.ndarray:
+def predict_ab(model, L, batch_size: int = 8, hints=None, **decode) -> np.ndarray:
     """Run ``model`` on ``N x H x W x 1`` L (Lab units) and return ``N x H x W x 2`` ab in Lab units.
 
+    hints: ``N x H x W x 3`` hint maps (``colorpast.hints``) for a model that takes them;
+        None gives such a model empty maps (automatic colorization). A model without
+        hint inputs given hints raises UserError.
     ``decode``: options of the model's ``to_ab``, e.g. ``temperature=0.2`` for colorful.
     """
     s = spec(model)
-    out = model.predict(np.asarray(L, np.float32), batch_size=batch_size, verbose=0)
+    L = np.asarray(L, np.float32)
+    if s.hints:
+        maps = np.zeros((*L.shape[:3], 3), np.float32) if hints is None else np.asarray(hints, np.float32)
+        x = [L, maps]
+    elif hints is not None:
+        raise UserError(f"{model.name} takes no colour hints; train a model that does (seed16_hints)")
+    else:
+        x = L
+    out = model.predict(x, batch_size=batch_size, verbose=0)
     return np.asarray(s.to_ab(out, **decode), np.float32)
 
 
 # Registered models: importing a module registers it.
-from colorpast.models import colorful, koalarization, seed16, seed16_cls  # noqa: E402,F401
+from colorpast.models import colorful, koalarization, seed16, seed16_bn, seed16_cls, seed16_hints  # noqa: E402,F401

@@ -156,15 +156,18 @@ class ColorfulLoss(keras.losses.Loss):
         return {**super().get_config(), "weights": self.class_weights}
 
 
-def make_loss(prior_path=None) -> ColorfulLoss:
+def make_loss(prior_path=None, mix: float = bins.MIX) -> ColorfulLoss:
     """The training loss; ``prior_path``: a 313-bin ab prior ``.npy`` from ``colorpast prior``
-    (rebalancing with sigma 5, lambda 0.5), or None for the plain cross-entropy."""
+    (rebalancing with sigma 5 and lambda ``mix``, the paper's 0.5 by default; 1 weighs
+    every class alike), or None for the plain cross-entropy."""
+    if not 0.0 <= mix <= 1.0:
+        raise UserError(f"the rebalancing lambda is between 0 and 1; got {mix}")
     if prior_path is None:
         return ColorfulLoss(None)
     p = Path(prior_path)
     if not p.is_file():
         raise UserError(f"no prior file {p}; make one with: colorpast prior --data PREPARED --out {p}")
-    return ColorfulLoss(bins.rebalance_weights(np.load(p)))
+    return ColorfulLoss(bins.rebalance_weights(np.load(p), mix=mix))
 
 
 register(
