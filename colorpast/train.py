@@ -400,6 +400,7 @@ def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True
     """Train on a prepared set (``cfg.data``): the same as ``colorpast train``."""
     if not cfg.data:
         raise UserError("no training data: pass --data data/prepared/NAME (made by colorpast prepare)")
+    check_options(cfg)
     summary = shards.read_summary(cfg.data)
     if cfg.size and cfg.size > int(summary["size"]):
         raise UserError(f"crop {cfg.size} is larger than the prepared size {summary['size']}")

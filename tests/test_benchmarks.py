@@ -76,3 +76,20 @@ def test_gpu_check_runs_with_tensorflow_absent_on_jax(tmp_path):
     res = json.loads((tmp_path / "gpu_check.json").read_text())
     assert res["env"]["tensorflow_importable"] is False and res["env"]["backend"] == "jax"
     assert "history steps [6, 12]" in r.stdout and "loader/resident" in r.stdout
+
+
+def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
+    make_prepared(tmp_path / "p", {"train": 16, "val": 4, "test": 3}, size=32, per_shard=8)
+    fig = tmp_path / "q.png"
+    args = [sys.executable, "benchmarks/quality_curve.py", "--smoke", "--data", str(tmp_path / "p"),
+            "--eval", f"tiny={tmp_path / 'p'}", "--recipes", "seed16", "recommended", "--budgets", "16",
+            "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--figure", str(fig)]
+    r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    table = (tmp_path / "out" / "table.md").read_text()
+    assert "| gray (ab = 0) |" in table and "| seed16 | 16 |" in table and "| recommended | 16 |" in table
+    assert fig.stat().st_size > 1000
+    # Again: the runs are found finished and the scores come from the cache.
+    again = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and again.stdout.count("found finished") == 2
+    assert (tmp_path / "out" / "table.md").read_text() == table

@@ -1,0 +1,223 @@
+"""Quality against compute: train recipes at several budgets, score each on the same photos.
+
+    python benchmarks/quality_curve.py [--shared ../shared/data] [--recipes seed16 seed16_cls recommended]
+        [--budgets 4000 16000 64000] [--jobs 2] [--out reports/quality] [--figure benchmarks/quality_curve.png]
+
+Every recipe (``RECIPES``: a name and the ``colorpast train`` options it sets) trains at
+every budget, a budget being the number of training images (crops) it sees: 4 epochs of
+``budget / 4 / batch`` steps, one run folder each (``runs/quality/RECIPE-BUDGET``).
+Each run is evaluated with every metric on CBSD68 (full resolution) and on the prepared
+ImageNet set's test split, gray included. The script writes a table (``table.md``,
+``table.csv``: budget, training seconds, CIEDE2000, CF, ΔCF, PSNR, ab error, per set)
+and a figure (CIEDE2000 and ΔCF against images seen, one line per recipe, gray flat).
+
+Re-running reuses what is finished: a finished run only says so, an interrupted one
+resumes, and a run's scores are cached beside the report (``scores/RUN-SET.json``) until
+its ``model.keras`` changes. Training goes through ``colorpast train`` in subprocesses
+(``--jobs`` at once, each on ``cores / jobs`` threads); the scoring runs here.
+
+``--smoke`` runs it in about a minute on a tiny prepared set (``--data``) and a folder
+of a few photos (``--eval``), as the test suite does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# Every recipe: the seed paper's data handling (its augmentations), Adam, batch 16, 4
+# epochs a run; what differs is written here. "{prior}" is the ImageNet ab prior.
+RECIPES: dict[str, list[str]] = {
+    # Today's recipe (README's headline): the seed's exact network on 128 px crops, Adam 3e-4.
+    "seed16": ["--model", "seed16", "--size", "128", "--lr", "3e-4"],
+    "seed16_cls": ["--model", "seed16_cls", "--size", "128", "--lr", "3e-4", "--prior", "{prior}"],
+    # The candidates of "A better recipe at equal compute" (benchmarks/RESULTS.md), one change at a time.
+    "seed16+cosine": ["--model", "seed16", "--size", "128", "--lr", "3e-4", "--schedule", "cosine"],
+    "seed16_bn": ["--model", "seed16_bn", "--size", "128", "--lr", "3e-4"],
+    "seed16_bn+cosine2e-3": ["--model", "seed16_bn", "--size", "128", "--lr", "2e-3", "--schedule", "cosine"],
+    "seed16+l1": ["--model", "seed16", "--size", "128", "--lr", "3e-4", "--loss", "l1"],
+    "seed16+huber": ["--model", "seed16", "--size", "128", "--lr", "3e-4", "--loss", "huber"],
+    "seed16+batch8": ["--model", "seed16", "--size", "128", "--lr", "3e-4", "--batch-size", "8"],
+    "seed16+crop224": ["--model", "seed16", "--size", "224", "--lr", "3e-4"],
+    "seed16_cls+rebalance1": ["--model", "seed16_cls", "--size", "128", "--lr", "3e-4", "--prior", "{prior}",
+                              "--rebalance", "1"],
+    "seed16_fast": ["--model", "seed16_fast", "--size", "224", "--lr", "2e-3", "--schedule", "cosine"],
+    "seed16_fast+l1": ["--model", "seed16_fast", "--size", "224", "--lr", "2e-3", "--schedule", "cosine",
+                       "--loss", "l1"],
+    "seed16_fast+age": ["--model", "seed16_fast", "--size", "224", "--lr", "2e-3", "--schedule", "cosine",
+                        "--loss", "l1", "--age", "0.5"],
+    "seed16_hints": ["--model", "seed16_hints", "--size", "128", "--lr", "2e-3", "--schedule", "cosine"],
+}
+RECIPES["recommended"] = RECIPES["seed16_fast+l1"]
+EPOCHS = 4
+SHOWN = ["ciede2000", "colorfulness", "colorfulness_delta", "psnr", "ab_error"]
+
+
+def batch_of(options: list[str]) -> int:
+    return int(options[options.index("--batch-size") + 1]) if "--batch-size" in options else 16
+
+
+def train_command(recipe: str, budget: int, data: Path, run: Path, prior: Path) -> list[str]:
+    options = [o.replace("{prior}", str(prior)) for o in RECIPES[recipe]]
+    steps = max(1, budget // (EPOCHS * batch_of(options)))
+    return [sys.executable, "-m", "colorpast", "train", "--data", str(data), "--run", str(run), "--preset", "default",
+            "--epochs", str(EPOCHS), "--steps-per-epoch", str(steps), "--val-batches", "4", *options]
+
+
+def train_all(jobs, threads: int, log) -> dict:
+    """Run each (name, command) in a subprocess, ``len`` at a time; returns {name: seconds}."""
+    env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1"}
+
+    def one(item):
+        name, cmd, run = item
+        start = time.perf_counter()
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        took = time.perf_counter() - start
+        if r.returncode != 0:
+            raise SystemExit(f"quality_curve: {name} failed: {r.stderr.strip().splitlines()[-1:]}")
+        finished = "is finished" in r.stdout + r.stderr
+        if not finished:  # the time a run trained for, kept for re-runs that only find it finished
+            (run / "train_seconds.txt").write_text(f"{took:.1f}\n")
+        log(f"quality_curve: {name} {'found finished' if finished else f'trained in {took:.0f} s'}")
+        return name, float((run / "train_seconds.txt").read_text()) if (run / "train_seconds.txt").exists() else None
+
+    with ThreadPoolExecutor(jobs[0]) as pool:
+        return dict(pool.map(one, jobs[1]))
+
+
+def score(run: Path, name: str, data, split: str, cache: Path, size=None) -> dict:
+    """The run's and gray's summary rows on one evaluation set, cached until the model changes."""
+    from colorpast.evaluate import evaluate
+
+    key = cache / f"{run.name}-{name}.json"
+    stamp = (run / "model.keras").stat().st_mtime
+    if key.exists():
+        saved = json.loads(key.read_text())
+        if saved.get("stamp") == stamp:
+            return saved["rows"]
+    res = evaluate(data, [str(run)], cache / f"{run.name}-{name}", split=split, size=size, log=lambda *a: None,
+                   progress=False, grid_count=4)
+    rows = {r["method"] if r["method"] == "gray" else "model": r for r in res["summary"]}
+    key.write_text(json.dumps({"stamp": stamp, "rows": rows}))
+    return rows
+
+
+def figure(table: list[dict], sets: list[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    recipes = list(dict.fromkeys(r["recipe"] for r in table))
+    fig, axes = plt.subplots(len(sets), 2, figsize=(9, 3.0 * len(sets)), squeeze=False)
+    for i, s in enumerate(sets):
+        for j, (key, label) in enumerate((("ciede2000", "CIEDE2000 ↓"), ("colorfulness_delta", "ΔCF ↓"))):
+            ax = axes[i, j]
+            for k, rec in enumerate(recipes):
+                pts = sorted((r["budget"], r[f"{s}_{key}"]) for r in table if r["recipe"] == rec)
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=plt.cm.tab10(k % 10), label=rec)
+            gray = [r[f"{s}_gray_{key}"] for r in table][0]
+            ax.axhline(gray, color="#777777", ls="--", lw=1.2, label="gray (ab = 0)")
+            ax.set_xscale("log")
+            ax.set_xticks(sorted({r["budget"] for r in table}), [f"{b // 1000}k" if b >= 1000 else str(b)
+                                                                for b in sorted({r["budget"] for r in table})])
+            ax.minorticks_off()
+            ax.set_title(f"{s}: {label}", fontsize=10)
+            ax.set_xlabel("training images seen")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=72)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--shared", default=str(ROOT.parent / "shared" / "data"), help="the shared photos (imagenet1k-256, cbsd68)")
+    p.add_argument("--data", help="prepared training set (default: prepare SHARED/imagenet1k-256 into data/prepared/imagenet1k)")
+    p.add_argument("--eval", nargs="*", metavar="NAME=PATH",
+                   help="evaluation sets (default: cbsd68=SHARED/cbsd68 and imagenet-test=the prepared test split)")
+    p.add_argument("--recipes", nargs="+", default=["seed16", "seed16_cls", "recommended"], choices=list(RECIPES))
+    p.add_argument("--budgets", nargs="+", type=int, default=[4000, 16000, 64000])
+    p.add_argument("--jobs", type=int, default=2, help="trainings at once (default 2)")
+    p.add_argument("--runs", default="runs/quality")
+    p.add_argument("--out", default="reports/quality")
+    p.add_argument("--figure", help="the figure's path (default: OUT/quality_curve.png)")
+    p.add_argument("--smoke", action="store_true", help="tiny settings: 32 px crops, budgets of 16 and 32 images")
+    a = p.parse_args(argv)
+
+    if a.smoke:
+        for name in RECIPES:  # 32 px crops: seed16_fast's smallest (it needs multiples of 32)
+            RECIPES[name] = [("32" if o in ("128", "224") else o) for o in RECIPES[name]]
+        a.budgets = [16, 32] if a.budgets == [4000, 16000, 64000] else a.budgets
+    cp = [sys.executable, "-m", "colorpast"]
+    shared = Path(a.shared)
+    data = Path(a.data) if a.data else ROOT / "data" / "prepared" / "imagenet1k"
+    if not a.data:
+        subprocess.run([*cp, "prepare", str(shared / "imagenet1k-256"), "--out", str(data)], check=True)
+    prior = ROOT / "weights" / f"prior_{data.name}.npy"
+    if any("{prior}" in RECIPES[r] for r in a.recipes) and not prior.exists():
+        subprocess.run([*cp, "prior", "--data", str(data), "--out", str(prior)], check=True)
+    sets = dict(s.split("=", 1) for s in a.eval) if a.eval else {"cbsd68": str(shared / "cbsd68"), "imagenet-test": str(data)}
+    runs = Path(a.runs)
+    jobs = [(f"{r}-{b}", train_command(r, b, data, runs / f"{r}-{b}", prior), runs / f"{r}-{b}")
+            for b in a.budgets for r in a.recipes]
+    for _, _, run in jobs:
+        run.mkdir(parents=True, exist_ok=True)
+    threads = max(1, (os.cpu_count() or 1) // max(1, a.jobs))
+    print(f"quality_curve: {len(jobs)} runs, {a.jobs} at a time on {threads} threads each", flush=True)
+    seconds = train_all((a.jobs, jobs), threads, lambda m: print(m, flush=True))
+
+    out = Path(a.out)
+    (out / "scores").mkdir(parents=True, exist_ok=True)
+    table = []
+    for r in a.recipes:
+        for b in a.budgets:
+            run = runs / f"{r}-{b}"
+            row = {"recipe": r, "budget": b, "train_seconds": seconds.get(f"{r}-{b}")}
+            for s, path in sets.items():
+                rows = score(run, s, path, "test", out / "scores")
+                for k in SHOWN:
+                    row[f"{s}_{k}"] = rows["model"][k]
+                    row[f"{s}_gray_{k}"] = rows["gray"][k]
+            table.append(row)
+            print(f"quality_curve: scored {r}-{b}: " + ", ".join(f"{s} CIEDE2000 {row[f'{s}_ciede2000']:.2f} "
+                                                             f"ΔCF {row[f'{s}_colorfulness_delta']:.1f}" for s in sets), flush=True)
+    with open(out / "table.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(table[0]))
+        w.writeheader()
+        w.writerows(table)
+    lines = []
+    for s in sets:
+        lines += [f"### {s}", "", "| recipe | images seen | train s | CIEDE2000 ↓ | CF | ΔCF ↓ | PSNR ↑ | ab error ↓ |",
+                  "|---|---|---|---|---|---|---|---|"]
+        g = table[0]
+        lines.append(f"| gray (ab = 0) | - | - | {g[f'{s}_gray_ciede2000']:.2f} | {g[f'{s}_gray_colorfulness']:.1f} | "
+                     f"{g[f'{s}_gray_colorfulness_delta']:.2f} | {g[f'{s}_gray_psnr']:.2f} | {g[f'{s}_gray_ab_error']:.2f} |")
+        for row in table:
+            t = row["train_seconds"]
+            lines.append(f"| {row['recipe']} | {row['budget']:,} | {'-' if t is None else f'{t:.0f}'} | "
+                         f"{row[f'{s}_ciede2000']:.2f} | {row[f'{s}_colorfulness']:.1f} | {row[f'{s}_colorfulness_delta']:.2f} | "
+                         f"{row[f'{s}_psnr']:.2f} | {row[f'{s}_ab_error']:.2f} |")
+        lines.append("")
+    (out / "table.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    fig_path = Path(a.figure) if a.figure else out / "quality_curve.png"
+    figure(table, list(sets), fig_path)
+    print(f"quality_curve: wrote {out / 'table.md'}, {out / 'table.csv'} and {fig_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
