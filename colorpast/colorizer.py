@@ -143,11 +143,32 @@ def resize_area(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out.reshape(h, w, a.shape[-1])
 
 
-def colorize_batch(images, model, size: int | None = None, hints=None, **decode) -> list[np.ndarray]:
+# What a modern photo's lightness spans: the medians, over the shared ImageNet training
+# photos, of each photo's 1st and 99th percentile of L (an aged print of the same photos:
+# 10.9 and 83.8). benchmarks/RESULTS.md, "Old photos".
+MODERN_L = (3.6, 94.3)
+
+
+def normalize_L(L: np.ndarray) -> np.ndarray:
+    """What the model should see of an old print: ``h x w x 1`` L (0..100) with its 1st to
+    99th percentile stretched to a modern photo's (``MODERN_L``) when it spans less (a
+    faded print), never squeezed; then a 3 x 3 median removes specks of dust and thin
+    scratches. Only the model's input: the output keeps the photo's own L."""
+    lo, hi = np.percentile(L, [1, 99])
+    span = max(hi - lo, 1e-3)
+    if span < MODERN_L[1] - MODERN_L[0]:
+        L = (L - lo) * ((MODERN_L[1] - MODERN_L[0]) / span) + MODERN_L[0]
+    L = np.clip(L, 0.0, 100.0).astype(np.float32)
+    return cv2.medianBlur(np.ascontiguousarray(L[..., 0]), 3)[..., None]
+
+
+def colorize_batch(images, model, size: int | None = None, hints=None, normalize: bool = False,
+                   **decode) -> list[np.ndarray]:
     """Colorize several photos; those with the same working size share one model call.
 
     hints: None, or one entry per photo (None for a photo without hints), each as
     :func:`colorize` takes it.
+    normalize: show the model each photo's L through :func:`normalize_L` (faded prints).
     """
     s = model_spec(model)
     if hints is not None and any(h is not None for h in hints) and not s.hints:
@@ -161,6 +182,8 @@ def colorize_batch(images, model, size: int | None = None, hints=None, **decode)
     for ws in dict.fromkeys(sizes):
         idx = [i for i, z in enumerate(sizes) if z == ws]
         L_small = np.stack([resize_area(Ls[i], ws) for i in idx])
+        if normalize:
+            L_small = np.stack([normalize_L(L) for L in L_small])
         maps = None
         if s.hints:  # n x wh x ww x 3: each photo's hints at the working size (none: zeros)
             maps = np.stack([hint_tools.empty_map(ws) if given[i] is None else given[i].to_map(ws) for i in idx])

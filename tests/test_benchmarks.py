@@ -93,3 +93,26 @@ def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
     again = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and again.stdout.count("found finished") == 2
     assert (tmp_path / "out" / "table.md").read_text() == table
+
+
+def test_gpu_quality_smoke_runs_with_tensorflow_absent_on_jax(tmp_path):
+    """The device session's quality command, tiny, on JAX with TensorFlow blocked in every process."""
+    from conftest import shared_folder
+    from test_backends import BLOCK_TENSORFLOW
+
+    site, photos, evals = tmp_path / "site", tmp_path / "photos", tmp_path / "eval"
+    for d in (site, photos, evals):
+        d.mkdir()
+    (site / "sitecustomize.py").write_text(BLOCK_TENSORFLOW)
+    for p in sorted(shared_folder("imagenet1k-256").glob("*.jpg"))[:24]:
+        (photos / p.name).write_bytes(p.read_bytes())
+    for p in sorted(shared_folder("cbsd68").glob("*.png"))[:2]:
+        (evals / p.name).write_bytes(p.read_bytes())
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHON": sys.executable, "PYTHONPATH": str(site)}
+    r = subprocess.run(["bash", "benchmarks/gpu_quality.sh", str(photos), str(evals), "--smoke",
+                        "--work", str(tmp_path / "work"), "--out", str(tmp_path)],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    res = json.loads((tmp_path / "gpu_quality.json").read_text())
+    assert res["env"]["backend"] == "jax" and [x["budget"] for x in res["results"]] == [64, 128]
+    assert "scored 128" in r.stdout and "| images seen |" in r.stdout

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Quality at GPU budgets, one command for a machine with JAX (or PyTorch) and no TensorFlow:
+#   bash benchmarks/gpu_quality.sh PHOTOS_DIR EVAL_DIR [gpu_quality.py options]
+# Run from the repository root. PHOTOS_DIR: colour photos to train on (the shared
+# imagenet1k-256 copied into a git-ignored folder); EVAL_DIR: photos to score on (CBSD68).
+# Keras and the small pure-Python packages travel as wheels in .whl/, as for gpu_check.sh
+# (benchmarks/RESULTS.md, "GPU check"). Output: a line per phase, a table last, and
+# gpu_quality.json in $OUT (or --out). `--smoke` runs it tiny, on a CPU, in about a minute.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+photos=${1:?usage: bash benchmarks/gpu_quality.sh PHOTOS_DIR EVAL_DIR [options]}
+eval_dir=${2:?usage: bash benchmarks/gpu_quality.sh PHOTOS_DIR EVAL_DIR [options]}
+shift 2
+export KERAS_BACKEND=${KERAS_BACKEND:-jax} PYTHONUNBUFFERED=1
+python=${PYTHON:-python3}
+if compgen -G ".whl/*.whl" >/dev/null; then
+  "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+  export PYTHONPATH="/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
+else
+  export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+fi
+exec "$python" benchmarks/gpu_quality.py --photos "$photos" --eval "$eval_dir" --out "${OUT:-.}" "$@"
