@@ -8,6 +8,7 @@
     colorpast weights     official weights, converted to Keras
     colorpast evaluate    models and the gray baseline on the same photos
     colorpast colorize    photos and folders at full resolution
+    colorpast app         a local web page: colorize a photo, paint the colours you know
 
 Each verb is a module of ``colorpast.commands`` defining HELP, DESCRIPTION,
 add_arguments(parser) and run(args) -> exit code: it turns the arguments into one call
@@ -74,6 +75,7 @@ VERBS = {
     "weights": "colorpast.commands.weights",
     "evaluate": "colorpast.commands.evaluate",
     "colorize": "colorpast.commands.colorize",
+    "app": "colorpast.commands.app",
 }
 
 

@@ -23,6 +23,7 @@ for var, sub in {
     "KAGGLE_CONFIG_DIR": "kaggle",
     "XDG_CACHE_HOME": "cache",
     "XDG_CONFIG_HOME": "config",
+    "GRADIO_TEMP_DIR": "gradio",  # the app's uploads and results (else /tmp/gradio, kept after the suite)
 }.items():
     (_SANDBOX / sub).mkdir(parents=True, exist_ok=True)
     os.environ[var] = str(_SANDBOX / sub)

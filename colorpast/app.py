@@ -1,0 +1,391 @@
+"""``colorpast app``: a local web page to colorize a photo and paint the colours you know.
+
+Drop in a photo and it is colorized at once, shown before (its gray L) and after on a
+slider. Then paint colour strokes on the gray copy (a sky blue, a red coat, a neutral
+gray for a white shirt), or upload hints made elsewhere (a scribble PNG the photo's size,
+or a JSON list of points, as ``colorpast colorize --hints`` takes them), and press
+Colorize again: a model that takes hints (``seed16_hints``) follows them. The
+full-resolution PNG is a download.
+
+The page follows the Gradio-demo convention: one function from inputs to outputs
+(:func:`colorize_photo`), wrapped in a small Blocks layout by :func:`build`. What
+matters is here, testable without a browser or Gradio: turning the editor's strokes
+into a scribble the photo's size (:func:`strokes_to_scribble`), listing the models
+(:func:`model_choices`), choosing one at start-up (:func:`startup_model`) and writing
+the result (:func:`write_png`).
+
+Gradio is an optional extra (``pip install "colorpast[app]"``), imported inside
+:func:`gradio` alone. It is imported with its analytics off, and the app is never
+shared through a public link, so starting it touches no network.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from colorpast import colorizer, hints as hint_tools, models, notebook, runs
+from colorpast.errors import UserError
+from colorpast.fsutil import atomic_path
+from colorpast.models import colorful
+
+OFFICIAL = "colorful:official"
+INSTALL = 'the app needs Gradio: pip install "colorpast[app]"'
+NO_MODEL = ("no model to colorize with: train one (colorpast train --model seed16_hints ...), "
+            "or run 'colorpast weights fetch colorful' while online, then start the app again")
+# Brush colours offered first (any other is one click away). Only a colour's a and b
+# count (colorpast.hints keeps the photo's own L), so the gray is "no colour here".
+PALETTE = [
+    "#4a7fc1",  # sky, water
+    "#3d7a2e",  # leaves, grass
+    "#e0ac8c",  # skin
+    "#7a4e2d",  # hair, wood, earth
+    "#b22234",  # a red coat, a flag
+    "#e8c547",  # yellow
+    "#808080",  # neutral: white shirts, gray stone
+]
+BRUSH_PX = 16  # at the editor's 1,600 px width: about 2 px at the model's 224 px working size
+PNG_COMPRESSION = 1  # zlib level: 1 writes a megapixel in a quarter of the time 6 takes, files 10-20 % larger
+
+
+def gradio():
+    """The ``gradio`` module, imported with its analytics off; a one-line UserError
+    naming the extra to install when it is absent."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # read once, at import: no version check, no telemetry
+    try:
+        import gradio as gr
+    except ImportError:
+        raise UserError(INSTALL) from None
+    return gr
+
+
+# ----------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A model the page offers: ``ref`` as ``load_model`` takes it, ``label`` as shown."""
+
+    ref: str
+    label: str
+
+
+def trained_runs(runs_dir) -> list[Path]:
+    """Run folders under ``runs_dir`` (one or two levels deep, as ``runs/NAME`` and the
+    demo's ``runs/demo/run``) that hold a final model or a checkpoint; newest first."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    found = []
+    for config in [*root.glob("*/config.json"), *root.glob("*/*/config.json")]:
+        run = config.parent
+        finished = [run / runs.FINAL] if (run / runs.FINAL).is_file() else runs.list_checkpoints(run)[-1:]
+        if finished:
+            found.append((finished[0].stat().st_mtime, run))
+    return [run for _, run in sorted(found, key=lambda t: (-t[0], str(t[1])))]
+
+
+def _run_label(run: Path) -> str:
+    try:
+        name = json.loads((run / "config.json").read_text()).get("model", "?")
+    except (OSError, ValueError):
+        name = "?"
+    return f"{run} ({name}, takes hints)" if name in _hint_models() else f"{run} ({name})"
+
+
+def _hint_models() -> set[str]:
+    return {n for n in models.names() if models.spec(n).hints}
+
+
+def official_weights_present() -> bool:
+    return (colorful.weights_dir() / colorful.OFFICIAL_WEIGHTS).is_file()
+
+
+def model_choices(runs_dir, given: str | None = None) -> list[Choice]:
+    """What the model chooser offers: ``given`` (``--model``) first, then every trained
+    run under ``runs_dir``, newest first, then ``colorful:official`` when its weights
+    are on disk (Zhang et al. 2016's published network; it takes no hints)."""
+    out = []
+    if given:
+        out.append(Choice(given, f"{given} (--model)"))
+    for run in trained_runs(runs_dir):
+        if not given or Path(given).resolve() != run.resolve():
+            out.append(Choice(str(run), _run_label(run)))
+    if given != OFFICIAL and official_weights_present():
+        out.append(Choice(OFFICIAL, f"{OFFICIAL} (Zhang et al. 2016, no hints)"))
+    return out
+
+
+def startup_model(given: str | None, runs_dir, log=print) -> str | None:
+    """The model the page starts with: ``given``, else the newest trained run, else
+    ``colorful:official``, its weights fetched once (129 MB) as notebook 06 does.
+
+    Offline, with nothing trained, the fetch fails: that is said in one line and None
+    returned, so the page still opens and says what to do when Colorize is pressed.
+    """
+    if given:
+        return notebook.choose_model(given, log=log) if given == OFFICIAL else given
+    found = trained_runs(runs_dir)
+    if found:
+        return str(found[0])
+    log(f"no trained model under {runs_dir}/ (colorpast train makes one): using {OFFICIAL}, "
+        "Zhang et al.'s published weights")
+    try:
+        return notebook.choose_model(OFFICIAL, log=log)
+    except UserError as e:
+        log(f"{e}; starting without a model: {NO_MODEL}")
+        return None
+
+
+# Loaded models, kept: switching back and forth in the chooser does not reload them.
+load_model = functools.lru_cache(maxsize=2)(colorizer.load_model)
+
+
+# ------------------------------------------------------------------------------ hints
+
+
+def _over(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """``top`` composited over ``bottom``, both ``H x W x 4`` float RGBA in [0, 1]."""
+    at, ab = top[..., 3:], bottom[..., 3:]
+    a = at + ab * (1.0 - at)
+    rgb = (top[..., :3] * at + bottom[..., :3] * ab * (1.0 - at)) / np.maximum(a, 1e-6)
+    return np.concatenate([rgb, a], axis=-1)
+
+
+def strokes_to_scribble(layers, shape) -> np.ndarray | None:
+    """The editor's stroke layers -> a scribble: ``H x W x 4`` uint8 RGBA at the photo's
+    ``shape`` (H, W), strokes on transparency, as ``colorpast.hints`` reads it; None
+    when nothing is painted.
+
+    ``layers``: the editor's value (``{"layers": [...], ...}``) or its list of layers,
+    each ``h x w x 4`` uint8 at the size of the editor's canvas, which shows a copy of
+    the photo at most ``notebook.DISPLAY_WIDTH`` wide. The strokes are scaled to the
+    photo's size with their colour premultiplied by opacity, so a stroke's soft edge
+    keeps its colour and only fades.
+    """
+    if isinstance(layers, dict):
+        layers = layers.get("layers") or []
+    arrays = [np.asarray(x) for x in (layers or []) if x is not None]
+    arrays = [a for a in arrays if a.ndim == 3 and a.shape[-1] == 4 and a[..., 3].any()]
+    if not arrays:
+        return None
+    h, w = arrays[0].shape[:2]
+    acc = np.zeros((h, w, 4), np.float32)
+    for a in arrays:  # bottom layer first, as the editor stacks them
+        if a.shape[:2] != (h, w):
+            a = cv2.resize(a, (w, h), interpolation=cv2.INTER_NEAREST)
+        acc = _over(a.astype(np.float32) / 255.0, acc)
+    H, W = shape
+    pre = np.concatenate([acc[..., :3] * acc[..., 3:], acc[..., 3:]], axis=-1)
+    if (h, w) != (H, W):
+        pre = cv2.resize(pre, (W, H), interpolation=cv2.INTER_AREA if H * W < h * w else cv2.INTER_LINEAR)
+        pre = pre.reshape(H, W, 4)
+    alpha = pre[..., 3:]
+    rgb = np.where(alpha > 1e-6, pre[..., :3] / np.maximum(alpha, 1e-6), 0.0)
+    return np.clip(np.rint(np.concatenate([rgb, alpha], axis=-1) * 255), 0, 255).astype(np.uint8)
+
+
+def hints_for(shape, strokes=None, hints_file=None) -> hint_tools.Hints | None:
+    """The photo's hints: painted strokes (a scribble from :func:`strokes_to_scribble`)
+    and/or an uploaded hints file (a scribble PNG or a JSON list of points); where both
+    colour a pixel, the painted stroke wins. None when there are neither."""
+    given = hint_tools.load(hints_file, shape) if hints_file else None
+    painted = hint_tools.scribble(strokes, shape, source="the painted strokes") if strokes is not None else None
+    if given is None or painted is None:
+        return painted if given is None else given
+    s = painted.scribble if given.scribble is None else np.where(
+        painted.scribble[..., 2:] > 0, painted.scribble, given.scribble)
+    return hint_tools.Hints(tuple(shape), points=given.points, scribble=s)
+
+
+# ----------------------------------------------------------------------------- result
+
+
+def to_uint8(rgb) -> np.ndarray:
+    """Float RGB in [0, 1] -> uint8, rounded."""
+    return np.clip(np.rint(np.asarray(rgb) * 255), 0, 255).astype(np.uint8)
+
+
+def write_png(rgb, path) -> Path:
+    """Write ``H x W x 3`` float RGB in [0, 1] as a PNG, atomically; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        Image.fromarray(to_uint8(rgb)).save(tmp, format="PNG", compress_level=PNG_COMPRESSION)
+    return path
+
+
+def gray_copy(photo) -> np.ndarray:
+    """What the page shows of a photo before colorizing: its L alone (ab = 0), at most
+    ``notebook.DISPLAY_WIDTH`` wide, uint8. The canvas for painting hints on, too."""
+    rgb = colorizer.read_image(photo) if isinstance(photo, (str, Path)) else np.asarray(photo)
+    return to_uint8(colorizer.gray(notebook.fit_width(rgb)))
+
+
+def gray_copy_of_file(photo) -> np.ndarray:
+    """:func:`gray_copy` of a photo file, remembered (read-only): the page shows it on
+    upload and beside every result, and it takes 0.2 s a megapixel (benchmarks/RESULTS.md)."""
+    p = Path(photo).resolve()
+    return _gray_copy_file(str(p), p.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _gray_copy_file(path: str, mtime_ns: int) -> np.ndarray:
+    a = gray_copy(path)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass
+class Result:
+    before: np.ndarray  # h x w x 3 uint8: the gray photo, at most DISPLAY_WIDTH wide
+    after: np.ndarray  # h x w x 3 uint8: the colorized photo, the same size
+    png: Path  # the full-resolution colorized photo
+    message: str
+
+
+def colorize_photo(photo, model, out_dir, strokes=None, hints_file=None, model_ref: str = "") -> Result:
+    """The page's one function: a photo file, a model, the editor's strokes and an
+    optional hints file -> before and after for display, and the full-resolution PNG
+    in ``out_dir`` (``NAME_colorized.png``). Mistakes raise UserError (one line)."""
+    rgb = colorizer.read_image(photo)
+    shape = rgb.shape[:2]
+    painted = strokes_to_scribble(strokes, shape)
+    given = hints_for(shape, painted, hints_file)
+    start = time.perf_counter()
+    out = colorizer.colorize(rgb, model, hints=given)
+    seconds = time.perf_counter() - start
+    png = write_png(out, Path(out_dir) / f"{Path(photo).stem}_colorized.png")
+    sources = (["your painted colours"] if painted is not None else []) + (
+        [f"the hints in {Path(hints_file).name}"] if hints_file else [])
+    what = "with " + " and ".join(sources) if sources else "without hints"
+    message = (f"{shape[1]} x {shape[0]} px colorized {what} in {seconds:.1f} s"
+               + (f" by {model_ref}" if model_ref else "") + f"; full resolution: {png.name}")
+    return Result(gray_copy_of_file(photo), to_uint8(notebook.fit_width(out)), png, message)
+
+
+# -------------------------------------------------------------------------------- page
+
+
+def theme(gr):
+    """Gradio's default theme with the system's fonts: its own loads Google Fonts, which
+    an offline machine cannot reach (the page would wait on them)."""
+    return gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+
+
+
+
+def build(runs_dir, out_dir, given: str | None = None, default: str | None = None):
+    """The Gradio Blocks page. ``out_dir``: where full-resolution results are written;
+    ``given``: ``--model``; ``default``: the model chosen at start-up (:func:`startup_model`)."""
+    gr = gradio()
+    out_dir = Path(out_dir)
+
+    def choices():
+        return [(c.label, c.ref) for c in model_choices(runs_dir, given)]
+
+    def show_photo(photo):
+        """A new photo: its gray copy becomes the canvas, earlier results go."""
+        if photo is None:
+            return None, None, None, ""
+        try:
+            canvas = gray_copy_of_file(photo)
+        except UserError as e:
+            raise gr.Error(str(e)) from None
+        return {"background": canvas, "layers": [], "composite": None}, None, None, ""
+
+    def colorize_event(photo, strokes, hints_file, model_ref):
+        if photo is None:
+            raise gr.Error("Drop a photo in first.")
+        if not model_ref:
+            raise gr.Error(NO_MODEL)
+        try:
+            r = colorize_photo(photo, load_model(model_ref), out_dir, strokes=strokes, hints_file=hints_file,
+                               model_ref=model_ref)
+        except UserError as e:
+            raise gr.Error(str(e)) from None
+        return (r.before, r.after), str(r.png), r.message
+
+    # Gradio keeps every upload and result in its own cache: files older than a day go every
+    # hour, and all of them when the page starts again.
+    with gr.Blocks(title="colorpast", analytics_enabled=False, delete_cache=(3600, 86400)) as page:
+        gr.Markdown("# colorpast\nDrop in a black-and-white photo: it is colorized at once. Then paint the "
+                    "colours you know on the gray copy (only their hue counts; gray means *no colour here*), "
+                    "or upload hints, and press **Colorize** again.")
+        with gr.Row():
+            with gr.Column():
+                photo = gr.Image(label="1. Your photo", type="filepath", image_mode=None, sources=["upload"],
+                                 elem_id="photo", height=260)
+                editor = gr.ImageEditor(
+                    label="2. Paint the colours you know", type="numpy", image_mode="RGBA", format="png",
+                    sources=[], transforms=[], layers=False, elem_id="editor", height=440,
+                    brush=gr.Brush(colors=PALETTE, default_color=PALETTE[0], default_size=BRUSH_PX,
+                                   color_mode="defaults"))
+                hints_file = gr.File(label="or upload hints: a scribble PNG the photo's size, or a JSON list "
+                                           'of points [{"x": 120, "y": 45, "color": "#b22234"}]',
+                                     file_types=[".png", ".json"], type="filepath", elem_id="hints-file", height=110)
+            with gr.Column():
+                model = gr.Dropdown(choices=choices(), value=default, label="Model", elem_id="model",
+                                    info="trained runs, newest first; only a model that takes hints follows them")
+                go = gr.Button("Colorize", variant="primary", elem_id="colorize")
+                slider = gr.ImageSlider(label="Before / after", elem_id="before-after", max_height=640)
+                status = gr.Markdown(elem_id="status")
+                download = gr.File(label="Full-resolution PNG", elem_id="download", height=110)
+        inputs = [photo, editor, hints_file, model]
+        outputs = [slider, download, status]
+        photo.upload(show_photo, photo, [editor, slider, download, status]).then(colorize_event, inputs, outputs)
+        photo.clear(show_photo, photo, [editor, slider, download, status])
+        go.click(colorize_event, inputs, outputs)
+        page.load(lambda: gr.Dropdown(choices=choices()), None, model)  # runs trained since start appear
+    return page
+
+
+def launch(port: int = 7860, host: str = "127.0.0.1", model: str | None = None, runs_dir="runs",
+           out_dir=None, block: bool = True, log=print):
+    """Start the page on ``host:port``; with ``block``, serve until Ctrl-C, which stops
+    it at any point, start-up included (exit status 0: it is how a server is stopped).
+
+    Results go to ``out_dir``, by default a temporary folder removed when the page stops
+    (each is downloaded from the page). Returns the running Blocks when ``block`` is
+    False (tests; call ``.close()``). A port in use or a ``--model`` that does not load
+    is a one-line UserError.
+    """
+    gr = gradio()
+    temporary = out_dir is None and block
+    out_dir = Path(tempfile.mkdtemp(prefix="colorpast-app-") if out_dir is None else out_dir)
+    page = None
+    try:
+        default = startup_model(model, runs_dir, log=log)
+        if model:
+            load_model(model)  # a bad --model stops here, in one line, not at the first click
+        page = build(runs_dir, out_dir, given=model, default=default)
+        try:
+            page.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True, quiet=True,
+                        show_error=True, ssr_mode=False, mcp_server=False, pwa=False, theme=theme(gr))
+        except OSError as e:
+            page = None
+            raise UserError(f"cannot listen on {host}:{port} ({e.strerror or 'in use'}): choose another --port") from None
+        log(f"colorpast app: open http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port} "
+            f"in a browser (model: {default or 'none'}); Ctrl-C stops it")
+        if not block:
+            return page
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        log("colorpast app: stopped")
+    finally:
+        if block and page is not None:
+            page.close()
+        if temporary:
+            shutil.rmtree(out_dir, ignore_errors=True)
+    return None
