@@ -1,7 +1,7 @@
 """colorpast: colorize black-and-white photographs.
 
 Public API (the rest is private by convention):
-    colorpast.colorize(image, model)      full-resolution colorization, RGB out
+    colorpast.colorize(image, model, hints=...)  full-resolution colorization, RGB out; hints: colours you know
     colorpast.models.build(name, ...)     the registered models ("seed16")
     colorpast.color.rgb_to_lab / lab_to_rgb
 """
@@ -9,8 +9,9 @@ Public API (the rest is private by convention):
 __version__ = "0.1.0"
 
 
-def colorize(image, model, size=None):
-    """Colorize ``image`` (array) with ``model``; see :func:`colorpast.colorizer.colorize`."""
+def colorize(image, model, size=None, hints=None, **decode):
+    """Colorize ``image`` (a path or an array) with ``model``, optionally with colour
+    ``hints`` (points or a scribble); see :func:`colorpast.colorizer.colorize`."""
     from colorpast.colorizer import colorize as _colorize
 
-    return _colorize(image, model, size=size)
+    return _colorize(image, model, size=size, hints=hints, **decode)

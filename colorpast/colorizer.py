@@ -87,7 +87,7 @@ def working_size(height: int, width: int, short: int, multiple: int) -> tuple[in
     return h, w
 
 
-def colorize(image, model, size: int | None = None, hints=None, **decode) -> np.ndarray:
+def colorize(image, model, size: int | None = None, hints=None, normalize: bool = False, **decode) -> np.ndarray:
     """Colorize one photo; returns ``H x W x 3`` float32 RGB in [0, 1] at the input's size.
 
     Args:
@@ -103,13 +103,17 @@ def colorize(image, model, size: int | None = None, hints=None, **decode) -> np.
             pixels, a ``.json`` file of them, a scribble (an RGBA image or ``.png`` the
             photo's size, colour strokes on transparency), or ``colorpast.hints.Hints``.
             See ``colorpast.hints`` for how a colour becomes a hint.
+        normalize: for a faded old print: the model sees its L stretched to a modern
+            photo's range and despeckled (:func:`normalize_L`); the output keeps the
+            photo's own L.
         decode: options of the model's ab decoding, e.g. ``temperature=0.38`` for colorful.
     """
     if isinstance(image, (str, Path)):
         image = read_image(image)
     if isinstance(model, (str, Path)):
         model = load_model(str(model))
-    return colorize_batch([image], model, size, hints=None if hints is None else [hints], **decode)[0]
+    return colorize_batch([image], model, size, hints=None if hints is None else [hints], normalize=normalize,
+                          **decode)[0]
 
 
 # The full-resolution steps are elementwise over millions of pixels: compiled, they fuse

@@ -28,6 +28,9 @@ def add_arguments(p) -> None:
     p.add_argument("--size", type=int, help="shorter side at which the model runs (default: the model's own, 224)")
     p.add_argument("--temperature", type=float, help="colorful only: annealed-mean temperature (default 0.38)")
     p.add_argument("--batch-size", type=int, default=8, help="photos decoded and predicted together (default 8)")
+    p.add_argument("--normalize", action="store_true",
+                   help="for faded old prints: stretch the photo's lightness to a modern photo's range and remove specks "
+                        "before the model sees it (the output keeps the photo's own lightness)")
     p.add_argument("--hints", metavar="FILE",
                    help="colour hints for one photo: a .json list of points or a scribble .png the photo's size")
 
@@ -45,6 +48,8 @@ def run(args) -> int:
     out = writable_dir(args.out)
     model = load_model(args.model)
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
+    if args.normalize:
+        decode["normalize"] = True
     if args.hints is not None:
         decode["hints"] = args.hints
 

@@ -33,6 +33,9 @@ def add_arguments(p) -> None:
     p.add_argument("--hints", type=int, nargs="+", metavar="N",
                    help="reveal N true colours at random points of each photo to the models that take hints "
                         "(several N: a row each, and hints.png)")
+    p.add_argument("--normalize", action="store_true",
+                   help="for faded old prints: stretch the photo's lightness to a modern photo's range and remove specks "
+                        "before the model sees it (the output keeps the photo's own lightness)")
     p.add_argument("--aged", action="store_true",
                    help="colorize aged copies of the photos (colorpast.ageing) and score them against the clean photos")
     p.add_argument("--seed", type=int, default=0, help="seed of the revealed hints and of the ageing (default 0)")
@@ -46,6 +49,8 @@ def run(args) -> int:
 
     out = writable_dir(args.out)
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
+    if args.normalize:
+        decode["normalize"] = True
     evaluate(args.data, args.models, out, split=args.split, limit=args.limit, size=args.size,
              grid_count=args.grid, protocol=args.protocol, with_fid=args.fid, hints=args.hints, aged=args.aged,
              seed=args.seed, **decode)
