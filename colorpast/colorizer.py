@@ -151,17 +151,22 @@ def resize_area(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 # photos, of each photo's 1st and 99th percentile of L (an aged print of the same photos:
 # 10.9 and 83.8). benchmarks/RESULTS.md, "Old photos".
 MODERN_L = (3.6, 94.3)
+# At most this contrast gain: a heavily faded print spans about 40 L units (gain 2.3); a
+# nearly flat photo (fog, a blank wall) must not have its noise blown up.
+MAX_STRETCH = 3.0
 
 
 def normalize_L(L: np.ndarray) -> np.ndarray:
     """What the model should see of an old print: ``h x w x 1`` L (0..100) with its 1st to
-    99th percentile stretched to a modern photo's (``MODERN_L``) when it spans less (a
-    faded print), never squeezed; then a 3 x 3 median removes specks of dust and thin
-    scratches. Only the model's input: the output keeps the photo's own L."""
+    99th percentile stretched towards a modern photo's (``MODERN_L``) when it spans less (a
+    faded print; the gain at most ``MAX_STRETCH``), never squeezed; then a 3 x 3 median
+    removes specks of dust and thin scratches. Only the model's input: the output keeps
+    the photo's own L."""
     lo, hi = np.percentile(L, [1, 99])
-    span = max(hi - lo, 1e-3)
-    if span < MODERN_L[1] - MODERN_L[0]:
-        L = (L - lo) * ((MODERN_L[1] - MODERN_L[0]) / span) + MODERN_L[0]
+    gain = min((MODERN_L[1] - MODERN_L[0]) / max(hi - lo, 1e-3), MAX_STRETCH)
+    if gain > 1.0:
+        mid = (lo + hi) / 2.0
+        L = (L - mid) * gain + (MODERN_L[0] + MODERN_L[1]) / 2.0
     L = np.clip(L, 0.0, 100.0).astype(np.float32)
     return cv2.medianBlur(np.ascontiguousarray(L[..., 0]), 3)[..., None]
 
@@ -235,8 +240,13 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
     ``hints``: colour hints (as :func:`colorize` takes them) when ``paths`` name one photo.
     Returns (written paths, failed [(path, reason)]).
     """
-    if hints is not None and not model_spec(model).hints:
-        raise UserError(f"{model.name} takes no colour hints; train a model that does (--model seed16_hints)")
+    if hints is not None:  # checked before any work, so a mistake in them is one line and nothing is written
+        if not model_spec(model).hints:
+            raise UserError(f"{model.name} takes no colour hints; train a model that does (--model seed16_hints)")
+        files = find_images(paths)
+        if len(files) != 1:
+            raise UserError(f"hints belong to one photo; {len(files)} were given")
+        hints = hint_tools.load(hints, read_image(files[0]).shape[:2])
 
     files = find_images(paths)
     out_dir = Path(out_dir)

@@ -212,3 +212,91 @@ def test_paper_protocol_crops_to_256_and_reports_fid_cf_delta_psnr(model_file, t
     np.testing.assert_array_equal(evaluate.center_crop(exact), exact[:, 22:278])
     # The truths' statistics were cached: a second run computes only the outputs' features.
     assert len(list((tmp_path / "w" / "fid_stats").glob("*.npz"))) == 1
+
+
+@pytest.fixture(scope="module")
+def hint_model_file(tmp_path_factory):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("hint_model") / "seed16_hints.keras"
+    models.build("seed16_hints").save(path)
+    return path
+
+
+def test_colorize_with_hints_from_json_and_scribble_and_its_mistakes(photos, hint_model_file, model_file, tmp_path):
+    import json
+
+    photo = photos / "rotated.jpg"  # 100 wide x 150 high once its EXIF orientation is applied
+    (tmp_path / "h.json").write_text(json.dumps([{"x": 50, "y": 40, "color": "#b22234"}]))
+    plain = _cli("colorize", photo, "--model", hint_model_file, "--out", tmp_path / "plain", "--size", "64")
+    hinted = _cli("colorize", photo, "--model", hint_model_file, "--out", tmp_path / "json", "--size", "64",
+                  "--hints", tmp_path / "h.json")
+    assert plain.returncode == 0 and hinted.returncode == 0, hinted.stderr
+    a = np.asarray(Image.open(tmp_path / "plain" / "rotated.png"))
+    b = np.asarray(Image.open(tmp_path / "json" / "rotated.png"))
+    assert a.shape == b.shape == (150, 100, 3) and not np.array_equal(a, b)
+    rgba = np.zeros((150, 100, 4), np.uint8)
+    rgba[30:50, 20:80] = (0, 90, 200, 255)
+    Image.fromarray(rgba).save(tmp_path / "s.png")
+    r = _cli("colorize", photo, "--model", hint_model_file, "--out", tmp_path / "scr", "--size", "64",
+             "--hints", tmp_path / "s.png")
+    assert r.returncode == 0, r.stderr
+
+    def one_line_error(*args):
+        r = _cli("colorize", *args)
+        assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+        return r.stderr
+
+    (tmp_path / "out.json").write_text(json.dumps([{"x": 100, "y": 40, "color": "#b22234"}]))
+    assert "outside the 100 x 150 photo" in one_line_error(photo, "--model", hint_model_file, "--out", tmp_path / "o",
+                                                          "--hints", tmp_path / "out.json")
+    (tmp_path / "bad.json").write_text(json.dumps([{"x": 5, "y": 5, "color": "#zzzzzz"}]))
+    assert "does not parse" in one_line_error(photo, "--model", hint_model_file, "--out", tmp_path / "o",
+                                              "--hints", tmp_path / "bad.json")
+    Image.fromarray(np.zeros((10, 10, 4), np.uint8)).save(tmp_path / "small.png")
+    assert "but the photo is 100 x 150" in one_line_error(photo, "--model", hint_model_file, "--out", tmp_path / "o",
+                                                          "--hints", tmp_path / "small.png")
+    assert "takes no colour hints" in one_line_error(photo, "--model", model_file, "--out", tmp_path / "o",
+                                                     "--hints", tmp_path / "h.json")
+    assert "belong to one photo" in one_line_error(photos, "--model", hint_model_file, "--out", tmp_path / "o",
+                                                   "--hints", tmp_path / "h.json")
+
+
+def test_evaluate_with_hints_aged_and_normalized(hint_model_file, model_file, tmp_path):
+    prep = tmp_path / "prep"
+    make_prepared(prep, {"train": 2, "test": 3}, size=32, per_shard=2)
+    out = tmp_path / "report"
+    r = _cli("evaluate", "--data", prep, "--models", hint_model_file, model_file, "--out", out, "--size", "32",
+             "--hints", "0", "5", "--aged", "--normalize")
+    assert r.returncode == 0, r.stderr
+    rows = {row["method"]: row for row in csv.DictReader(open(out / "metrics.csv"))}
+    assert set(rows) == {"gray", f"{hint_model_file} (0 hints)", f"{hint_model_file} (5 hints)", str(model_file)}
+    assert rows[f"{hint_model_file} (0 hints)"]["ciede2000"] != rows[f"{hint_model_file} (5 hints)"]["ciede2000"]
+    assert Image.open(out / "hints.png").size[0] > 400
+    assert "colorized from an aged copy" in (out / "metrics.md").read_text()
+    # Aged: the gray baseline carries the print's damage in L, so it is worse than on the clean photos.
+    clean = tmp_path / "clean"
+    assert _cli("evaluate", "--data", prep, "--out", clean, "--size", "32").returncode == 0
+    gray_clean = next(r for r in csv.DictReader(open(clean / "metrics.csv")) if r["method"] == "gray")
+    assert float(rows["gray"]["ciede2000"]) > float(gray_clean["ciede2000"])
+    r = _cli("evaluate", "--data", prep, "--models", model_file, "--out", tmp_path / "r2", "--hints", "5")
+    assert r.returncode == 2 and "needs a model that takes colour hints" in r.stderr
+    r = _cli("evaluate", "--data", prep, "--models", hint_model_file, "--out", tmp_path / "r3", "--hints", "-1")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+def test_normalize_stretches_a_faded_L_and_leaves_a_full_range_one():
+    from colorpast.colorizer import MODERN_L, normalize_L
+
+    full = np.tile(np.linspace(0, 100, 60, dtype=np.float32), (40, 1))[..., None]  # a smooth ramp
+    faded = 30 + 0.4 * full
+    out = normalize_L(faded)
+    lo, hi = np.percentile(out, [1, 99])
+    assert abs(lo - MODERN_L[0]) < 2 and abs(hi - MODERN_L[1]) < 2
+    kept = normalize_L(full)
+    assert np.percentile(kept, 99) - np.percentile(kept, 1) > 90  # never squeezed
+    speck = np.full((20, 20, 1), 50, np.float32)
+    speck[10, 10] = 100
+    flat = normalize_L(speck)
+    assert flat[10, 10, 0] == flat[5, 5, 0] and np.ptp(flat) == 0  # the speck is gone, the flat photo not blown up
