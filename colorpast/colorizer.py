@@ -87,7 +87,8 @@ def working_size(height: int, width: int, short: int, multiple: int) -> tuple[in
     return h, w
 
 
-def colorize(image, model, size: int | None = None, hints=None, normalize: bool = False, **decode) -> np.ndarray:
+def colorize(image, model, size: int | None = None, hints=None, normalize: bool = False, saturation: float = 1.0,
+             **decode) -> np.ndarray:
     """Colorize one photo; returns ``H x W x 3`` float32 RGB in [0, 1] at the input's size.
 
     Args:
@@ -106,6 +107,9 @@ def colorize(image, model, size: int | None = None, hints=None, normalize: bool 
         normalize: for a faded old print: the model sees its L stretched to a modern
             photo's range and despeckled (:func:`normalize_L`); the output keeps the
             photo's own L.
+        saturation: the predicted ab times this (1: as predicted). Models trained to be
+            safe paint timid colours; above 1 they get bolder, at a cost in accuracy
+            (benchmarks/RESULTS.md, "Colour strength").
         decode: options of the model's ab decoding, e.g. ``temperature=0.38`` for colorful.
     """
     if isinstance(image, (str, Path)):
@@ -113,7 +117,7 @@ def colorize(image, model, size: int | None = None, hints=None, normalize: bool 
     if isinstance(model, (str, Path)):
         model = load_model(str(model))
     return colorize_batch([image], model, size, hints=None if hints is None else [hints], normalize=normalize,
-                          **decode)[0]
+                          saturation=saturation, **decode)[0]
 
 
 # The full-resolution steps are elementwise over millions of pixels: compiled, they fuse
@@ -171,14 +175,22 @@ def normalize_L(L: np.ndarray) -> np.ndarray:
     return cv2.medianBlur(np.ascontiguousarray(L[..., 0]), 3)[..., None]
 
 
+def check_saturation(saturation: float) -> None:
+    """A saturation from 0 (gray) to 4, or a one-line UserError."""
+    if not 0.0 <= saturation <= 4.0:
+        raise UserError(f"saturation multiplies the predicted colours, from 0 (gray) to 4; got {saturation}")
+
+
 def colorize_batch(images, model, size: int | None = None, hints=None, normalize: bool = False,
-                   **decode) -> list[np.ndarray]:
+                   saturation: float = 1.0, **decode) -> list[np.ndarray]:
     """Colorize several photos; those with the same working size share one model call.
 
     hints: None, or one entry per photo (None for a photo without hints), each as
     :func:`colorize` takes it.
     normalize: show the model each photo's L through :func:`normalize_L` (faded prints).
+    saturation: multiplies the predicted ab (1: as predicted).
     """
+    check_saturation(saturation)
     s = model_spec(model)
     if hints is not None and any(h is not None for h in hints) and not s.hints:
         raise UserError(f"{model.name} takes no colour hints; train a model that does (--model seed16_hints)")
@@ -196,7 +208,7 @@ def colorize_batch(images, model, size: int | None = None, hints=None, normalize
         maps = None
         if s.hints:  # n x wh x ww x 3: each photo's hints at the working size (none: zeros)
             maps = np.stack([hint_tools.empty_map(ws) if given[i] is None else given[i].to_map(ws) for i in idx])
-        ab_small = predict_ab(model, L_small, hints=maps, **decode)  # n x wh x ww x 2, Lab units
+        ab_small = predict_ab(model, L_small, hints=maps, **decode) * np.float32(saturation)  # n x wh x ww x 2, Lab units
         for i, ab in zip(idx, ab_small):
             rgb = _compiled(_compose)(ops.convert_to_tensor(Ls[i]), ops.convert_to_tensor(ab))
             out[i] = ops.convert_to_numpy(rgb)
@@ -240,6 +252,7 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
     ``hints``: colour hints (as :func:`colorize` takes them) when ``paths`` name one photo.
     Returns (written paths, failed [(path, reason)]).
     """
+    check_saturation(decode.get("saturation", 1.0))
     if hints is not None:  # checked before any work, so a mistake in them is one line and nothing is written
         if not model_spec(model).hints:
             raise UserError(f"{model.name} takes no colour hints; train a model that does (--model seed16_hints)")

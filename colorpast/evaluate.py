@@ -169,7 +169,9 @@ def grid(comp: Comparison, images=None, path=None, title=None):
         cells.append((truth, f"colourfulness {M.colorfulness(truth):.0f}"))
         label = f"{name} ({group})" if group else name
         rows.append((label, cells))
-    return result_grid(rows, ["gray input", *shown, "ground truth"], path=path, title=title)
+    # Column titles: a run's folder name, not its whole path ("runs/x/seed16-4000" -> "seed16-4000").
+    heads = [m.rstrip("/").rsplit("/", 1)[-1] for m in shown]
+    return result_grid(rows, ["gray input", *heads, "ground truth"], path=path, title=title)
 
 
 def write_report(comp: Comparison, out_dir, groups=None, grid_images=None, title=None, preface=None) -> dict:

@@ -300,3 +300,20 @@ def test_normalize_stretches_a_faded_L_and_leaves_a_full_range_one():
     speck[10, 10] = 100
     flat = normalize_L(speck)
     assert flat[10, 10, 0] == flat[5, 5, 0] and np.ptp(flat) == 0  # the speck is gone, the flat photo not blown up
+
+
+def test_saturation_scales_the_predicted_colours(photos, model_file, tmp_path):
+    from colorpast import color
+
+    ramp = np.linspace(100, 150, 96).astype(np.uint8)  # mid-tones: far from the gamut's edges
+    photo = np.repeat(np.tile(ramp, (64, 1))[..., None], 3, axis=-1)
+    base = colorpast.colorize(photo, str(model_file), size=64)
+    bold = colorpast.colorize(photo, str(model_file), size=64, saturation=2.0)
+    gray = colorpast.colorize(photo, str(model_file), size=64, saturation=0.0)
+    ab0, ab2 = color.rgb_to_lab(base)[..., 1:], color.rgb_to_lab(bold)[..., 1:]
+    inside = np.hypot(ab0[..., 0], ab0[..., 1]) < 12  # doubled, still inside the gamut at these mid-tones
+    assert inside.sum() > 100
+    np.testing.assert_allclose(ab2[inside], 2 * ab0[inside], atol=0.5)
+    assert np.abs(color.rgb_to_lab(gray)[..., 1:]).max() < 0.5
+    r = _cli("colorize", photos / "rotated.jpg", "--model", model_file, "--out", tmp_path / "o", "--saturation", "9")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "from 0 (gray) to 4" in r.stderr

@@ -28,6 +28,8 @@ def add_arguments(p) -> None:
     p.add_argument("--size", type=int, help="shorter side at which the model runs (default: the model's own, 224)")
     p.add_argument("--temperature", type=float, help="colorful only: annealed-mean temperature (default 0.38)")
     p.add_argument("--batch-size", type=int, default=8, help="photos decoded and predicted together (default 8)")
+    p.add_argument("--saturation", type=float,
+                   help="multiply the predicted colours by this (default 1; above 1 bolder, below 1 paler)")
     p.add_argument("--normalize", action="store_true",
                    help="for faded old prints: stretch the photo's lightness to a modern photo's range and remove specks "
                         "before the model sees it (the output keeps the photo's own lightness)")
@@ -50,6 +52,8 @@ def run(args) -> int:
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
     if args.normalize:
         decode["normalize"] = True
+    if args.saturation is not None:
+        decode["saturation"] = args.saturation
     if args.hints is not None:
         decode["hints"] = args.hints
 

@@ -33,6 +33,8 @@ def add_arguments(p) -> None:
     p.add_argument("--hints", type=int, nargs="+", metavar="N",
                    help="reveal N true colours at random points of each photo to the models that take hints "
                         "(several N: a row each, and hints.png)")
+    p.add_argument("--saturation", type=float,
+                   help="multiply the predicted colours by this (default 1; above 1 bolder, below 1 paler)")
     p.add_argument("--normalize", action="store_true",
                    help="for faded old prints: stretch the photo's lightness to a modern photo's range and remove specks "
                         "before the model sees it (the output keeps the photo's own lightness)")
@@ -51,6 +53,8 @@ def run(args) -> int:
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
     if args.normalize:
         decode["normalize"] = True
+    if args.saturation is not None:
+        decode["saturation"] = args.saturation
     evaluate(args.data, args.models, out, split=args.split, limit=args.limit, size=args.size,
              grid_count=args.grid, protocol=args.protocol, with_fid=args.fid, hints=args.hints, aged=args.aged,
              seed=args.seed, **decode)
