@@ -4,10 +4,10 @@
         --after runs/quality/seed16_fast+age-16000 [--shared ../shared/data] [--out reports/old_photos]
 
 ``--before`` is a model trained on clean photos, ``--after`` the same recipe trained with
-the ageing augmentation (``--age``). Each is scored on CBSD68 three ways: the clean
-photos; aged copies (``colorpast.ageing``, a fixed seed per photo) against the clean
-truth; and aged copies with the input normalized (``colorize(..., normalize=True)``:
-the model sees a stretched, despeckled L; the output keeps the photo's own). Writes
+the ageing augmentation (``--age``). Each is scored on CBSD68 four ways: the clean
+photos, as they are and with the input normalized (``colorize(..., normalize=True)``:
+the model sees a stretched, despeckled L; the output keeps the photo's own); and aged
+copies (``colorpast.ageing``, a fixed seed per photo) against the clean truth, both ways. Writes
 ``table.md`` (CIEDE2000, ab error, CF, ΔCF, PSNR per model and way) and ``legacy.png``:
 every photo of legacy-bw as given, colorized by ``--before`` as it is, and by ``--after``
 with normalization.
@@ -43,7 +43,8 @@ def main(argv=None) -> int:
     from colorpast.viz import result_grid
 
     out, shared = Path(a.out), Path(a.shared)
-    ways = {"clean": {}, "aged": {"aged": True}, "aged, input normalized": {"aged": True, "normalize": True}}
+    ways = {"clean": {}, "clean, input normalized": {"normalize": True}, "aged": {"aged": True},
+            "aged, input normalized": {"aged": True, "normalize": True}}
     lines = ["| model | photos | CIEDE2000 ↓ | ab error ↓ | CF | ΔCF ↓ | PSNR ↑ |", "|---|---|---|---|---|---|---|"]
     for way, options in ways.items():
         res = evaluate(shared / "cbsd68", [a.before, a.after], out / way.replace(", ", "-").replace(" ", "-"),
@@ -61,9 +62,9 @@ def main(argv=None) -> int:
         rgb = read_image(f)
         rows.append((f.stem, [(rgb / 255.0, "as given"), (gray(rgb), "its L"),
                               (colorize(rgb, before), "before"), (colorize(rgb, after, normalize=True), "after")]))
-    plt.close(result_grid(rows, ["the print", "L alone", f"before: {Path(a.before).name}",
-                                 f"after: {Path(a.after).name}, input normalized"],
-                          path=out / "legacy.png", cell_inches=2.2, title="legacy-bw: before and after"))
+    plt.close(result_grid(rows, ["the print", "L alone", "before", "after"],
+                          path=out / "legacy.png", cell_inches=2.2,
+                          title=f"legacy-bw. before: {Path(a.before).name}; after: {Path(a.after).name}, input normalized"))
     print(f"old_photos: wrote {out / 'table.md'} and {out / 'legacy.png'}")
     return 0
 
