@@ -68,9 +68,15 @@ NO_GPU = (
 NO_GPU_NEEDED = "This notebook needs no GPU; it runs on the CPU."
 
 
-def install_command(repo_url: str = REPO_URL) -> str:
-    """The pip requirement that installs colorpast from ``repo_url`` (a GitHub repository)."""
-    return f"colorpast @ git+{repo_url}"
+# What the Setup cell installs unless its REF field says otherwise: a branch, a tag or a
+# commit. A pinned tag or commit keeps every session on the same code; a run records the
+# version and commit that started it either way (colorpast.version).
+REF = "main"
+
+
+def install_command(repo_url: str = REPO_URL, ref: str = REF) -> str:
+    """The pip requirement that installs colorpast from ``repo_url`` (a GitHub repository) at ``ref``."""
+    return f"colorpast @ git+{repo_url}@{ref}"
 
 
 def in_colab() -> bool:

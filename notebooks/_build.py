@@ -12,8 +12,8 @@ keras-io writes its examples), so linters, `git diff` and duplicate finders read
 
 This script adds what every notebook opens with and a .py file cannot hold: the title
 with its "Open in Colab" badge, and the Setup cell that installs colorpast on Colab with
-IPython's `%pip` from `REPO_URL`, a Colab form field filled from
-`colorpast.notebook.REPO_URL`. The .ipynb files are written without outputs
+IPython's `%pip` from `REPO_URL` at `REF` (a branch, tag or commit), Colab form fields
+filled from `colorpast.notebook.REPO_URL` and `REF`. The .ipynb files are written without outputs
 (execution_count None) and with stable cell ids, so a rebuild changes nothing.
 """
 
@@ -30,7 +30,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
 sys.path.insert(0, str(HERE.parent))
-from colorpast.notebook import REPO_URL, colab_badge, install_command  # noqa: E402
+from colorpast.notebook import REF, REPO_URL, colab_badge, install_command  # noqa: E402
 
 PARAMETERS = "parameters"
 CELL = "# %%"
@@ -38,7 +38,8 @@ CELL = "# %%"
 
 def setup_cells(gpu: bool, kaggle: bool) -> list:
     """The Setup heading and the install cell every notebook has before its own setup call."""
-    does = ["installs `colorpast` from the repository (`REPO_URL`: edit it to install from a fork)",
+    does = ["installs `colorpast` from the repository (`REPO_URL`: edit it to install from a fork) at `REF` "
+            "(a branch, tag or commit: a tag or commit keeps every session on the same code)",
             "mounts Google Drive (prepared sets, runs and reports live in `MyDrive/colorpast`, "
             "so they survive a disconnect)"]
     if kaggle:
@@ -53,9 +54,10 @@ def setup_cells(gpu: bool, kaggle: bool) -> list:
     install = (
         "import sys\n\n"
         f'REPO_URL = "{REPO_URL}"  # @param {{type:"string"}}\n'
+        f'REF = "{REF}"  # @param {{type:"string"}}\n'
         'IS_COLAB = "google.colab" in sys.modules\n'
         "if IS_COLAB:\n"
-        f'    %pip install -q "{install_command("{REPO_URL}")}"'
+        f'    %pip install -q "{install_command("{REPO_URL}", "{REF}")}"'
     )
     return [new_markdown_cell(text), new_code_cell(install)]
 

@@ -62,3 +62,40 @@ def test_sha256_file_matches_hashlib_across_chunks(tmp_path):
     data = os.urandom(3 * 1024 + 17)
     (tmp_path / "f").write_bytes(data)
     assert fsutil.sha256_file(tmp_path / "f", chunk=1024) == hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def unlinked(monkeypatch):
+    """(name, size at unlink) of every file deleted while the test runs."""
+    real, seen = os.unlink, []
+
+    def unlink(path, *, dir_fd=None):
+        seen.append((os.path.basename(path), os.stat(path, dir_fd=dir_fd, follow_symlinks=False).st_size))
+        return real(path, dir_fd=dir_fd)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    return seen
+
+
+def test_discard_empties_every_file_before_deleting_it(tmp_path, unlinked):
+    """On Google Drive a deleted file sits in the Trash, counting against the quota for 30
+    days, unless it was emptied first."""
+    (tmp_path / "run/checkpoints/step-3").mkdir(parents=True)
+    (tmp_path / "run/checkpoints/step-3/model.weights.h5").write_bytes(b"w" * 1000)
+    (tmp_path / "run/model.keras").write_bytes(b"m" * 1000)
+    fsutil.discard(tmp_path / "run")
+    fsutil.discard(tmp_path / "never-there")
+    assert not (tmp_path / "run").exists()
+    assert sorted(unlinked) == [("model.keras", 0), ("model.weights.h5", 0)]
+
+
+def test_re_preparing_empties_the_old_shards_before_deleting_them(tmp_path, unlinked):
+    from colorpast.data import shards
+    from prepared_fixture import make_prepared
+
+    make_prepared(tmp_path / "set", {"train": 6, "val": 2}, size=16, per_shard=4)
+    shards.remove_set(tmp_path / "set")
+    assert not list((tmp_path / "set").iterdir())
+    names = [name for name, _ in unlinked]
+    assert any(n.endswith(shards.SUFFIX) for n in names) and shards.SUMMARY in names
+    assert all(size == 0 for _, size in unlinked), unlinked

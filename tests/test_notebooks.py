@@ -120,7 +120,9 @@ def test_install_line_and_badge_name_the_same_repository(name):
     install = nb.cells[2].source
     (field,) = [ln for ln in install.splitlines() if ln.startswith("REPO_URL = ")]
     assert field == f'REPO_URL = "{notebook.REPO_URL}"  # @param {{type:"string"}}'
-    assert '%pip install -q "colorpast @ git+{REPO_URL}"' in install  # IPython expands {REPO_URL}
+    (ref,) = [ln for ln in install.splitlines() if ln.startswith("REF = ")]
+    assert ref == f'REF = "{notebook.REF}"  # @param {{type:"string"}}'  # a branch, tag or commit to pin
+    assert '%pip install -q "colorpast @ git+{REPO_URL}@{REF}"' in install  # IPython expands both
     repo_path = notebook.REPO_URL.removeprefix("https://github.com/")
     badges = re.findall(r"colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/", nb.cells[0].source)
     assert badges == [repo_path]

@@ -131,14 +131,14 @@ class Folder:
             elif shard is not None and (self.out / shards.shard_name(*shard)).exists():
                 kind, index = shard
             else:
-                p.unlink()  # its shard never landed: its images are decoded again
+                fsutil.discard(p)  # its shard never landed: its images are decoded again
                 continue
             self.rows.extend(shards.read_manifest(p))
             self.next_index[kind] = max(self.next_index[kind], index + 1)
         for split in shards.SPLITS:
             for s in shards.shard_files(self.out, split):
                 if not self._part(s.stem).exists():
-                    s.unlink()  # written, but its manifest part never was: redo its images
+                    fsutil.discard(s)  # written, but its manifest part never was: redo its images
 
     def _part(self, stem: str) -> Path:
         return self.parts / f"{stem}.csv"

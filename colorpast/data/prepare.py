@@ -28,7 +28,7 @@ from colorpast.data import shards, sources
 from colorpast.data.decode import FITS, GRAY_CHROMA, MAX_BYTES, MAX_PIXELS, content_key, decode_entry, mean_chroma
 from colorpast.data.ingest import FILE_TIMEOUT_S, PARTS, Folder, decode_all, decode_into
 from colorpast.errors import UserError
-from colorpast.fsutil import PARTIAL, writable_dir
+from colorpast.fsutil import PARTIAL, discard, writable_dir
 
 # prepare, Settings and SHARD_SIZE, and the names this module offered before decoding and
 # ingest moved to their own modules, for callers that import them from here.
@@ -131,7 +131,7 @@ def _check_folder(out: Path, cfg: Settings, source: str, restart: bool) -> None:
         shards.remove_set(out)
         if (out / PARTS).exists():
             for p in (out / PARTS).iterdir():
-                p.unlink()
+                discard(p)
     if summary.exists():
         old = shards.summary_or_none(out)
         if old is None:

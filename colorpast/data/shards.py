@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from colorpast.errors import UserError
-from colorpast.fsutil import atomic_write, remove_partials, write_text_atomic
+from colorpast.fsutil import atomic_write, discard, remove_partials, write_text_atomic
 
 FORMAT_VERSION = 2
 SPLITS = ("train", "val", "test")
@@ -108,10 +108,12 @@ def summary_or_none(prepared_dir) -> dict | None:
 
 def remove_set(prepared_dir) -> None:
     """Delete a prepared set's files from its folder: every ``.npy`` and ``.tfrecord`` (shards
-    of either format), manifest, summary, and the temporary files of a killed writer."""
+    of either format), manifest, summary, and the temporary files of a killed writer.
+    Each is truncated first (``fsutil.discard``): on Drive, gigabytes of shards would
+    otherwise sit in the Trash at full size."""
     d = Path(prepared_dir)
     for p in [*d.glob("*.tfrecord"), *d.glob(f"*{SUFFIX}"), d / MANIFEST, d / SUMMARY]:
-        p.unlink(missing_ok=True)
+        discard(p)
     remove_partials(d)
 
 
