@@ -18,7 +18,7 @@ import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from colorpast.errors import UserError
+from colorpast.errors import UserError, say
 from colorpast.fsutil import write_text_atomic
 
 
@@ -125,7 +125,7 @@ def _check_value(f, annotation, value) -> None:
     """One field's value against its type and its rules (see ``_option``)."""
     m = f.metadata
     flag = f"--{'no-' if f.default is True else ''}{f.name.replace('_', '-')}"  # as colorpast train spells it
-    label = f"{f.name} ({flag}{', ' + m['unit'] if 'unit' in m else ''})"
+    label = f.name + say(f" ({flag}{', ' + m['unit'] if 'unit' in m else ''})", f" ({m['unit']})" if "unit" in m else "")
     kinds = [t for t in typing.get_args(annotation) if t is not type(None)] or [annotation]  # int | None -> int
     if value is None and type(None) in typing.get_args(annotation):
         return

@@ -38,6 +38,7 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
+from colorpast import errors
 from colorpast.config import preset
 from colorpast.data import shards, sources
 from colorpast.data.download import credentials_source
@@ -227,6 +228,7 @@ def setup(root=None, mount: bool = True, kaggle: bool = False, gpu: bool = True,
         found = devices._gpus()
         library = f"Keras {keras.__version__} on {backend}"
     register_error_handler()
+    errors.AUDIENCE = "notebook"  # one-line errors name notebooks and their parameters, not CLI options
     is_colab = in_colab()
     root = Path(root) if root is not None else default_root(is_colab)
     if is_colab and mount and root.is_relative_to(COLAB_DRIVE):

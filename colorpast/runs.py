@@ -50,7 +50,7 @@ import keras
 
 from colorpast import config, version
 from colorpast.config import TrainConfig
-from colorpast.errors import UserError
+from colorpast.errors import UserError, say
 from colorpast.fsutil import PARTIAL, atomic_path, atomic_write, commit, discard, writable_dir
 from colorpast.models import build
 from colorpast.train_step import Colorizer
@@ -214,7 +214,8 @@ def saved_config(run) -> TrainConfig | None:
     try:
         return TrainConfig.from_json(path)
     except (ValueError, TypeError) as e:  # not JSON, or not an object of fields
-        raise UserError(f"{path} is unreadable ({type(e).__name__}); pass --restart to start the run over") from None
+        raise UserError(f"{path} is unreadable ({type(e).__name__}); "
+                        + say("pass --restart", "set RESTART = True") + " to start the run over") from None
 
 
 def started_with(run) -> dict | None:
@@ -271,11 +272,10 @@ def check_run_folder(run: Path, cfg: TrainConfig, restart: bool, log=print) -> T
         diff = old.differences(cfg)
         if diff:
             what = "; ".join(f"{k}: {getattr(old, k)!r} in the run, {getattr(cfg, k)!r} now" for k in diff)
-            raise UserError(
-                f"{run} holds a run with other settings ({what}); "
+            raise UserError(f"{run} holds a run with other settings ({what}); " + say(
                 "leave those options out (or give the run's own) to resume, pass --restart to start over, "
-                "or use another --run"
-            )
+                "or use another --run",
+                "give the run's own to resume, set RESTART = True to start over, or choose another RUN"))
         was, now = started_with(run), version.describe()
         if was is not None and was != now:
             log(f"{run} was started with colorpast {version.label(was)}; this is {version.label(now)}: "

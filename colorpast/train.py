@@ -24,7 +24,7 @@ from colorpast import devices
 from colorpast.config import TrainConfig
 from colorpast.data import shards
 from colorpast.data.loader import Loader
-from colorpast.errors import TrainingError, UserError
+from colorpast.errors import TrainingError, UserError, say
 from colorpast.fsutil import atomic_path
 from colorpast.models import build, check_size, loss as models_loss, names as model_names, spec as model_spec
 from colorpast.runs import (  # noqa: F401 - the run folder's names, also used as train.X
@@ -73,14 +73,14 @@ def check_options(cfg: TrainConfig) -> None:
     with the field (``TrainConfig.check``); what depends on the model is checked here."""
     cfg.check()
     if cfg.model not in model_names():
-        raise UserError(f"unknown model {cfg.model!r} (--model); choose one of: {', '.join(model_names())}")
+        raise UserError(f"unknown model {cfg.model!r}; choose one of: {', '.join(model_names())}")
     if cfg.size is not None:
         try:
             check_size(cfg.model, cfg.size, cfg.size)
         except ValueError as e:
-            raise UserError(f"--size {cfg.size}: {e}") from None
+            raise UserError(f"{say('--size', 'size')} {cfg.size}: {e}") from None
     if cfg.prior and not Path(cfg.prior).is_file():
-        raise UserError(f"no prior at {cfg.prior} (--prior); make one with: colorpast prior --data PREPARED --out {cfg.prior}")
+        raise UserError(f"no prior at {cfg.prior}; make one with: colorpast prior --data PREPARED --out {cfg.prior}")
     models_loss(cfg.model, None, kind=cfg.loss, rebalance=cfg.rebalance)  # raises for a bad pair
     learning_rate(cfg)
 
@@ -410,8 +410,10 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         if not devices.is_out_of_memory(e):
             raise
         raise TrainingError(
-            f"out of device memory at batch size {cfg.batch_size}; try a smaller --batch-size "
-            f"(for example {max(1, cfg.batch_size // 2)}); the last checkpoint is kept"
+            f"out of device memory at batch size {cfg.batch_size}; try a smaller " + say(
+                f"--batch-size (for example {max(1, cfg.batch_size // 2)})",
+                f"one (train.settings(..., batch_size={max(1, cfg.batch_size // 2)}) with another RUN or RESTART = True)")
+            + "; the last checkpoint is kept"
         ) from None
     finally:
         if bar is not None:
@@ -430,7 +432,8 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
 def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True, log=print) -> TrainResult:
     """Train on a prepared set (``cfg.data``): the same as ``colorpast train``."""
     if not cfg.data:
-        raise UserError("no training data: pass --data data/prepared/NAME (made by colorpast prepare)")
+        raise UserError("no training data: " + say("pass --data data/prepared/NAME (made by colorpast prepare)",
+                                                   "set DATA to data/prepared/NAME (made by 02_preprocess)"))
     check_options(cfg)
     summary = shards.read_summary(cfg.data)
     if cfg.size and cfg.size > int(summary["size"]):

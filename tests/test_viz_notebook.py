@@ -263,3 +263,26 @@ def test_gpus_let_memory_grow_so_two_notebooks_share_a_local_gpu(monkeypatch):
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind: ["GPU:0", "GPU:1"])
     monkeypatch.setattr(tf.config.experimental, "set_memory_growth", lambda g, on: grown.append((g, on)))
     assert notebook.gpus() == ["GPU:0", "GPU:1"] and grown == [("GPU:0", True), ("GPU:1", True)]
+
+
+def test_after_setup_errors_name_notebooks_and_their_parameters(tmp_path, monkeypatch):
+    """The command line says `colorpast prepare ... --out X`; a notebook says which
+    notebook to run and which parameter to set."""
+    from colorpast import runs
+    from colorpast.config import TrainConfig
+    from colorpast.data import shards
+
+    with pytest.raises(notebook.UserError, match="run: colorpast prepare SOURCE --out"):
+        shards.read_summary(tmp_path / "none")
+    monkeypatch.setenv("COLORPAST_ROOT", str(tmp_path / "root"))
+    notebook.setup(gpu=False)
+    with pytest.raises(notebook.UserError, match="run 02_preprocess first") as e:
+        shards.read_summary(tmp_path / "none")
+    assert "colorpast prepare" not in str(e.value)
+    (tmp_path / "run").mkdir()
+    TrainConfig(lr=0.1).to_json(tmp_path / "run/config.json")
+    with pytest.raises(notebook.UserError, match="set RESTART = True to start over, or choose another RUN") as e:
+        runs.check_run_folder(tmp_path / "run", TrainConfig(lr=0.2), restart=False)
+    assert "--" not in str(e.value)
+    with pytest.raises(notebook.UserError, match=r"^batch_size must be at least 1; got 0$"):
+        notebook.preset("default", batch_size=0)
