@@ -22,7 +22,25 @@ from colorpast.errors import UserError
 from colorpast.fsutil import atomic_path
 from colorpast.models import predict_ab, spec as model_spec
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm"}
+# HEIC/HEIF is what iPhones save (phone shots of prints); Pillow reads it only with the
+# optional pillow-heif (``pip install colorpast[heic]``). Without it such a file is
+# skipped with that reason, not passed over in silence.
+HEIC_SUFFIXES = {".heic", ".heif"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", *HEIC_SUFFIXES}
+_HEIF = []  # [True] once pillow-heif's opener is registered, [False] when it is absent
+
+
+def heif_readable() -> bool:
+    """Whether Pillow reads HEIC/HEIF here (pillow-heif installed); registers its opener once."""
+    if not _HEIF:
+        try:  # optional: an extra (colorpast[heic]), so imported only when a HEIC file turns up
+            import pillow_heif
+        except ImportError:
+            _HEIF.append(False)
+        else:
+            pillow_heif.register_heif_opener()
+            _HEIF.append(True)
+    return _HEIF[0]
 
 
 def load_model(ref: str):
@@ -50,8 +68,11 @@ def read_image(path) -> np.ndarray:
     """Decode a photo file as ``H x W x 3`` uint8 RGB, honouring its EXIF orientation.
 
     Gray, palette, CMYK and RGBA images are converted to RGB. Raises UserError with the
-    reason when the file is not a readable image.
+    reason when the file is not a readable image, or is HEIC without pillow-heif.
     """
+    if Path(path).suffix.lower() in HEIC_SUFFIXES and not heif_readable():
+        raise UserError(f"{path}: a HEIC photo (what iPhones save); reading it needs the optional pillow-heif: "
+                        "pip install pillow-heif (or colorpast[heic])")
     try:
         with Image.open(path) as im:
             im = ImageOps.exif_transpose(im)
@@ -201,11 +222,13 @@ def output_path(file, paths, out_dir) -> Path:
 
 
 def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progress: bool = True, log=None,
-                   hints=None, **decode):
+                   hints=None, skip_done: bool = False, **decode):
     """Colorize files and folders into ``out_dir`` as PNG (``<name>.png``, folder structure kept).
 
     A file that cannot be read is reported through ``log`` and skipped; the rest go on.
     ``hints``: colour hints (as :func:`colorize` takes them) when ``paths`` name one photo.
+    ``skip_done``: leave photos whose output already exists as they are (06's second
+    session colorizes only the new uploads).
     Returns (written paths, failed [(path, reason)]).
     """
     if hints is not None and not model_spec(model).hints:
@@ -217,6 +240,12 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
 
     def target(f: Path) -> Path:
         return output_path(f, paths, out_dir)
+
+    if skip_done:
+        todo = [f for f in files if not target(f).is_file()]
+        if len(todo) < len(files) and log:
+            log(f"{len(files) - len(todo)} of {len(files)} photos already colorized in {out_dir}: left as they are")
+        files = todo
 
     def load(f):
         try:

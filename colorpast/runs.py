@@ -300,6 +300,22 @@ def save_model_atomic(model, path) -> None:
         model.save(tmp)
 
 
+def missing_weights(run) -> str | None:
+    """Why ``load(run)`` cannot give a model, in a few words; None when it can.
+
+    config.json is written before the first checkpoint, so a run interrupted in its
+    first epoch is a folder with settings and no weights: what picks a model (06, 05)
+    passes it over instead of failing on it."""
+    run = Path(run)
+    if not run.is_dir():
+        return f"{run} does not exist"
+    if (run / FINAL).is_file() or list_checkpoints(run):
+        return None
+    if not (run / CONFIG).is_file():
+        return f"{run} is not a training run (no {CONFIG})"
+    return f"{run} has no trained weights yet (the first is written at the end of its first epoch)"
+
+
 def load(run_dir, weights: str = "final"):
     """A trained model from a run folder: its final model, or ``weights="best"``/``"last"``."""
     run = Path(run_dir)

@@ -3,8 +3,9 @@
 Each notebook's source is a plain Python file in `notebooks/src/` ("tutobook" style, as
 keras-io writes its examples), so linters, `git diff` and duplicate finders read it:
 
-- the first docstring is the header: `Title:`, `Purpose:` and optionally `Accelerator: GPU`
-  (Colab then opens the notebook with a GPU runtime);
+- the first docstring is the header: `Title:`, `Purpose:`, optionally `Accelerator: GPU`
+  (Colab then opens the notebook with a GPU runtime) and `Extras: NAME` (the Setup cell
+  installs `colorpast[NAME]`);
 - every other top-level triple-quoted string is a markdown cell;
 - the code between them is a code cell; a line `# %%` starts a new code cell, and
   `# %% parameters` starts the cell tagged "parameters" (papermill's convention), which
@@ -36,12 +37,15 @@ PARAMETERS = "parameters"
 CELL = "# %%"
 
 
-def setup_cells(gpu: bool, kaggle: bool) -> list:
+def setup_cells(gpu: bool, kaggle: bool, drive: bool = True, extras: str = "") -> list:
     """The Setup heading and the install cell every notebook has before its own setup call."""
     does = ["installs `colorpast` from the repository (`REPO_URL`: edit it to install from a fork) at `REF` "
-            "(a branch, tag or commit: a tag or commit keeps every session on the same code)",
-            "mounts Google Drive (prepared sets, runs and reports live in `MyDrive/colorpast`, "
-            "so they survive a disconnect)"]
+            "(a branch, tag or commit: a tag or commit keeps every session on the same code)"]
+    if drive:
+        does.append("mounts Google Drive (prepared sets, runs and reports live in `MyDrive/colorpast`, "
+                    "so they survive a disconnect)")
+    else:
+        does.append("works on the runtime's own disk (`/content/colorpast`), without asking for Google Drive")
     if kaggle:
         does.append("reads your Kaggle credentials from Colab secrets")
     text = (
@@ -57,7 +61,7 @@ def setup_cells(gpu: bool, kaggle: bool) -> list:
         f'REF = "{REF}"  # @param {{type:"string"}}\n'
         'IS_COLAB = "google.colab" in sys.modules\n'
         "if IS_COLAB:\n"
-        f'    %pip install -q "{install_command("{REPO_URL}", "{REF}")}"'
+        f'    %pip install -q "{install_command("{REPO_URL}", "{REF}", extras)}"'
     )
     return [new_markdown_cell(text), new_code_cell(install)]
 
@@ -106,10 +110,10 @@ def sources() -> dict[str, Path]:
 def build(file: str):
     header, blocks = parse(sources()[file])
     gpu = header.get("accelerator", "").upper() == "GPU"
-    kaggle = "kaggle=True" in "".join(text for kind, text in blocks if kind == "code")
+    code = "".join(text for kind, text in blocks if kind == "code")
     nb = new_notebook()
     nb.cells = [new_markdown_cell(f"# {header['title']}\n\n*{header['purpose']}*\n\n{colab_badge(file)}"),
-                *setup_cells(gpu, kaggle)]
+                *setup_cells(gpu, "kaggle=True" in code, "drive=False" not in code, header.get("extras", ""))]
     for kind, text in blocks:
         if kind == "markdown":
             nb.cells.append(new_markdown_cell(text))

@@ -160,3 +160,18 @@ def test_the_progress_bar_of_a_resumed_run_starts_at_the_resumed_step(prepared, 
 def _counts(err: str) -> list[tuple[int, int]]:
     """Every ``n/total`` a tqdm bar drew, in order."""
     return [(int(a), int(b)) for a, b in re.findall(r"(\d+)/(\d+) \[", err)]
+
+
+def test_a_run_without_weights_yet_is_named_as_such(tmp_path):
+    """config.json is written before the first checkpoint: 05 and 06 pass such a run over
+    with this line instead of failing on it."""
+    run = tmp_path / "run"
+    assert "does not exist" in runs.missing_weights(run)
+    run.mkdir()
+    assert "not a training run" in runs.missing_weights(run)
+    TrainConfig().to_json(run / "config.json")
+    assert "has no trained weights yet" in runs.missing_weights(run)
+    (run / "checkpoints/step-000000003").mkdir(parents=True)
+    assert runs.missing_weights(run) is None
+    with pytest.raises(UserError, match="no loadable trained weights"):  # load() agrees: nothing loads there
+        runs.load(run)

@@ -5,7 +5,7 @@ Purpose: Fetch a Kaggle dataset of colour photos once and take a look at it; a r
 
 from colorpast import notebook
 
-env = notebook.setup(kaggle=True, gpu=False)
+env = notebook.setup(drive=False, kaggle=True, gpu=False)
 
 """
 ## Parameters

@@ -99,3 +99,13 @@ split = "val" if shards.read_summary(TRAIN_DATA)["counts"].get("val") else "test
 photos = evaluate.load_photos(TRAIN_DATA, split, limit=4)
 comp = evaluate.compare(photos, {MODEL: lambda rgb: colorize(rgb, result.model, size=cfg.size)})
 evaluate.grid(comp, title="photos never trained on");
+
+"""
+## Done
+
+On Colab, Drive writes in the background: this writes out the final model and the last
+checkpoint if they are still on their way, and unmounts Drive, so closing the tab now
+loses nothing.
+"""
+
+notebook.finish(env)
