@@ -1,5 +1,6 @@
 """The command line: --help everywhere, user mistakes as one line and a non-zero exit."""
 
+import os
 import subprocess
 import sys
 from dataclasses import fields, replace
@@ -173,3 +174,19 @@ def test_a_config_json_with_a_retired_field_still_resumes(tmp_path):
     (run / "config.json").write_text(json.dumps({**dataclasses.asdict(cfg), "shuffle_buffer": 512}))
     assert TrainConfig.from_json(run / "config.json") == cfg
     assert check_run_folder(run, cfg, restart=False) == cfg  # no "other settings" refusal
+
+
+@pytest.mark.parametrize("option, env", [("jax", None), ("tensorflow", "jax")])
+def test_backend_option_selects_the_keras_backend(tmp_path, option, env):
+    """``colorpast --backend NAME VERB`` runs the verb on that backend, over $KERAS_BACKEND:
+    the verb's own Keras import (train, here, stopped at its missing data) is on it."""
+    script = ("from colorpast import cli\n"  # imports no Keras: the verb does, on the backend chosen
+              f"rc = cli.main(['--backend', {option!r}, 'train', '--run', {str(tmp_path / 'r')!r}, "
+              f"'--data', {str(tmp_path / 'none')!r}])\n"
+              "import keras\nprint('RC', rc, 'BACKEND', keras.backend.backend())\n")
+    environ = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    if env:
+        environ["KERAS_BACKEND"] = env
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=environ)
+    assert f"RC 2 BACKEND {option}" in r.stdout, r.stdout + r.stderr[-2000:]
+    assert "not a prepared set" in r.stderr

@@ -99,3 +99,34 @@ def test_re_preparing_empties_the_old_shards_before_deleting_them(tmp_path, unli
     names = [name for name, _ in unlinked]
     assert any(n.endswith(shards.SUFFIX) for n in names) and shards.SUMMARY in names
     assert all(size == 0 for _, size in unlinked), unlinked
+
+
+def test_the_data_is_fsynced_before_the_rename_and_the_folder_after_it(tmp_path, monkeypatch):
+    """The order that makes a write atomic across a power cut: the temporary file's data
+    durable, then the rename, then the folder (which holds the rename) durable. A data
+    fsync moved after the rename would let a crash leave the new name on a torn file."""
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        events.append(("fsync", "folder" if os.path.isdir(path) else os.path.basename(path)))
+        return real_fsync(fd)
+
+    def replace(src, dst, **kw):
+        events.append(("rename", os.path.basename(src), os.path.basename(dst)))
+        return real_replace(src, dst, **kw)
+
+    if not os.path.exists("/proc/self/fd"):
+        pytest.fail("needs /proc/self/fd to name an fd's file (Linux)")
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    fsutil.write_text_atomic(tmp_path / "config.json", "{}")
+    tmp = fsutil.partial_path(tmp_path / "config.json").name
+    assert events == [("fsync", tmp), ("rename", tmp, "config.json"), ("fsync", "folder")]
+    events.clear()
+    (tmp_path / "ckpt.tmp").mkdir()  # a checkpoint folder: every file, then the folder itself, then the rename
+    (tmp_path / "ckpt.tmp/model.weights.h5").write_bytes(b"w")
+    fsutil.commit(tmp_path / "ckpt.tmp", tmp_path / "step-3")
+    assert events == [("fsync", "model.weights.h5"), ("fsync", "folder"), ("rename", "ckpt.tmp", "step-3"),
+                      ("fsync", "folder")]
