@@ -25,13 +25,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 from colorpast import fsutil
 from colorpast.data import decode, shards, sources
-
-if TYPE_CHECKING:
-    from colorpast.data.prepare import Settings
+from colorpast.data.settings import Settings
 
 FILE_TIMEOUT_S = 120.0  # one file decoding longer than this is rejected, its worker killed
 PARTS = ".parts"
@@ -292,7 +288,7 @@ def _main_script_hidden():
 
 # --------------------------------------------------------------------------- worker side
 # These run in the worker processes, which import this module, colorpast.data.decode
-# (Pillow, NumPy, OpenCV) and colorpast.data.prepare (to unpickle Settings), never
+# (Pillow, NumPy, OpenCV) and colorpast.data.settings (to unpickle Settings), never
 # TensorFlow: forking a process that has TensorFlow loaded can deadlock, and a
 # TensorFlow import per worker would cost seconds and memory.
 
