@@ -338,7 +338,7 @@ def test_train_notebook_resumes_the_run_after_a_disconnect(workspace):
 
 def _own_root(tmp_path):
     """A fresh ROOT for one notebook run, with a notebooks/ folder as the kernel's cwd."""
-    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks").mkdir(parents=True)
     return {"root": tmp_path, "done": {}}
 
 
@@ -374,6 +374,13 @@ def test_download_notebook_fetches_from_kaggle_when_not_smoke(workspace, tmp_pat
 
     with zipfile.ZipFile(tmp_path / "data/raw/flickr30k.zip") as z:  # kept whole: 02 prepares from the zip
         assert {n for n in z.namelist() if n.endswith(".jpg")} == set(photos)
+    # As on Colab (WHOLE = False there by default): the photos one by one, never the archive.
+    with serve_kaggle() as kaggle:
+        kaggle["datasets"]["hsankesara/flickr-image-dataset"] = [archive]
+        nb, _ = execute(_own_root(tmp_path / "look"), "01_download_data.ipynb", extra="SMOKE = False\nWHOLE = False\n")
+    downloads = [body for path, body in kaggle["requests"] if path.endswith("DownloadDataset")]
+    assert len(downloads) == 2 and all(body.get("fileName") in photos for body in downloads)
+    assert len(_images(nb)) >= 1 and not (tmp_path / "look/data/raw/flickr30k.zip").exists()
 
 
 @pytest.mark.slow
