@@ -223,6 +223,27 @@ def is_complete(target, ref: str | None = None) -> bool:
     return _count_files(Path(target)) == marker.get("files")
 
 
+# The first kaggle client that reads KAGGLE_API_TOKEN (kagglesdk's access tokens, what
+# kaggle.com/settings hands out now); pyproject's floor. An older one (Colab has had 1.6
+# preinstalled) would fail deep inside with a traceback.
+MIN_CLIENT = (1, 8, 0)
+
+
+def _check_client() -> None:
+    """A one-line UserError when the installed kaggle client is older than MIN_CLIENT."""
+    from importlib import metadata
+
+    try:
+        have = metadata.version("kaggle")
+    except metadata.PackageNotFoundError:
+        raise UserError("the kaggle client is not installed: pip install 'kaggle>=1.8.0'") from None
+    numbers = tuple(int(x) for x in re.findall(r"\d+", have)[:3])
+    if numbers < MIN_CLIENT:
+        want = ".".join(map(str, MIN_CLIENT))
+        raise UserError(f"the kaggle client {have} is older than {want}, which colorpast needs (it reads "
+                        f"KAGGLE_API_TOKEN); upgrade it: pip install -U 'kaggle>={want}'")
+
+
 @contextlib.contextmanager
 def _kaggle(ref: str):
     """An authenticated ``KaggleApi``; the client's errors inside the block become one line.
@@ -234,6 +255,7 @@ def _kaggle(ref: str):
     import requests
 
     source = credentials_source()
+    _check_client()
     # `import kaggle` authenticates at import time and prints its own help on failure;
     # we authenticate below and word the error ourselves.
     with contextlib.redirect_stdout(io.StringIO()):
@@ -278,7 +300,8 @@ def preview(name: str, dest="data/raw", count: int = 8, log=print) -> Path:
     """``count`` photos of a Kaggle dataset, each fetched alone, in ``dest/NAME-preview/``.
 
     The first photos of the dataset's file list (``PREVIEW_PAGES`` pages at most), in
-    their folders; a second call that finds them fetches nothing. For a look before
+    their folders (kaggle 2 keeps them; 1.8 puts every file in ``dest/NAME-preview/``
+    itself); a second call that finds them fetches nothing. For a look before
     preparing: ``download`` fetches the whole archive, which ``prepare`` needs.
     """
     folder_name, ref = resolve(name)
