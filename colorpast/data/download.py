@@ -19,9 +19,8 @@ saves Flickr30k's 8 GB of extracted files and the minutes writing them) the chec
 archive is moved to ``DEST/NAME.zip`` beside a marker ``DEST/.NAME.zip.json``, and a
 second call finds that and does nothing.
 
-``preview`` fetches a few photos one file at a time (the API lists a dataset's files and
-serves each alone) into ``DEST/NAME-preview/``: a look at Flickr30k costs a few hundred
-kB, not its 8 GB archive, which 02 on Colab would fetch again in its own runtime anyway.
+``preview`` fetches a few photos one file at a time into ``DEST/NAME-preview/``: a look at
+Flickr30k costs 8 of its photos, not its 8 GB archive (which 02 fetches itself on Colab).
 """
 
 from __future__ import annotations
@@ -230,18 +229,17 @@ MIN_CLIENT = (1, 8, 0)
 
 
 def _check_client() -> None:
-    """A one-line UserError when the installed kaggle client is older than MIN_CLIENT."""
+    """A one-line UserError when the kaggle client is missing or older than MIN_CLIENT."""
     from importlib import metadata
 
-    try:
+    want = ".".join(map(str, MIN_CLIENT))
+    with contextlib.suppress(metadata.PackageNotFoundError):
         have = metadata.version("kaggle")
-    except metadata.PackageNotFoundError:
-        raise UserError("the kaggle client is not installed: pip install 'kaggle>=1.8.0'") from None
-    numbers = tuple(int(x) for x in re.findall(r"\d+", have)[:3])
-    if numbers < MIN_CLIENT:
-        want = ".".join(map(str, MIN_CLIENT))
+        if tuple(int(x) for x in re.findall(r"\d+", have)[:3]) >= MIN_CLIENT:
+            return
         raise UserError(f"the kaggle client {have} is older than {want}, which colorpast needs (it reads "
                         f"KAGGLE_API_TOKEN); upgrade it: pip install -U 'kaggle>={want}'")
+    raise UserError(f"the kaggle client is not installed: pip install 'kaggle>={want}'")
 
 
 @contextlib.contextmanager
@@ -297,13 +295,9 @@ PREVIEW_PAGES = 5  # file-list pages of up to 200 names looked through for photo
 
 
 def preview(name: str, dest="data/raw", count: int = 8, log=print) -> Path:
-    """``count`` photos of a Kaggle dataset, each fetched alone, in ``dest/NAME-preview/``.
-
-    The first photos of the dataset's file list (``PREVIEW_PAGES`` pages at most), in
-    their folders (kaggle 2 keeps them; 1.8 puts every file in ``dest/NAME-preview/``
-    itself); a second call that finds them fetches nothing. For a look before
-    preparing: ``download`` fetches the whole archive, which ``prepare`` needs.
-    """
+    """The first ``count`` photos of a Kaggle dataset's file list (``PREVIEW_PAGES`` pages
+    at most), each fetched alone, in ``dest/NAME-preview/`` (in their folders with kaggle 2,
+    not with 1.8); a second call that finds them fetches nothing."""
     folder_name, ref = resolve(name)
     out = writable_dir(Path(dest) / f"{folder_name}-preview")
     have = [p for p in out.rglob("*") if p.is_file() and p.suffix.lower() in PREVIEW_SUFFIXES]
@@ -322,9 +316,8 @@ def preview(name: str, dest="data/raw", count: int = 8, log=print) -> Path:
         for n in names[:count]:
             with contextlib.redirect_stdout(io.StringIO()):  # the client prints the licence and each file
                 api.dataset_download_file(ref, n, path=str(out), force=True, quiet=True)
-    got = [p for p in out.rglob("*") if p.is_file()]
-    log(f"{ref}: {len(got)} photos in {out} ({sum(p.stat().st_size for p in got) / 1e6:.1f} MB), fetched one by one; "
-        "the whole archive is for 02")
+    got = [p.stat().st_size for p in out.rglob("*") if p.is_file()]
+    log(f"{ref}: {len(got)} photos in {out} ({sum(got) / 1e6:.1f} MB), fetched one by one; the whole archive is for 02")
     return out
 
 

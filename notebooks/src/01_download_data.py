@@ -33,9 +33,9 @@ as secrets (the key icon in the left bar) and allow this notebook access; locall
 
 On Colab every notebook has its own runtime, so an archive fetched here would be fetched
 again by 02, which needs it whole: here, 8 photos are fetched one at a time instead (the
-Kaggle API lists a dataset's files and serves each alone), a few hundred kB rather than
-Flickr30k's 8 GB. Locally, the whole archive is fetched, checked (every member's CRC) and
-kept as `NAME.zip` under `env.raw`, where 02 finds it and prepares straight from the zip.
+Kaggle API lists a dataset's files and serves each alone), rather than Flickr30k's 8 GB.
+Locally, the whole archive is fetched, checked (every member's CRC) and kept as
+`NAME.zip` under `env.raw`, where 02 finds it and prepares straight from the zip.
 Either is fetched once; a re-run finds it. This notebook is here to look at a dataset
 before preparing it; 02 works without it.
 """
