@@ -6,7 +6,7 @@ Public API (the rest is private by convention):
     colorpast.color.rgb_to_lab / lab_to_rgb
 """
 
-__version__ = "0.1.0"
+from colorpast.version import __version__  # noqa: F401 - the one place it is written
 
 
 def colorize(image, model, size=None, hints=None, **decode):

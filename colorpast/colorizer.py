@@ -3,6 +3,13 @@
 As in richzhang/colorization: the model sees a downscaled L, its ab is upsampled back
 to the photo's size and joined with the photo's own full-resolution L, so the output
 keeps every pixel of detail and the input's size.
+
+Memory: a photo stays in its own dtype (uint8 from a file) and the full-resolution steps
+(its L, the upsampled ab, the conversion back to RGB) run in bands of rows of about
+``BAND_PIXELS`` pixels, so a 40-megapixel scan costs its uint8 input, its output, its
+L in float32 for the downscale, and a few bands; ``colorize_paths`` writes uint8 and
+groups photos by pixels (``BATCH_PIXELS``), not by count. Measured with
+``benchmarks/bench_colorize_memory.py`` (RESULTS.md, "Colorize: memory of 40 MP scans").
 """
 
 from __future__ import annotations
@@ -22,7 +29,25 @@ from colorpast.errors import UserError
 from colorpast.fsutil import atomic_path
 from colorpast.models import predict_ab, spec as model_spec
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm"}
+# HEIC/HEIF is what iPhones save (phone shots of prints); Pillow reads it only with the
+# optional pillow-heif (``pip install colorpast[heic]``). Without it such a file is
+# skipped with that reason, not passed over in silence.
+HEIC_SUFFIXES = {".heic", ".heif"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", *HEIC_SUFFIXES}
+_HEIF = []  # [True] once pillow-heif's opener is registered, [False] when it is absent
+
+
+def heif_readable() -> bool:
+    """Whether Pillow reads HEIC/HEIF here (pillow-heif installed); registers its opener once."""
+    if not _HEIF:
+        try:  # optional: an extra (colorpast[heic]), so imported only when a HEIC file turns up
+            import pillow_heif
+        except ImportError:
+            _HEIF.append(False)
+        else:
+            pillow_heif.register_heif_opener()
+            _HEIF.append(True)
+    return _HEIF[0]
 
 
 def load_model(ref: str):
@@ -50,8 +75,11 @@ def read_image(path) -> np.ndarray:
     """Decode a photo file as ``H x W x 3`` uint8 RGB, honouring its EXIF orientation.
 
     Gray, palette, CMYK and RGBA images are converted to RGB. Raises UserError with the
-    reason when the file is not a readable image.
+    reason when the file is not a readable image, or is HEIC without pillow-heif.
     """
+    if Path(path).suffix.lower() in HEIC_SUFFIXES and not heif_readable():
+        raise UserError(f"{path}: a HEIC photo (what iPhones save); reading it needs the optional pillow-heif: "
+                        "pip install pillow-heif (or colorpast[heic])")
     try:
         with Image.open(path) as im:
             im = ImageOps.exif_transpose(im)
@@ -122,16 +150,24 @@ def colorize(image, model, size: int | None = None, hints=None, normalize: bool 
 
 # The full-resolution steps are elementwise over millions of pixels: compiled, they fuse
 # into one pass (on the 2-core CPU with TensorFlow's XLA, 12 MP: L 0.15 s instead of
-# 0.5 s, Lab -> RGB 0.15 s instead of 0.6 s). They compile once per photo size.
+# 0.5 s, Lab -> RGB 0.15 s instead of 0.6 s). They run in bands of rows, the last one
+# padded to the others' height, so they compile once per photo width.
+BAND_PIXELS = 1 << 20 # about 1 MP a band: float32 temporaries of 12 MB, not of 480 MB for a 40 MP scan
+BATCH_PIXELS = 24_000_000  # colorize_paths: photos decoded and colorized together (one at least)
+
+
 def _full_res_L(rgb):
-    """``H x W x 3`` float RGB -> ``H x W x 1`` L (0..100)."""
+    """``h x W x 3`` float RGB -> ``h x W x 1`` L (0..100)."""
     return color.rgb_to_L(rgb)
 
 
-def _compose(L_full, ab_small):
-    """Full-res ``H x W x 1`` L + ``h x w x 2`` ab -> ``H x W x 3`` RGB, ab upsampled bilinearly."""
-    ab = ops.image.resize(ab_small, tuple(L_full.shape[:2]), interpolation="bilinear")
-    return color.lab_to_rgb(ops.concatenate([L_full, ab], axis=-1))
+def _compose_band(L, across, lo, hi, frac):
+    """A band's ``h x W x 1`` L (the photo's own) and its ab -> ``h x W x 3`` RGB.
+
+    The ab of band row ``i`` lies between rows ``lo[i]`` and ``hi[i]`` of ``across``
+    (``hs x W x 2``, the small ab already resized across), at ``frac[i]`` (``h x 1 x 1``)."""
+    ab = ops.take(across, lo, axis=0) * (1.0 - frac) + ops.take(across, hi, axis=0) * frac
+    return color.lab_to_rgb(ops.concatenate([L, ab], axis=-1))
 
 
 _COMPILED: dict = {}
@@ -181,9 +217,91 @@ def check_saturation(saturation: float) -> None:
         raise UserError(f"saturation multiplies the predicted colours, from 0 (gray) to 4; got {saturation}")
 
 
+def _as_image(image) -> np.ndarray:
+    """``image`` as an array in its own dtype, checked: ``H x W`` gray or ``H x W x 3|4``."""
+    a = np.asarray(image)
+    if not (a.ndim == 2 or a.ndim == 3 and a.shape[-1] in (3, 4)):
+        raise ValueError(f"expected an H x W gray or H x W x 3 RGB image, got shape {a.shape}")
+    return a
+
+
+def _bands(height: int, width: int):
+    """``(y0, y1, rows)``: bands of ``rows`` rows (the last may be shorter) of about BAND_PIXELS."""
+    rows = max(1, min(height, BAND_PIXELS // max(width, 1)))
+    for y0 in range(0, height, rows):
+        yield y0, min(height, y0 + rows), rows
+
+
+def _run_band(fn, rows: int, band, *more, whole=()):
+    """``fn`` (compiled) on ``band`` and the bands ``more``, each padded to ``rows`` rows with
+    its last row (one traced shape per width), and the ``whole`` arrays as they are
+    (after ``band``); cut back to the band's height."""
+    n = len(band)
+    padded = [b if n == rows else np.concatenate([b, np.repeat(b[-1:], rows - n, axis=0)]) for b in (band, *more)]
+    args = [padded[0], *whole, *padded[1:]]
+    return ops.convert_to_numpy(_compiled(fn)(*map(ops.convert_to_tensor, args)))[:n]
+
+
+def full_res_L(image) -> np.ndarray:
+    """The photo's L at full resolution (``H x W x 1`` float32, 0..100), band by band: the
+    photo stays in its own dtype, and only one band at a time is float RGB."""
+    h, w = image.shape[:2]
+    L = np.empty((h, w, 1), np.float32)
+    for y0, y1, rows in _bands(h, w):
+        L[y0:y1] = _run_band(_full_res_L, rows, _as_rgb_float(image[y0:y1]))
+    return L
+
+
+def _compose(L, ab_small, dtype=np.float32) -> np.ndarray:
+    """The photo's own full-resolution ``H x W x 1`` L + ``h x w x 2`` ab upsampled bilinearly
+    -> ``H x W x 3`` RGB, float32 in [0, 1] or uint8 (rounded), made band by band.
+
+    The upsampling is ``ops.image.resize``'s bilinear (half-pixel centres, edges held),
+    done as its two separable passes: across, once, to ``h x W`` on the host; down, in
+    each band's compiled step."""
+    h, w = L.shape[:2]
+    hs = ab_small.shape[0]
+    across = cv2.resize(np.ascontiguousarray(ab_small, np.float32), (w, hs), interpolation=cv2.INTER_LINEAR)
+    across = across.reshape(hs, w, 2)
+    src = np.clip((np.arange(h) + 0.5) * (hs / h) - 0.5, 0, hs - 1)
+    lo = np.floor(src).astype(np.int32)
+    hi = np.minimum(lo + 1, hs - 1)
+    frac = (src - lo).astype(np.float32)[:, None, None]
+    out = np.empty((h, w, 3), dtype)
+    for y0, y1, rows in _bands(h, w):
+        rgb = _run_band(_compose_band, rows, L[y0:y1], lo[y0:y1], hi[y0:y1], frac[y0:y1], whole=(across,))
+        out[y0:y1] = rgb if dtype == np.float32 else np.clip(np.rint(rgb * 255), 0, 255)
+    return out
+
+
+def _predict_small(images, model, size, hints=None, normalize: bool = False, saturation: float = 1.0,
+                   **decode) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each photo's full-resolution L (``H x W x 1``) and ab at its working size
+    (``h x w x 2``, Lab units, times ``saturation``); photos with the same working size
+    share one model call. ``normalize``: the model sees :func:`normalize_L` of each L."""
+    s = model_spec(model)
+    given = [None] * len(images) if hints is None else [
+        None if h is None else hint_tools.load(h, im.shape[:2]) for h, im in zip(hints, images)]
+    sizes = [working_size(im.shape[0], im.shape[1], size or s.default_size, s.multiple) for im in images]
+    Ls = [full_res_L(im) for im in images]
+    out = [None] * len(images)
+    for ws in dict.fromkeys(sizes):
+        idx = [i for i, z in enumerate(sizes) if z == ws]
+        L_small = np.stack([resize_area(Ls[i], ws) for i in idx])
+        if normalize:
+            L_small = np.stack([normalize_L(L) for L in L_small])
+        maps = None
+        if s.hints:  # n x wh x ww x 3: each photo's hints at the working size (none: zeros)
+            maps = np.stack([hint_tools.empty_map(ws) if given[i] is None else given[i].to_map(ws) for i in idx])
+        for i, ab in zip(idx, predict_ab(model, L_small, hints=maps, **decode)):  # n x wh x ww x 2
+            out[i] = (Ls[i], ab * np.float32(saturation))
+    return out
+
+
 def colorize_batch(images, model, size: int | None = None, hints=None, normalize: bool = False,
                    saturation: float = 1.0, **decode) -> list[np.ndarray]:
-    """Colorize several photos; those with the same working size share one model call.
+    """Colorize several photos (``H x W x 3`` float32 RGB in [0, 1] each); those with the
+    same working size share one model call.
 
     hints: None, or one entry per photo (None for a photo without hints), each as
     :func:`colorize` takes it.
@@ -194,25 +312,8 @@ def colorize_batch(images, model, size: int | None = None, hints=None, normalize
     s = model_spec(model)
     if hints is not None and any(h is not None for h in hints) and not s.hints:
         raise UserError(f"{model.name} takes no colour hints; train a model that does (--model seed16_hints)")
-    rgbs = [_as_rgb_float(im) for im in images]
-    given = [None] * len(rgbs) if hints is None else [
-        None if h is None else hint_tools.load(h, rgb.shape[:2]) for h, rgb in zip(hints, rgbs)]
-    Ls = [ops.convert_to_numpy(_compiled(_full_res_L)(ops.convert_to_tensor(rgb))) for rgb in rgbs]  # H x W x 1, 0..100
-    sizes = [working_size(rgb.shape[0], rgb.shape[1], size or s.default_size, s.multiple) for rgb in rgbs]
-    out = [None] * len(rgbs)
-    for ws in dict.fromkeys(sizes):
-        idx = [i for i, z in enumerate(sizes) if z == ws]
-        L_small = np.stack([resize_area(Ls[i], ws) for i in idx])
-        if normalize:
-            L_small = np.stack([normalize_L(L) for L in L_small])
-        maps = None
-        if s.hints:  # n x wh x ww x 3: each photo's hints at the working size (none: zeros)
-            maps = np.stack([hint_tools.empty_map(ws) if given[i] is None else given[i].to_map(ws) for i in idx])
-        ab_small = predict_ab(model, L_small, hints=maps, **decode) * np.float32(saturation)  # n x wh x ww x 2, Lab units
-        for i, ab in zip(idx, ab_small):
-            rgb = _compiled(_compose)(ops.convert_to_tensor(Ls[i]), ops.convert_to_tensor(ab))
-            out[i] = ops.convert_to_numpy(rgb)
-    return out
+    images = [_as_image(im) for im in images]
+    return [_compose(L, ab) for L, ab in _predict_small(images, model, size, hints, normalize, saturation, **decode)]
 
 
 def gray(image) -> np.ndarray:
@@ -244,12 +345,41 @@ def output_path(file, paths, out_dir) -> Path:
     return Path(out_dir) / (file.stem + ".png")
 
 
+def _pixels(path) -> int:
+    """A photo's pixel count from its header (no decoding); 0 when it cannot be read."""
+    try:
+        with Image.open(path) as im:
+            return im.width * im.height
+    except Exception:  # noqa: BLE001 - any unreadable file: its decode reports why
+        return 0
+
+
+def _by_pixels(files, batch_size: int, batch_pixels: int):
+    """``files`` in groups of at most ``batch_size`` photos and ``batch_pixels`` pixels (a
+    photo larger than that alone), so memory follows the pixels, not the count."""
+    group, pixels = [], 0
+    for f in files:
+        p = _pixels(f)
+        if group and (len(group) >= batch_size or pixels + p > batch_pixels):
+            yield group
+            group, pixels = [], 0
+        group.append(f)
+        pixels += p
+    if group:
+        yield group
+
+
 def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progress: bool = True, log=None,
-                   hints=None, **decode):
+                   hints=None, skip_done: bool = False, batch_pixels: int = BATCH_PIXELS, **decode):
     """Colorize files and folders into ``out_dir`` as PNG (``<name>.png``, folder structure kept).
 
+    Photos are decoded and colorized in groups of at most ``batch_size`` photos and
+    ``batch_pixels`` pixels (one photo at least), each output made in uint8 and written
+    before the next: peak memory follows the largest group, not the number of photos.
     A file that cannot be read is reported through ``log`` and skipped; the rest go on.
     ``hints``: colour hints (as :func:`colorize` takes them) when ``paths`` name one photo.
+    ``skip_done``: leave photos whose output already exists as they are (06's second
+    session colorizes only the new uploads).
     Returns (written paths, failed [(path, reason)]).
     """
     check_saturation(decode.get("saturation", 1.0))
@@ -268,6 +398,12 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
     def target(f: Path) -> Path:
         return output_path(f, paths, out_dir)
 
+    if skip_done:
+        todo = [f for f in files if not target(f).is_file()]
+        if len(todo) < len(files) and log:
+            log(f"{len(files) - len(todo)} of {len(files)} photos already colorized in {out_dir}: left as they are")
+        files = todo
+
     def load(f):
         try:
             return f, read_image(f), None
@@ -275,24 +411,31 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
             return f, None, str(e)
 
     bar = tqdm(total=len(files), unit="photo", disable=not progress, desc="colorizing")
-    with ThreadPoolExecutor(max_workers=2) as pool:  # decoding overlaps with the model
-        for start in range(0, len(files), batch_size):
-            chunk = list(pool.map(load, files[start : start + batch_size]))
-            good = [(f, im) for f, im, err in chunk if err is None]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # a group's photos decode two at a time
+        for group in _by_pixels(files, batch_size, batch_pixels):
+            # A photo alone (a big scan) decodes here: decoded in the worker thread, four
+            # 40 MP scans peaked at 1.77 GB against 1.72 GB here (bench_colorize_memory.py).
+            chunk = list(pool.map(load, group)) if len(group) > 1 else [load(group[0])]
+            good = [(f, _as_image(im)) for f, im, err in chunk if err is None]
             for f, _, err in chunk:
                 if err is not None:
                     failed.append((f, err))
                     if log:
                         log(f"skipped {err}")
-            if good:
-                given = None if hints is None else [hints] * len(good)
-                outs = colorize_batch([im for _, im in good], model, size, hints=given, **decode)
-                for (f, _), rgb in zip(good, outs):
-                    dest = target(f)
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    with atomic_path(dest) as tmp:  # a killed run never leaves a torn PNG
-                        Image.fromarray(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8)).save(tmp)
-                    written.append(dest)
-            bar.update(len(chunk))
+            given = None if hints is None else [hints] * len(good)
+            small = _predict_small([im for _, im in good], model, size, given, **decode) if good else []
+            names = [f for f, _ in good]
+            del chunk, good  # the photos themselves: from here on their L is all that is needed
+            while small:
+                f, (L, ab) = names.pop(0), small.pop(0)
+                rgb8 = _compose(L, ab, np.uint8)
+                del L
+                dest = target(f)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(dest) as tmp:  # a killed run never leaves a torn PNG
+                    Image.fromarray(rgb8).save(tmp)
+                written.append(dest)
+                del rgb8
+            bar.update(len(group))
     bar.close()
     return written, failed

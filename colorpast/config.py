@@ -3,22 +3,31 @@
 Presets are data: a name and the fields it changes. Anything not set by a preset keeps
 the dataclass default. The run folder's ``config.json`` is what a re-run resumes with.
 Each field carries the help (and choices) of its ``colorpast train`` option, which
-``colorpast.commands.train`` builds from the fields: a new field is a new option.
+``colorpast.commands.train`` builds from the fields: a new field is a new option. It
+carries its allowed values too (``choices``, ``at_least``, ``at_most``, ``above``), which
+:meth:`TrainConfig.check` enforces for the command line and the notebooks alike, and
+whether a resumed run may change it (``resumable``: how far, how often and on what it
+trains, not what it learns).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import typing
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from colorpast.errors import UserError, say
 from colorpast.fsutil import write_text_atomic
 
 
-def _option(default, help: str, **cli):
-    """A field whose metadata holds its command-line help, and ``choices`` or
-    ``zero_means_none`` where it has them."""
-    return field(default=default, metadata={"help": help, **cli})
+def _option(default, help: str, **rules):
+    """A field whose metadata holds its command-line help and, where it has them, its
+    allowed values (``choices``; ``at_least``, ``at_most``, ``above`` for numbers),
+    ``zero_means_none`` (the option's 0 is the field's None) and ``resumable`` (a resumed
+    run may change it)."""
+    return field(default=default, metadata={"help": help, **rules})
 
 
 @dataclass(frozen=True)
@@ -28,14 +37,14 @@ class TrainConfig:
     # A name from colorpast.models.names().
     model: str = _option("seed16", "model name (default: seed16)")
     # Square training crop in px; None = the prepared size (224).
-    size: int | None = _option(None, "train on random square crops of this size (default: the prepared size)")
+    size: int | None = _option(None, "train on random square crops of this size (default: the prepared size)", at_least=1)
     # Global batch, split across devices by the strategy.
-    batch_size: int = _option(16, "global batch size (lower it if the GPU runs out of memory)")
-    epochs: int = _option(10, "epochs to train (more than a finished run's trains it further)")
+    batch_size: int = _option(16, "global batch size (lower it if the GPU runs out of memory)", at_least=1)
+    epochs: int = _option(10, "epochs to train (more than a finished run's trains it further)", at_least=1, resumable=True)
     # An epoch is a checkpoint interval, not a data pass.
-    steps_per_epoch: int = _option(100, "batches per epoch; each epoch ends with validation and a checkpoint")
+    steps_per_epoch: int = _option(100, "batches per epoch; each epoch ends with validation and a checkpoint", at_least=1)
     optimizer: str = _option("adam", "optimizer", choices=["adam", "rmsprop"])
-    lr: float = _option(1e-3, "learning rate (the peak of the schedule)")
+    lr: float = _option(1e-3, "learning rate (the peak of the schedule)", above=0.0)
     # "cosine": linear warm-up over the first 5 % of the run's steps, then cosine decay to
     # 0 at its last step (epochs x steps per epoch; more --epochs on resume stretches it).
     schedule: str = _option("constant", "learning-rate schedule: constant, or cosine (5 %% warm-up, then cosine decay to 0)",
@@ -45,28 +54,37 @@ class TrainConfig:
     loss: str = _option("", "loss on ab for models that regress it: mse, l1 or huber (default: the model's own)",
                         choices=["", "mse", "l1", "huber"])
     # Class rebalancing of the 313-bin models: weights (1 - lambda) * prior + lambda / Q, inverted.
-    rebalance: float = _option(0.5, "class rebalancing lambda of the 313-bin models (0.5: the paper's; 1: none)")
+    rebalance: float = _option(0.5, "class rebalancing lambda of the 313-bin models (0.5: the paper's; 1: none)",
+                               at_least=0.0, at_most=1.0)
     # The seed's flip, rotation 20, zoom 0.2, shear 0.2 on training images.
     augment: bool = _option(True, "switch off flip, rotation, zoom and shear")
     # colorpast.ageing: fade, grain, blur, scratches, dust, tone, applied in the train step.
-    age: float = _option(0.0, "share of training crops turned into old prints (faded, grainy, blurred, scratched) first")
+    age: float = _option(0.0, "share of training crops turned into old prints (faded, grainy, blurred, scratched) first",
+                         at_least=0.0, at_most=1.0, unit="a share of the training crops")
     # None = the whole val split (0 on the command line).
-    val_batches: int | None = _option(20, "validation batches per epoch (0: the whole val split)", zero_means_none=True)
+    val_batches: int | None = _option(20, "validation batches per epoch (0: the whole val split)", zero_means_none=True,
+                                      at_least=0, resumable=True)
     # 0: only at epoch ends.
-    save_every: int = _option(0, "also checkpoint every N steps")
-    keep_checkpoints: int = _option(2, "resumable checkpoints kept; older ones are deleted")
+    save_every: int = _option(0, "also checkpoint every N steps", at_least=0, resumable=True)
+    keep_checkpoints: int = _option(2, "resumable checkpoints kept; older ones are deleted", at_least=1, resumable=True)
     # The same seed, the same run.
-    seed: int = _option(0, "seed of the weights' initialisation, the data order and the augmentation")
-    deterministic: bool = _option(False, "TF op determinism (bitwise-repeatable on CPU, slower)")
+    seed: int = _option(0, "seed of the weights' initialisation, the data order and the augmentation",
+                        at_least=0, at_most=2**32 - 1)
+    deterministic: bool = _option(False, "TF op determinism (bitwise-repeatable on CPU, slower)", resumable=True)
     mixed_precision: str = _option("auto", "float16 or bfloat16 compute (auto: on for GPUs that gain)",
-                                   choices=["auto", "off", "float16", "bfloat16"])
-    xla: str = _option("auto", "XLA compilation (auto: off on CPU, where it is slower)", choices=["auto", "on", "off"])
+                                   choices=["auto", "off", "float16", "bfloat16"], resumable=True)
+    xla: str = _option("auto", "XLA compilation (auto: off on CPU, where it is slower)", choices=["auto", "on", "off"],
+                       resumable=True)
     strategy: str = _option("auto", "how to spread training over devices",
-                            choices=["auto", "one", "mirrored", "tpu", "multiworker"])
+                            choices=["auto", "one", "mirrored", "tpu", "multiworker"], resumable=True)
     prior: str = _option("", "ab prior .npy for class rebalancing (colorful; from colorpast prior)")
+    # The preset the run started from ("": built field by field, or a run older than this
+    # field). Resuming with another preset is refused: its values would not be used.
+    preset: str = _option("", "the preset this run started from")
 
-    def to_json(self, path) -> None:
-        write_text_atomic(path, json.dumps(asdict(self), indent=2) + "\n")
+    def to_json(self, path, **extra) -> None:
+        """Write the fields, and ``extra`` keys beside them (which ``from_json`` ignores)."""
+        write_text_atomic(path, json.dumps({**asdict(self), **extra}, indent=2) + "\n")
 
     @classmethod
     def from_json(cls, path) -> "TrainConfig":
@@ -78,9 +96,60 @@ class TrainConfig:
         """A copy with the given fields changed; None values are ignored."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
-    def differences(self, other: "TrainConfig", ignore=("epochs",)) -> list[str]:
-        """Names of fields that differ, except those a resumed run may change."""
-        return [f.name for f in fields(self) if f.name not in ignore and getattr(self, f.name) != getattr(other, f.name)]
+    def differences(self, other: "TrainConfig") -> list[str]:
+        """Names of the fields that differ and change what a run learns: not the
+        ``resumable`` ones (how far, how often, on what hardware it trains). A preset
+        differs only when both name one: runs made before it was recorded name none."""
+        diff = []
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if a != b and not f.metadata.get("resumable") and not (f.name == "preset" and not (a and b)):
+                diff.append(f.name)
+        return diff
+
+    def check(self) -> "TrainConfig":
+        """Raise UserError, in one line, for the first field whose value its metadata does
+        not allow (its type, ``choices``, ``at_least``, ``at_most``, ``above``); return self.
+
+        The command line's argparse already checks types and choices; the notebooks
+        build configs in Python, where nothing else would. Which models exist, and the
+        crop sizes a model takes, are the models' business (``colorpast.train.check_options``).
+        """
+        types = typing.get_type_hints(type(self))
+        for f in fields(self):
+            _check_value(f, types[f.name], getattr(self, f.name))
+        return self
+
+
+def _check_value(f, annotation, value) -> None:
+    """One field's value against its type and its rules (see ``_option``)."""
+    m = f.metadata
+    flag = f"--{'no-' if f.default is True else ''}{f.name.replace('_', '-')}"  # as colorpast train spells it
+    label = f.name + say(f" ({flag}{', ' + m['unit'] if 'unit' in m else ''})", f" ({m['unit']})" if "unit" in m else "")
+    kinds = [t for t in typing.get_args(annotation) if t is not type(None)] or [annotation]  # int | None -> int
+    if value is None and type(None) in typing.get_args(annotation):
+        return
+    kind = kinds[0]
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        what = {bool: "True or False", int: "a whole number", float: "a finite number", str: "text"}.get(kind, kind.__name__)
+        raise UserError(f"{label} must be {what}; got {value!r}")
+    if "choices" in m and value not in m["choices"]:
+        raise UserError(f"{label} must be one of: {', '.join(repr(c) for c in m['choices'])}; got {value!r}")
+    lo, hi, above = m.get("at_least"), m.get("at_most"), m.get("above")
+    if lo is not None and hi is not None and not lo <= value <= hi:
+        raise UserError(f"{label} must be from {lo} to {hi}; got {value!r}")
+    if lo is not None and hi is None and value < lo:
+        raise UserError(f"{label} must be at least {lo}; got {value!r}")
+    if above is not None and not value > above:
+        raise UserError(f"{label} must be above {above}; got {value!r}")
 
 
 # An epoch is a checkpoint interval, not a pass over the data, so the presets choose its
@@ -111,6 +180,7 @@ PRESETS: dict[str, dict] = {
 
 
 def preset(name: str, **overrides) -> TrainConfig:
+    """The preset ``name`` with ``overrides`` (None values ignored), its values checked."""
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
-    return TrainConfig(**PRESETS[name]).with_(**overrides)
+        raise UserError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    return TrainConfig(**PRESETS[name], preset=name).with_(**overrides).check()

@@ -9,7 +9,6 @@ training photos at full resolution and compare with the gray baseline (ab = 0).
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from colorpast.config import TrainConfig, preset
 from colorpast.data.loader import Loader, resize_short_side
 from colorpast.data.sources import EMBEDDED_HELD_OUT, embedded_sample
 from colorpast.errors import UserError
-from colorpast.fsutil import writable_dir, write_text_atomic
+from colorpast.fsutil import discard, writable_dir, write_text_atomic
 
 # The embedded photos are scaled so their shorter side is 2x the training crop: a crop
 # then sees about a quarter of a photo, and the model runs at that scale at test time.
@@ -32,9 +31,9 @@ def demo(out="runs/demo", smoke: bool = False, restart: bool = False, verbose=1,
     cfg = preset("smoke" if smoke else "demo")
     run_dir = out / "run"
     if restart and run_dir.exists():
-        shutil.rmtree(run_dir)
+        discard(run_dir)  # truncated first, as every run's files
     saved = run_dir / "config.json"
-    if saved.exists() and TrainConfig.from_json(saved) != cfg:
+    if saved.exists() and TrainConfig.from_json(saved).differences(cfg):  # what it learns; not a default's later change
         raise UserError(
             f"{run_dir} holds a run with other settings ({'not ' if smoke else ''}--smoke); "
             "pass --restart to replace it or --out to use another folder"

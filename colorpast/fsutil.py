@@ -1,5 +1,6 @@
 """The package's few filesystem ideas, each written once: a folder we may write to, a
-file written atomically, and a file's sha256.
+file written atomically, a file deleted without filling Google Drive's Trash, and a
+file's sha256.
 
 Atomic here means what a reader sees after a crash or a SIGKILL at any instant: either
 the old file or the complete new one, never a torn one. Every file another process or a
@@ -94,7 +95,7 @@ def atomic_path(path):
         commit(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
-            tmp.unlink()
+            discard(tmp)
         raise
 
 
@@ -117,13 +118,33 @@ def write_text_atomic(path, text: str) -> Path:
     return Path(path)
 
 
+def discard(path) -> None:
+    """Delete a file or a folder, truncating every file to 0 bytes before unlinking it.
+
+    On a mounted Google Drive a deleted file goes to the Trash and still counts against
+    the quota for 30 days (a seed16 checkpoint is about 47 MB, a colorful one about
+    390 MB, one every epoch; a prepared Flickr30k is gigabytes of shards); truncated
+    first, it lands there empty. Every deletion of a file that may be large goes
+    through here. A missing ``path`` is not an error.
+    """
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        for child in path.iterdir():
+            discard(child)
+        path.rmdir()
+    elif path.exists() or path.is_symlink():
+        if path.is_file() and not path.is_symlink():
+            os.truncate(path, 0)
+        path.unlink()
+
+
 def remove_partials(folder) -> None:
     """Remove the temporary files a killed writer left in ``folder`` (files only: a
     folder with that prefix belongs to its owner, such as a checkpoint being written)."""
     for stale in Path(folder).glob(PARTIAL + "*"):
         if stale.is_file():
             with contextlib.suppress(OSError):
-                stale.unlink()
+                discard(stale)
 
 
 def sha256_file(path, chunk: int = 1 << 20) -> str:

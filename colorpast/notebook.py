@@ -1,20 +1,26 @@
-"""The Setup every notebook runs, and the few steps notebooks share with no CLI verb.
+"""The Setup every notebook runs, and the few steps notebooks share with no CLI verb
+(06's own steps are in ``colorpast.photos``).
 
     from colorpast import notebook
     env = notebook.setup()      # prints what it found; env.root, env.is_colab, env.gpus
+    ...
+    notebook.finish(env)        # the last cell of a notebook that wrote to Drive
 
-On Colab, Google Drive is mounted and the working folder is
-``/content/drive/MyDrive/colorpast``, so prepared sets, runs and reports survive a
-disconnect. Locally the working folder is the repository root (the parent of
-``notebooks/``, where Jupyter starts a notebook's kernel). ``COLORPAST_ROOT`` overrides
-both. The process changes into that folder, so the notebooks use the same relative paths
-as the command line: ``data/raw/NAME``, ``data/prepared/NAME``, ``runs/NAME``,
-``reports/NAME``, ``weights/``.
+On Colab, in the notebooks that read or write Drive (``drive=True``), Google Drive is
+mounted and the working folder is ``/content/drive/MyDrive/colorpast``, so prepared sets,
+runs and reports survive a disconnect; ``finish`` flushes it, so closing the tab right
+after a notebook loses nothing. The others (01's look at a dataset, 03) work in
+``/content/colorpast`` and never open Drive's permission dialog. Locally the working
+folder is the repository root (the parent of ``notebooks/``, where Jupyter starts a
+notebook's kernel). ``COLORPAST_ROOT`` overrides both. The process changes into that
+folder, so the notebooks use the same relative paths as the command line:
+``data/raw/NAME``, ``data/prepared/NAME``, ``runs/NAME``, ``reports/NAME``, ``weights/``.
 
-Only notebooks that download from Kaggle ask for its credentials (``kaggle=True``): on
-Colab, reading a secret opens the "grant access" dialog. Only notebooks that train or
-run a model look for a GPU (``gpu=True``); the others never advise switching the
-runtime, since switching it wipes ``/content``.
+Only notebooks that download from Kaggle ask for its credentials at Setup
+(``kaggle=True``): on Colab, reading a secret opens the "grant access" dialog (02 reads
+them only when it must download, through ``colorpast.data.download``). Only notebooks
+that train look for a GPU (``gpu=True``); the others never advise switching the runtime,
+since switching it wipes ``/content``.
 
 Every notebook runs ``setup()`` first, and the data notebooks (01, 02) never need Keras:
 the modules that import Keras or TensorFlow (training, models, colorize, figures) are
@@ -30,19 +36,17 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
 from tqdm.auto import tqdm
 
+from colorpast import errors, version
 from colorpast.config import preset
-from colorpast.data import shards, sources
+from colorpast.data import shards
 from colorpast.data.download import credentials_source
 from colorpast.errors import UserError
-from colorpast.fsutil import atomic_path, commit
+from colorpast.fsutil import commit, discard
 
 # The repository the notebooks install from and their badges point to. A fork changes
 # this line and runs notebooks/_build.py; on Colab the Setup cell's REPO_URL field (a
@@ -68,9 +72,16 @@ NO_GPU = (
 NO_GPU_NEEDED = "This notebook needs no GPU; it runs on the CPU."
 
 
-def install_command(repo_url: str = REPO_URL) -> str:
-    """The pip requirement that installs colorpast from ``repo_url`` (a GitHub repository)."""
-    return f"colorpast @ git+{repo_url}"
+# What the Setup cell installs unless its REF field says otherwise: a branch, a tag or a
+# commit. A pinned tag or commit keeps every session on the same code; a run records the
+# version and commit that started it either way (colorpast.version).
+REF = "main"
+
+
+def install_command(repo_url: str = REPO_URL, ref: str = REF, extras: str = "") -> str:
+    """The pip requirement that installs colorpast from ``repo_url`` (a GitHub repository) at
+    ``ref``, with the optional ``extras`` ("heic")."""
+    return f"colorpast{f'[{extras}]' if extras else ''} @ git+{repo_url}@{ref}"
 
 
 def in_colab() -> bool:
@@ -188,12 +199,13 @@ def register_error_handler() -> bool:
     return True
 
 
-def setup(root=None, mount: bool = True, kaggle: bool = False, gpu: bool = True, log=print) -> Environment:
+def setup(root=None, drive: bool = True, kaggle: bool = False, gpu: bool = True, log=print) -> Environment:
     """Detect Colab, mount Drive there, change into the working folder, report GPU and Kaggle.
 
     Args:
         root: the working folder (default: see :func:`default_root`).
-        mount: on Colab, mount Google Drive when ``root`` is on it.
+        drive: this notebook reads or writes Drive: on Colab, mount it (the permission
+            dialog, once a session) and work there; otherwise work in ``/content/colorpast``.
         kaggle: look for Kaggle credentials (Colab secrets included); only the notebooks
             that download ask, so the others never trigger Colab's "grant access" dialog.
         gpu: this notebook benefits from a GPU: say so when there is none.
@@ -221,9 +233,12 @@ def setup(root=None, mount: bool = True, kaggle: bool = False, gpu: bool = True,
         found = devices._gpus()
         library = f"Keras {keras.__version__} on {backend}"
     register_error_handler()
+    errors.AUDIENCE = "notebook"  # one-line errors name notebooks and their parameters, not CLI options
     is_colab = in_colab()
+    if root is None and is_colab and not drive and not os.environ.get("COLORPAST_ROOT"):
+        root = COLAB_LOCAL
     root = Path(root) if root is not None else default_root(is_colab)
-    if is_colab and mount and root.is_relative_to(COLAB_DRIVE):
+    if is_colab and drive and root.is_relative_to(COLAB_DRIVE):
         mount_drive()
     for name in FOLDERS:
         (root / name).mkdir(parents=True, exist_ok=True)
@@ -232,7 +247,7 @@ def setup(root=None, mount: bool = True, kaggle: bool = False, gpu: bool = True,
     env = Environment(is_colab=is_colab, root=root.resolve(), raw=raw, gpus=found,
                       kaggle=kaggle_credentials() if kaggle else None)
     where = "Google Colab" if is_colab else "local Jupyter"
-    log(f"{where}, Python {sys.version.split()[0]}, {library}")
+    log(f"{where}, Python {sys.version.split()[0]}, {library}, colorpast {version.label(version.describe())}")
     log(f"working folder: {env.root} (data/, runs/, reports/, weights/ live here)")
     if env.raw != env.root / "data" / "raw":
         log(f"downloads: {env.raw} (this runtime's disk: fast, but lost on a disconnect)")
@@ -243,6 +258,23 @@ def setup(root=None, mount: bool = True, kaggle: bool = False, gpu: bool = True,
     if kaggle:
         log(f"Kaggle credentials: {env.kaggle or 'none (see Kaggle credentials below)'}")
     return env
+
+
+def finish(env: Environment, log=print) -> None:
+    """The last cell of every notebook that writes to Drive: on Colab, write out what the
+    Drive mount still holds in memory, and unmount it.
+
+    Drive's mount uploads in the background; a tab closed right after 04 could leave
+    ``model.keras`` or a checkpoint half-uploaded. ``flush_and_unmount`` returns when all
+    is written. Running Setup again mounts Drive again. Elsewhere this does nothing."""
+    if not env.is_colab or not env.root.is_relative_to(COLAB_DRIVE) or not (COLAB_DRIVE / "MyDrive").is_dir():
+        return
+    from google.colab import drive as colab_drive
+
+    COLAB_LOCAL.mkdir(parents=True, exist_ok=True)
+    os.chdir(COLAB_LOCAL)  # the working folder is on Drive: leave it before unmounting
+    colab_drive.flush_and_unmount()
+    log("Drive is written out and unmounted: you can close this tab (run Setup again to go on here)")
 
 
 # ------------------------------------------------------------------ steps notebooks share
@@ -292,11 +324,9 @@ def local_copy(prepared, env: Environment, log=print) -> str:
     dest = COLAB_LOCAL / "data" / "prepared" / src.name
     if is_prepared(dest) and (dest / shards.SUMMARY).read_text() == (src / shards.SUMMARY).read_text():
         return str(dest)
-    if dest.exists():
-        shutil.rmtree(dest)
+    discard(dest)
     tmp = dest.with_name(f".{dest.name}.copying")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    discard(tmp)
     files = [p for p in src.rglob("*") if p.is_file() and shards.SUMMARY != p.name]
 
     with tqdm(total=sum(p.stat().st_size for p in files), unit="B", unit_scale=True, desc=f"copying {src.name}") as bar:
@@ -309,130 +339,3 @@ def local_copy(prepared, env: Environment, log=print) -> str:
     commit(tmp, dest)  # every file and the folder synced, then renamed
     log(f"copied {src} to {dest} (this runtime's disk)")
     return str(dest)
-
-
-# --------------------------------------------------------------------------- 06's steps
-
-DISPLAY_WIDTH = 1600  # px: wider inline images only make the notebook heavy and scroll sideways
-
-
-def choose_model(ref: str, fallback: str = "colorful:official", log=print) -> str:
-    """``ref`` when it exists (a run folder or a .keras file); otherwise ``fallback``.
-
-    So a first session, before any training, still colorizes: with Colorful's
-    published weights, fetched (129 MB, once) when missing.
-    """
-    if ref and (Path(ref).exists() or (":" in ref and not ref.startswith((".", "/")))):
-        chosen = ref
-    else:
-        log(f"no trained model at {ref!r} (04_train makes one): using {fallback}, Zhang et al.'s published weights")
-        chosen = fallback
-    if chosen == "colorful:official":
-        from colorpast import weights
-        from colorpast.models import colorful
-
-        if not (colorful.weights_dir() / colorful.OFFICIAL_WEIGHTS).is_file():
-            log("fetching the official Colorful weights (129 MB, once)")
-            weights.fetch("colorful")
-    return chosen
-
-
-def photos_folder(folder, env: Environment, smoke: bool = False, log=print) -> Path:
-    """The folder of photos to colorize, asking for an upload only when it has none.
-
-    On Colab, an empty or missing ``folder`` opens the upload button, and the files go
-    to a subfolder of their own (``folder/upload-YYYYmmdd-HHMMSS``), so one session's
-    photos never overwrite another's. Locally, the folder is created and the message says
-    where to put photos. In SMOKE mode two embedded photos are saved in black and white.
-    """
-    from colorpast.colorizer import find_images
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    if find_images([folder]):
-        return folder
-    if smoke:
-        for p in sources.embedded_sample(["chelsea", "grace_hopper"]):
-            with atomic_path(folder / f"{p.name}.png") as tmp:
-                Image.fromarray(p.rgb).convert("L").save(tmp)  # black and white, like an old print
-    elif env.is_colab:
-        from google.colab import files
-
-        session = folder / time.strftime("upload-%Y%m%d-%H%M%S")
-        session.mkdir()
-        here = Path.cwd()
-        os.chdir(session)  # files.upload() saves into the current folder
-        try:
-            files.upload()
-        finally:
-            os.chdir(here)
-    else:
-        log(f"{folder.resolve()} has no photos: put your photos there (any size, JPEG, PNG, TIFF ...) "
-            "and run this cell again")
-    return folder
-
-
-def fit_width(image, width: int = DISPLAY_WIDTH):
-    """``image`` (``H x W [x 3]``, uint8 or float) scaled down to at most ``width`` px wide, for display."""
-    a = np.asarray(image)
-    if a.shape[1] <= width:
-        return a
-    a8 = a if a.dtype == np.uint8 else (np.clip(a, 0, 1) * 255).round().astype(np.uint8)
-    h = max(1, round(a.shape[0] * width / a.shape[1]))
-    return np.asarray(Image.fromarray(a8).resize((width, h), Image.Resampling.LANCZOS, reducing_gap=3.0))
-
-
-def show_before_after(before, after, name: str = "", width: int = DISPLAY_WIDTH, crop: int = 384):
-    """Inline: before and after side by side at most ``width`` px wide in all, then a
-    ``crop`` x ``crop`` detail of both at full resolution (one photo pixel per screen
-    pixel). Returns the two figures."""
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-
-    from colorpast import viz
-
-    before, after = np.asarray(before), np.asarray(after)
-    half = width // 2
-    small = fit_width(before, half)
-    figs = [viz.before_after(small, fit_width(after, half))]
-    h, w = before.shape[:2]
-    if w > half:  # the overview shrank the photo: a detail at full resolution shows what it lost
-        c = min(crop, h, w)
-        y, x = (h - c) // 2, (w - c) // 2
-        figs.append(viz.before_after(before[y : y + c, x : x + c], after[y : y + c, x : x + c],
-                                     labels=("before, detail 1:1", "after, detail 1:1")))
-    if name:
-        print(f"{name}: {w} x {h} px" + (f" (shown at {small.shape[1]} px wide)" if w > half else ""))
-    for fig in figs:
-        display(fig)
-        plt.close(fig)
-    return figs
-
-
-def offer_download(folder, env: Environment, log=print) -> Path | None:
-    """Zip ``folder`` beside it (``folder.zip``); on Colab, show a button that downloads it.
-
-    A button, not a download started by the cell: a browser may block a download it did not
-    see the user ask for, and "Run all" would start one at every run. Without ipywidgets
-    (Colab has it) the download starts at once."""
-    folder = Path(folder)
-    if not folder.is_dir() or not any(folder.iterdir()):
-        log(f"nothing colorized yet in {folder}: nothing to download")
-        return None
-    archive = Path(shutil.make_archive(str(folder), "zip", root_dir=folder))
-    log(f"full-resolution files in {folder.resolve()}, all of them in {archive.resolve()}")
-    if env.is_colab:
-        from google.colab import files
-
-        try:
-            import ipywidgets
-        except ImportError:
-            files.download(str(archive))
-            return archive
-        from IPython.display import display
-
-        button = ipywidgets.Button(description=f"Download {archive.name} ({archive.stat().st_size / 1e6:.1f} MB)",
-                                   icon="download", layout=ipywidgets.Layout(width="auto"))
-        button.on_click(lambda _: files.download(str(archive)))
-        display(button)
-    return archive

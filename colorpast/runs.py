@@ -48,12 +48,15 @@ from pathlib import Path
 
 import keras
 
+from colorpast import config, version
 from colorpast.config import TrainConfig
-from colorpast.errors import UserError
-from colorpast.fsutil import PARTIAL, atomic_path, atomic_write, commit, writable_dir
+from colorpast.errors import UserError, say
+from colorpast.fsutil import PARTIAL, atomic_path, atomic_write, commit, discard, writable_dir
 from colorpast.models import build
 from colorpast.train_step import Colorizer
 
+CONFIG = "config.json"
+STARTED_WITH = "started_with"  # config.json's record of the colorpast that started the run
 FINAL = "model.keras"
 BEST = "best.weights.h5"
 HISTORY = "history.csv"
@@ -82,23 +85,6 @@ def _step_of(ckpt: Path) -> int:
     return int(ckpt.name.split("-", 1)[1])
 
 
-def _discard(path: Path) -> None:
-    """Delete a file or a folder, truncating every file to 0 bytes before unlinking it.
-
-    On a mounted Google Drive a deleted file goes to the Trash and still counts against
-    the quota for 30 days (a seed16 checkpoint is about 47 MB, a colorful one about
-    390 MB, one every epoch); truncated first, it lands there empty.
-    """
-    if path.is_dir() and not path.is_symlink():
-        for child in path.iterdir():
-            _discard(child)
-        path.rmdir()
-    elif path.exists() or path.is_symlink():
-        if path.is_file() and not path.is_symlink():
-            os.truncate(path, 0)
-        path.unlink()
-
-
 def _fault(point: str, step: int) -> None:
     """Fault injection for the test suite: ``COLORPAST_FAULT=POINT:STEP`` (see the module
     docstring) kills or interrupts this process at exactly that point."""
@@ -122,7 +108,7 @@ def save_checkpoint(run: Path, model, state: dict, keep: int) -> Path:
     folder = run / CKPT_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob(PARTIAL + "*"):  # left by a process killed while writing
-        _discard(stale)
+        discard(stale)
     final = folder / f"step-{step:09d}"
     tmp = folder / f"{PARTIAL}{step:09d}-{os.getpid()}"
     tmp.mkdir()
@@ -136,14 +122,14 @@ def save_checkpoint(run: Path, model, state: dict, keep: int) -> Path:
         os.rename(final, folder / f"{PARTIAL}{step:09d}-{os.getpid()}-replaced")
     commit(tmp, final)
     for stale in folder.glob(PARTIAL + "*"):
-        _discard(stale)
+        discard(stale)
     older = [c for c in list_checkpoints(run) if _step_of(c) < step]
     # Newer ones exist only when this run resumed from an older checkpoint because they
     # did not load; this one supersedes them.
     newer = [c for c in list_checkpoints(run) if _step_of(c) > step]
     for old in older[: max(0, len(older) - (keep - 1))] + newer:
         try:
-            _discard(old)
+            discard(old)
         except OSError:  # a file system hiccup must not stop training; the next save retries
             pass
     return final
@@ -220,26 +206,82 @@ def load_checkpoint(run: Path, model, log=print):
     return None
 
 
-def check_run_folder(run: Path, cfg: TrainConfig, restart: bool) -> TrainConfig:
+def saved_config(run) -> TrainConfig | None:
+    """The config.json of a run folder, or None when it has none."""
+    path = Path(run) / CONFIG
+    if not path.is_file():
+        return None
+    try:
+        return TrainConfig.from_json(path)
+    except (ValueError, TypeError) as e:  # not JSON, or not an object of fields
+        raise UserError(f"{path} is unreadable ({type(e).__name__}); "
+                        + say("pass --restart", "set RESTART = True") + " to start the run over") from None
+
+
+def started_with(run) -> dict | None:
+    """The colorpast version (and commit) a run was started with, as ``version.describe()``
+    gives it; None for a run made before runs recorded it."""
+    try:
+        record = json.loads((Path(run) / CONFIG).read_text()).get(STARTED_WITH)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def write_config(run, cfg: TrainConfig) -> None:
+    """Write ``cfg`` as the run's config.json with the version the run was started with:
+    this one for a new run, the recorded one (or none, for an older run) on a resume."""
+    path = Path(run) / CONFIG
+    cfg.to_json(path, **{STARTED_WITH: started_with(run) if path.exists() else version.describe()})
+
+
+def settings(run, preset: str | None = None, restart: bool = False, **given) -> TrainConfig:
+    """The config a run trains with, from the options given explicitly (None: not given).
+
+    A new run (or ``restart``) starts from ``preset`` (default: "default") with the given
+    options. A run folder that holds a config.json resumes with it: the settings not
+    given are the run's own, whatever today's defaults and presets say, so a newer
+    colorpast resumes runs started by an older one. Given options replace the saved
+    ones; :func:`check_run_folder` refuses those that change what the run learns
+    (``resumable`` ones, such as ``epochs``, may change), and a given ``preset`` other
+    than the run's own. Every value is checked (``TrainConfig.check``).
+    """
+    saved = None if restart else saved_config(run)
+    if saved is None:
+        return config.preset(preset or "default").with_(**given).check()
+    if preset is not None:
+        given["preset"] = preset
+    return saved.with_(**given).check()
+
+
+def check_run_folder(run: Path, cfg: TrainConfig, restart: bool, log=print) -> TrainConfig:
     """Create or validate the run folder before any training; returns the config to use.
 
-    A new run's config.json is written here; a resumed one's (its epochs may change) by
-    ``fit`` once a checkpoint has loaded."""
+    A resumed run must have the saved settings that change what it learns
+    (``TrainConfig.differences``); the others may change. A run started by another
+    colorpast version says so in one line and resumes. A new run's config.json is
+    written here; a resumed one's (its epochs may change) by ``fit`` once a checkpoint
+    has loaded."""
     run = writable_dir(run)
-    saved = run / "config.json"
+    saved = run / CONFIG
     if restart:
-        for p in [CKPT_DIR, "tensorboard", BEST, HISTORY, FINAL, "config.json"]:
-            _discard(run / p)  # truncated first: see _discard
+        for p in [CKPT_DIR, "tensorboard", BEST, HISTORY, FINAL, CONFIG]:
+            discard(run / p)  # truncated first: see fsutil.discard
     elif saved.exists():
-        old = TrainConfig.from_json(saved)
+        old = saved_config(run)
         diff = old.differences(cfg)
         if diff:
-            raise UserError(
-                f"{run} holds a run with other settings ({', '.join(diff)} differ); "
-                "re-run with the same options to resume, pass --restart to start over, or use another --run"
-            )
+            what = "; ".join(f"{k}: {getattr(old, k)!r} in the run, {getattr(cfg, k)!r} now" for k in diff)
+            raise UserError(f"{run} holds a run with other settings ({what}); " + say(
+                "leave those options out (or give the run's own) to resume, pass --restart to start over, "
+                "or use another --run",
+                "give the run's own to resume, set RESTART = True to start over, or choose another RUN"))
+        was, now = started_with(run), version.describe()
+        if was is not None and was != now:
+            log(f"{run} was started with colorpast {version.label(was)}; this is {version.label(now)}: "
+                "resuming with the run's own settings")
     if not saved.exists():
-        cfg.to_json(saved)
+        write_config(run, cfg)
     return cfg
 
 
@@ -256,6 +298,22 @@ def save_model_atomic(model, path) -> None:
     """Save a Keras model so that ``path`` is either the old file or the complete new one."""
     with atomic_path(path) as tmp:
         model.save(tmp)
+
+
+def missing_weights(run) -> str | None:
+    """Why ``load(run)`` cannot give a model, in a few words; None when it can.
+
+    config.json is written before the first checkpoint, so a run interrupted in its
+    first epoch is a folder with settings and no weights: what picks a model (06, 05)
+    passes it over instead of failing on it."""
+    run = Path(run)
+    if not run.is_dir():
+        return f"{run} does not exist"
+    if (run / FINAL).is_file() or list_checkpoints(run):
+        return None
+    if not (run / CONFIG).is_file():
+        return f"{run} is not a training run (no {CONFIG})"
+    return f"{run} has no trained weights yet (the first is written at the end of its first epoch)"
 
 
 def load(run_dir, weights: str = "final"):

@@ -24,9 +24,9 @@ from colorpast import devices
 from colorpast.config import TrainConfig
 from colorpast.data import shards
 from colorpast.data.loader import Loader
-from colorpast.errors import TrainingError, UserError
+from colorpast.errors import TrainingError, UserError, say
 from colorpast.fsutil import atomic_path
-from colorpast.models import build, loss as models_loss, spec as model_spec
+from colorpast.models import build, check_size, loss as models_loss, names as model_names, spec as model_spec
 from colorpast.runs import (  # noqa: F401 - the run folder's names, also used as train.X
     BEST,
     CKPT_DIR,
@@ -42,6 +42,8 @@ from colorpast.runs import (  # noqa: F401 - the run folder's names, also used a
     load_checkpoint,
     save_checkpoint,
     save_model_atomic,
+    settings,
+    write_config,
 )
 from colorpast.train_step import Colorizer
 
@@ -65,12 +67,21 @@ def learning_rate(cfg: TrainConfig):
 
 
 def check_options(cfg: TrainConfig) -> None:
-    """Options that cannot work together fail here, in one line, before the run folder
-    is touched (a config.json written for a run that cannot start would then refuse the
-    corrected command as "other settings")."""
+    """Bad values, and options that cannot work together, fail here, in one line, before
+    the run folder is touched (a config.json written for a run that cannot start would
+    then refuse the corrected command as "other settings"). Each field's own rules live
+    with the field (``TrainConfig.check``); what depends on the model is checked here."""
+    cfg.check()
+    if cfg.model not in model_names():
+        raise UserError(f"unknown model {cfg.model!r}; choose one of: {', '.join(model_names())}")
+    if cfg.size is not None:
+        try:
+            check_size(cfg.model, cfg.size, cfg.size)
+        except ValueError as e:
+            raise UserError(f"{say('--size', 'size')} {cfg.size}: {e}") from None
+    if cfg.prior and not Path(cfg.prior).is_file():
+        raise UserError(f"no prior at {cfg.prior}; make one with: colorpast prior --data PREPARED --out {cfg.prior}")
     models_loss(cfg.model, None, kind=cfg.loss, rebalance=cfg.rebalance)  # raises for a bad pair
-    if not 0.0 <= cfg.age <= 1.0:
-        raise UserError(f"--age is a share of the training crops, from 0 to 1; got {cfg.age}")
     learning_rate(cfg)
 
 
@@ -171,21 +182,31 @@ class ProgressBar(keras.callbacks.Callback):
     """One tqdm bar for the whole run (not one per epoch: the seed's recipe once had
     1,000 epochs) with epoch, loss, images/s and ETA; live in terminals and notebooks.
 
+    It counts the run's steps (``epochs x steps_per_epoch``) and starts at the step the
+    run resumed from, so a run resumed half-way starts at 50 % and its rate and ETA are
+    this session's: Keras 3 tells callbacks neither the initial epoch nor the step, so
+    ``fit`` passes them. One bar serves both of ``fit``'s calls (the rest of an
+    interrupted epoch, then the whole ones); it closes when the run is done or stops.
+
     In a notebook (an IPython kernel) it also redraws the loss curves under the bar at
     every epoch end, so a long run shows how it is going without a second cell.
     """
 
-    def __init__(self, batch_size: int, epochs: int):
+    def __init__(self, batch_size: int, epochs: int, steps_per_epoch: int | None = None, initial_step: int = 0):
         super().__init__()
         self.batch_size, self.epochs, self.bar = batch_size, epochs, None
+        self.steps_per_epoch, self.initial_step = steps_per_epoch, initial_step
         self.rows, self.plot = [], None
 
     def on_train_begin(self, logs=None):
-        steps = self.params.get("steps") or 0
-        first = self.params.get("initial_epoch", 0)
+        if self.bar is not None:  # fit's second call: the same bar goes on
+            return
+        per_epoch = self.steps_per_epoch or self.params.get("steps") or 0
+        total = per_epoch * self.epochs or None
+        first = self.initial_step // per_epoch if per_epoch else 0
         self.t0, self.n0 = time.perf_counter(), 0
-        self.bar = tqdm(total=steps * (self.params.get("epochs", self.epochs) - first) or None, unit="step",
-                        desc=f"epoch {first + 1}/{self.epochs}", dynamic_ncols=True, mininterval=1.0)
+        self.bar = tqdm(total=total, initial=self.initial_step, unit="step", desc=f"epoch {first + 1}/{self.epochs}",
+                        dynamic_ncols=True, mininterval=1.0)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.bar.set_description_str(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
@@ -218,6 +239,11 @@ class ProgressBar(keras.callbacks.Callback):
         plt.close(fig)
 
     def on_train_end(self, logs=None):
+        done = self.bar is not None and self.bar.total is not None and self.bar.n >= self.bar.total
+        if self.bar is not None and (done or self.model.stop_training):
+            self.close()
+
+    def close(self):
         if self.bar is not None:
             self.bar.close()
 
@@ -293,7 +319,7 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     strategy = devices.make_strategy(cfg.strategy)
     chief = strategy.extended.should_checkpoint
     if chief:
-        cfg = check_run_folder(run, cfg, restart)
+        cfg = check_run_folder(run, cfg, restart, log=log)
     if cfg.deterministic:
         devices.enable_determinism()
     keras.mixed_precision.set_global_policy(devices.resolve_precision(cfg.mixed_precision))
@@ -314,7 +340,7 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     state = load_checkpoint(run, model, log) if chief else None
     if chief:
         check_disk(run, model.count_params(), cfg.keep_checkpoints)
-        cfg.to_json(run / "config.json")  # only now: a run that cannot resume is left as it was
+        write_config(run, cfg)  # only now: a run that cannot resume is left as it was
     fresh = state is None
     state = state or {"epoch": 0, "global_step": 0, "history": []}
     tf_data = devices.backend() == "tensorflow"
@@ -345,8 +371,10 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     callbacks = [ckpt]
     if chief and devices.has_tensorflow():  # Keras writes TensorBoard logs with tf.summary
         callbacks.append(keras.callbacks.TensorBoard(str(run / "tensorboard"), write_graph=False))
+    bar = None
     if verbose and chief:
-        callbacks.append(ProgressBar(cfg.batch_size, cfg.epochs))
+        bar = ProgressBar(cfg.batch_size, cfg.epochs, steps_per_epoch=cfg.steps_per_epoch, initial_step=step0)
+        callbacks.append(bar)
 
     # Validation: the first val_batches batches of the val split (all when None), the same
     # images every epoch; a fresh pass for each fit call.
@@ -382,9 +410,14 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         if not devices.is_out_of_memory(e):
             raise
         raise TrainingError(
-            f"out of device memory at batch size {cfg.batch_size}; try a smaller --batch-size "
-            f"(for example {max(1, cfg.batch_size // 2)}); the last checkpoint is kept"
+            f"out of device memory at batch size {cfg.batch_size}; try a smaller " + say(
+                f"--batch-size (for example {max(1, cfg.batch_size // 2)})",
+                f"one (train.settings(..., batch_size={max(1, cfg.batch_size // 2)}) with another RUN or RESTART = True)")
+            + "; the last checkpoint is kept"
         ) from None
+    finally:
+        if bar is not None:
+            bar.close()
     if ckpt.nan_at is not None:
         e, s = ckpt.nan_at
         raise TrainingError(
@@ -399,7 +432,8 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
 def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True, log=print) -> TrainResult:
     """Train on a prepared set (``cfg.data``): the same as ``colorpast train``."""
     if not cfg.data:
-        raise UserError("no training data: pass --data data/prepared/NAME (made by colorpast prepare)")
+        raise UserError("no training data: " + say("pass --data data/prepared/NAME (made by colorpast prepare)",
+                                                   "set DATA to data/prepared/NAME (made by 02_preprocess)"))
     check_options(cfg)
     summary = shards.read_summary(cfg.data)
     if cfg.size and cfg.size > int(summary["size"]):

@@ -39,7 +39,7 @@ import numpy as np
 from tqdm.auto import tqdm  # widgets in notebooks, text elsewhere
 
 from colorpast.errors import UserError
-from colorpast.fsutil import atomic_path, commit, sha256_file
+from colorpast.fsutil import atomic_path, commit, discard, sha256_file
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def download(url: str, dest, sha256: str, progress: bool = True, timeout: float 
                     bar.close()
     got = sha256_file(part)
     if got != sha256:
-        part.unlink()
+        discard(part)  # on Drive (weights/ lives there on Colab): empty, not 129 MB, in the Trash
         raise UserError(f"checksum mismatch for {url}: expected sha256 {sha256}, got {got}; the download was removed")
     return commit(part, dest)
 

@@ -3,8 +3,9 @@
 Each notebook's source is a plain Python file in `notebooks/src/` ("tutobook" style, as
 keras-io writes its examples), so linters, `git diff` and duplicate finders read it:
 
-- the first docstring is the header: `Title:`, `Purpose:` and optionally `Accelerator: GPU`
-  (Colab then opens the notebook with a GPU runtime);
+- the first docstring is the header: `Title:`, `Purpose:`, optionally `Accelerator: GPU`
+  (Colab then opens the notebook with a GPU runtime) and `Extras: NAME` (the Setup cell
+  installs `colorpast[NAME]`);
 - every other top-level triple-quoted string is a markdown cell;
 - the code between them is a code cell; a line `# %%` starts a new code cell, and
   `# %% parameters` starts the cell tagged "parameters" (papermill's convention), which
@@ -12,8 +13,8 @@ keras-io writes its examples), so linters, `git diff` and duplicate finders read
 
 This script adds what every notebook opens with and a .py file cannot hold: the title
 with its "Open in Colab" badge, and the Setup cell that installs colorpast on Colab with
-IPython's `%pip` from `REPO_URL`, a Colab form field filled from
-`colorpast.notebook.REPO_URL`. The .ipynb files are written without outputs
+IPython's `%pip` from `REPO_URL` at `REF` (a branch, tag or commit), Colab form fields
+filled from `colorpast.notebook.REPO_URL` and `REF`. The .ipynb files are written without outputs
 (execution_count None) and with stable cell ids, so a rebuild changes nothing.
 """
 
@@ -30,17 +31,21 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
 sys.path.insert(0, str(HERE.parent))
-from colorpast.notebook import REPO_URL, colab_badge, install_command  # noqa: E402
+from colorpast.notebook import REF, REPO_URL, colab_badge, install_command  # noqa: E402
 
 PARAMETERS = "parameters"
 CELL = "# %%"
 
 
-def setup_cells(gpu: bool, kaggle: bool) -> list:
+def setup_cells(gpu: bool, kaggle: bool, drive: bool = True, extras: str = "") -> list:
     """The Setup heading and the install cell every notebook has before its own setup call."""
-    does = ["installs `colorpast` from the repository (`REPO_URL`: edit it to install from a fork)",
-            "mounts Google Drive (prepared sets, runs and reports live in `MyDrive/colorpast`, "
-            "so they survive a disconnect)"]
+    does = ["installs `colorpast` from the repository (`REPO_URL`: edit it to install from a fork) at `REF` "
+            "(a branch, tag or commit: a tag or commit keeps every session on the same code)"]
+    if drive:
+        does.append("mounts Google Drive (prepared sets, runs and reports live in `MyDrive/colorpast`, "
+                    "so they survive a disconnect)")
+    else:
+        does.append("works on the runtime's own disk (`/content/colorpast`), without asking for Google Drive")
     if kaggle:
         does.append("reads your Kaggle credentials from Colab secrets")
     text = (
@@ -53,9 +58,10 @@ def setup_cells(gpu: bool, kaggle: bool) -> list:
     install = (
         "import sys\n\n"
         f'REPO_URL = "{REPO_URL}"  # @param {{type:"string"}}\n'
+        f'REF = "{REF}"  # @param {{type:"string"}}\n'
         'IS_COLAB = "google.colab" in sys.modules\n'
         "if IS_COLAB:\n"
-        f'    %pip install -q "{install_command("{REPO_URL}")}"'
+        f'    %pip install -q "{install_command("{REPO_URL}", "{REF}", extras)}"'
     )
     return [new_markdown_cell(text), new_code_cell(install)]
 
@@ -104,10 +110,10 @@ def sources() -> dict[str, Path]:
 def build(file: str):
     header, blocks = parse(sources()[file])
     gpu = header.get("accelerator", "").upper() == "GPU"
-    kaggle = "kaggle=True" in "".join(text for kind, text in blocks if kind == "code")
+    code = "".join(text for kind, text in blocks if kind == "code")
     nb = new_notebook()
     nb.cells = [new_markdown_cell(f"# {header['title']}\n\n*{header['purpose']}*\n\n{colab_badge(file)}"),
-                *setup_cells(gpu, kaggle)]
+                *setup_cells(gpu, "kaggle=True" in code, "drive=False" not in code, header.get("extras", ""))]
     for kind, text in blocks:
         if kind == "markdown":
             nb.cells.append(new_markdown_cell(text))

@@ -55,6 +55,11 @@ def _no_network(monkeypatch):
     # reading Colab secrets) exports them into os.environ; these undo that afterwards.
     for var in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN"):
         monkeypatch.delenv(var, raising=False)
+    # notebook.setup() switches one-line errors to a notebook's wording for the process;
+    # the next test starts from the command line's.
+    from colorpast import errors  # no Keras: safe before the environment above matters
+
+    monkeypatch.setattr(errors, "AUDIENCE", "cli")
 
 
 def pytest_collection_modifyitems(config, items):

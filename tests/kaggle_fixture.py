@@ -2,8 +2,10 @@
 
 With KAGGLE_API_ENVIRONMENT=LOCALHOST the client posts to
 http://localhost/api/v1/datasets.DatasetApiService/DownloadDataset and streams the body
-it gets back into OWNER_SLUG.zip; :func:`serve_kaggle` answers on port 80 (root, or
-CAP_NET_BIND_SERVICE: without it the test skips, and fails in CI).
+it gets back into OWNER_SLUG.zip; given a fileName, it is redirected (as Kaggle redirects
+to its storage) to that one file. ListDatasetFiles lists the archive's members, a page
+at a time. :func:`serve_kaggle` answers on port 80 (root, or CAP_NET_BIND_SERVICE:
+without it the test skips, and fails in CI).
 """
 
 import base64
@@ -38,13 +40,35 @@ class KaggleHandler(http.server.BaseHTTPRequestHandler):
         expected = "Basic " + base64.b64encode(f"{USER}:{KEY}".encode()).decode()
         if self.headers.get("Authorization") != expected:
             return self._send(401, b'{"code": 401, "message": "Unauthenticated"}', "application/json")
-        if self.path != "/api/v1/datasets.DatasetApiService/DownloadDataset":
-            return self._send(404, b'{"code": 404, "message": "Not found"}', "application/json")
+        service = "/api/v1/datasets.DatasetApiService/"
         ref = f"{body.get('ownerSlug')}/{body.get('datasetSlug')}"
-        if ref not in self.state["datasets"]:
+        if not self.path.startswith(service) or ref not in self.state["datasets"]:
             return self._send(404, b'{"code": 404, "message": "Not found"}', "application/json")
         bodies = self.state["datasets"][ref]
+        if self.path == service + "ListDatasetFiles":
+            names = zipfile.ZipFile(io.BytesIO(bodies[-1])).namelist()
+            start, size = int(body.get("pageToken") or 0), int(body.get("pageSize") or 20)
+            page = {"datasetFiles": [{"name": n, "totalBytes": 1} for n in names[start : start + size]]}
+            if start + size < len(names):
+                page["nextPageToken"] = str(start + size)
+            return self._send(200, json.dumps(page).encode(), "application/json")
+        if self.path != service + "DownloadDataset":
+            return self._send(404, b'{"code": 404, "message": "Not found"}', "application/json")
+        if body.get("fileName"):
+            self.send_response(302)
+            self.send_header("Location", f"/files/{ref}/{body['fileName']}")
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
         self._send(200, bodies.pop(0) if len(bodies) > 1 else bodies[0], "application/zip")
+
+    def do_GET(self):  # noqa: N802 - the storage a single file's download is redirected to
+        self.state["requests"].append((self.path, {}))
+        owner, slug, name = self.path.removeprefix("/files/").split("/", 2)
+        try:
+            data = zipfile.ZipFile(io.BytesIO(self.state["datasets"][f"{owner}/{slug}"][-1])).read(name)
+        except KeyError:
+            return self._send(404, b"not found", "text/plain")
+        self._send(200, data, "application/octet-stream")
 
     def _send(self, code, data, ctype):
         self.send_response(code)

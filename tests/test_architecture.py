@@ -77,3 +77,71 @@ def test_the_checker_sees_imports_inside_functions():
     tree = ast.parse("def f():\n    from colorpast import fid\n    import colorpast.data.shards\n")
     assert _imported(tree, {"colorpast", "colorpast.fid", "colorpast.data", "colorpast.data.shards"}) == {
         "colorpast", "colorpast.fid", "colorpast.data.shards"}
+
+
+def _circles(modules: dict) -> list[list[str]]:
+    """The package's import circles (strongly connected groups of two or more modules),
+    imports inside functions and under ``if TYPE_CHECKING:`` included: a type needed by
+    two modules that import each other is a shared piece without a home."""
+    known = set(modules)
+    graph = {}
+    for name, tree in modules.items():
+        deps = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+            else:
+                continue
+            for dep in names:
+                while dep and dep not in known:
+                    dep = dep.rpartition(".")[0]
+                if dep and dep not in (name, "colorpast"):
+                    deps.add(dep)
+        graph[name] = deps
+    index, low, stack, found = {}, {}, [], []
+
+    def visit(v):  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while not group or group[-1] != v:
+                group.append(stack.pop())
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+
+# The circles left, each waiting on a file of colorpast/models/ (being changed elsewhere):
+# - the registry: models/__init__.py imports every model module to register it, and each
+#   imports ModelSpec and register from models/__init__.py (a models/registry.py would end it);
+# - models/fid_inception.py imports read_pth and save_weights_atomic from weights.py, whose
+#   fetch() imports fid_inception to convert (a home of their own for the .pth reader would end it).
+# A new circle fails this test, and so does one of these gone (then delete its entry).
+REMAINING_CIRCLES = [
+    ["colorpast.models", "colorpast.models.colorful", "colorpast.models.koalarization", "colorpast.models.seed16",
+     "colorpast.models.seed16_bn", "colorpast.models.seed16_cls", "colorpast.models.seed16_hints"],
+    ["colorpast.models.fid_inception", "colorpast.weights"],
+]
+
+
+def test_no_new_import_circles():
+    assert _circles(_modules()) == REMAINING_CIRCLES
+
+
+def test_the_circle_finder_sees_type_checking_imports():
+    a = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from colorpast.b import X\n")
+    b = ast.parse("def f():\n    import colorpast.a\n")
+    assert _circles({"colorpast.a": a, "colorpast.b": b, "colorpast.c": ast.parse("")}) == [["colorpast.a", "colorpast.b"]]

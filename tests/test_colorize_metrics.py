@@ -45,3 +45,41 @@ def test_working_size_rule():
     assert working_size(480, 640, 224, 8) == (224, 296)
     h, w = working_size(1000, 37, 64, 8)
     assert h % 8 == 0 and w % 8 == 0 and w >= 8
+
+
+def test_colorize_in_bands_equals_the_whole_photo_at_once(monkeypatch):
+    """Big scans are made band by band (colorizer.BAND_PIXELS) from their own dtype: the
+    output is the whole-photo computation's (L of the photo, ab resized by
+    ops.image.resize, Lab -> RGB) to float rounding, and the uint8 output its rounding."""
+    from keras import ops
+
+    from colorpast import color, colorizer
+    from colorpast.models import build
+
+    rng = np.random.default_rng(0)
+    photo = (rng.random((203, 317, 3)) * 255).astype(np.uint8)
+    rgb = photo.astype(np.float32) / 255
+    monkeypatch.setattr(colorizer, "BAND_PIXELS", 317 * 8)  # 26 bands of 8 rows, the last (3 rows) padded
+    ((L, ab_small),) = colorizer._predict_small([photo], build("seed16"), 64)
+    np.testing.assert_allclose(L, color.rgb_to_L(rgb), atol=1e-4)
+    ab = ops.image.resize(ab_small, (203, 317), interpolation="bilinear")
+    whole = ops.convert_to_numpy(color.lab_to_rgb(ops.concatenate([color.rgb_to_L(rgb), ab], axis=-1)))
+    banded = colorizer._compose(L, ab_small)
+    np.testing.assert_allclose(banded, whole, atol=1e-4)
+    as_uint8 = colorizer._compose(L, ab_small, np.uint8)
+    assert as_uint8.dtype == np.uint8 and np.abs(as_uint8.astype(int) - np.rint(whole * 255)).max() <= 1
+
+
+def test_colorize_paths_groups_photos_by_pixels_not_by_count(tmp_path):
+    from PIL import Image
+
+    from colorpast import colorizer
+
+    sizes = {"a": (100, 100), "b": (100, 100), "big": (300, 200), "c": (50, 40)}
+    for name, (w, h) in sizes.items():
+        Image.new("RGB", (w, h)).save(tmp_path / f"{name}.png")
+    (tmp_path / "bad.png").write_text("not an image")
+    files = [tmp_path / f"{n}.png" for n in ("a", "b", "big", "c", "bad")]
+    groups = [[f.stem for f in g] for g in colorizer._by_pixels(files, batch_size=8, batch_pixels=25_000)]
+    assert groups == [["a", "b"], ["big"], ["c", "bad"]]  # the 60,000 px photo alone; an unreadable one counts 0
+    assert [[f.stem for f in g] for g in colorizer._by_pixels(files, 2, 10**9)] == [["a", "b"], ["big", "c"], ["bad"]]

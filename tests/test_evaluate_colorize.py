@@ -317,3 +317,35 @@ def test_saturation_scales_the_predicted_colours(photos, model_file, tmp_path):
     assert np.abs(color.rgb_to_lab(gray)[..., 1:]).max() < 0.5
     r = _cli("colorize", photos / "rotated.jpg", "--model", model_file, "--out", tmp_path / "o", "--saturation", "9")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "from 0 (gray) to 4" in r.stderr
+
+
+def test_a_second_session_colorizes_only_new_photos_and_reads_heic(model_file, tmp_path, monkeypatch):
+    """06 on the second day: the first day's outputs are left as they are, unless asked;
+    a HEIC photo is read with pillow-heif (requirements-dev.txt), and without it skipped
+    with that reason."""
+    import pillow_heif
+
+    from colorpast import colorizer
+
+    model = colorizer.load_model(str(model_file))
+    rgb = embedded_sample(["coffee"])[0].rgb[::8, ::8]  # 50 x 75
+    (tmp_path / "photos/day1").mkdir(parents=True)
+    Image.fromarray(rgb).save(tmp_path / "photos/day1/a.png")
+    out = tmp_path / "colorized"
+    written, failed = colorizer.colorize_paths([tmp_path / "photos"], model, out, size=32, progress=False)
+    assert written == [out / "day1/a.png"] and failed == []
+    (tmp_path / "photos/day2").mkdir()
+    heic = tmp_path / "photos/day2/phone.HEIC"
+    pillow_heif.register_heif_opener()
+    Image.fromarray(rgb).save(heic, format="HEIF")
+    lines = []
+    written, failed = colorizer.colorize_paths([tmp_path / "photos"], model, out, size=32, progress=False,
+                                               log=lines.append, skip_done=True)
+    assert "1 of 2 photos already colorized" in lines[0]
+    assert written == [out / "day2/phone.png"] and Image.open(written[0]).size == (75, 50)
+    written, _ = colorizer.colorize_paths([tmp_path / "photos"], model, out, size=32, progress=False)
+    assert len(written) == 2  # REDO: all of them again
+    # Without pillow-heif: skipped, and the reason names the format and the extra.
+    monkeypatch.setattr(colorizer, "_HEIF", [False])
+    written, failed = colorizer.colorize_paths([heic], model, tmp_path / "o", size=32, progress=False)
+    assert written == [] and len(failed) == 1 and "HEIC" in failed[0][1] and "pillow-heif" in failed[0][1]

@@ -25,8 +25,11 @@ NB_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(p.name for p in NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["01_download_data.ipynb", "02_preprocess.ipynb", "03_model.ipynb", "04_train.ipynb",
             "05_evaluate.ipynb", "06_colorize_your_photos.ipynb"]
-DOWNLOADING = {"01_download_data.ipynb", "02_preprocess.ipynb"}  # the only ones that read Kaggle secrets
-NEED_GPU = {"04_train.ipynb", "05_evaluate.ipynb"}  # the only ones that advise getting a GPU
+# The only one that reads Kaggle secrets at Setup; 02 reads them only when it must download.
+DOWNLOADING = {"01_download_data.ipynb"}
+NEED_GPU = {"04_train.ipynb"}  # the only one that advises getting a GPU (05 scores fine on a CPU)
+NO_DRIVE = {"01_download_data.ipynb", "03_model.ipynb"}  # they neither read nor write Drive
+WRITE_DRIVE = {"02_preprocess.ipynb", "04_train.ipynb", "05_evaluate.ipynb", "06_colorize_your_photos.ipynb"}
 SMOKE_BUDGET_S = 180  # the issue's limit per notebook on the 2-core development CPU
 
 # Injected after the parameters cell; also keeps the kernel offline, as conftest keeps the tests.
@@ -106,6 +109,9 @@ def test_opens_with_title_purpose_badge_setup_and_parameters(name):
     assert ("kaggle=True" in setup) == (name in DOWNLOADING), "only the notebooks that download read Kaggle secrets"
     assert ("gpu=False" not in setup) == (name in NEED_GPU), "only the notebooks that train or score advise a GPU"
     assert (nb.metadata.get("accelerator") == "GPU") == (name in NEED_GPU)
+    assert ("drive=False" in setup) == (name in NO_DRIVE), "only the notebooks that use Drive mount it"
+    last = [c for c in nb.cells if c.cell_type == "code"][-1].source
+    assert (last.strip() == "notebook.finish(env)") == (name in WRITE_DRIVE), "what wrote to Drive flushes it at the end"
     params = nb.cells[_parameters_index(nb)].source
     assert "SMOKE = False" in params  # users get the real thing; only the tests shrink it
 
@@ -120,7 +126,9 @@ def test_install_line_and_badge_name_the_same_repository(name):
     install = nb.cells[2].source
     (field,) = [ln for ln in install.splitlines() if ln.startswith("REPO_URL = ")]
     assert field == f'REPO_URL = "{notebook.REPO_URL}"  # @param {{type:"string"}}'
-    assert '%pip install -q "colorpast @ git+{REPO_URL}"' in install  # IPython expands {REPO_URL}
+    (ref,) = [ln for ln in install.splitlines() if ln.startswith("REF = ")]
+    assert ref == f'REF = "{notebook.REF}"  # @param {{type:"string"}}'  # a branch, tag or commit to pin
+    assert re.search(r'%pip install -q "colorpast(\[heic\])? @ git\+\{REPO_URL\}@\{REF\}"', install)  # IPython expands both
     repo_path = notebook.REPO_URL.removeprefix("https://github.com/")
     badges = re.findall(r"colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/", nb.cells[0].source)
     assert badges == [repo_path]
@@ -313,19 +321,24 @@ def test_preprocess_notebook_fetches_the_zip_itself_and_a_new_session_fetches_no
 
 @pytest.mark.slow
 def test_train_notebook_resumes_the_run_after_a_disconnect(workspace):
-    """A first session stops after epoch 1 (EPOCHS = 1 stands in for the disconnect); running
-    the notebook again continues the same run from its checkpoint instead of starting over."""
-    first, _ = execute(workspace, "04_train.ipynb", extra="EPOCHS = 1\n")
+    """A first session stops in epoch 2 (an interrupt after step 4 stands in for the
+    disconnect: it checkpoints that step); running the notebook again continues the same
+    run from its checkpoint instead of starting over, with the run's own settings."""
+    from nbclient.exceptions import CellExecutionError
+
+    stop = "import os as _os\n_os.environ['COLORPAST_FAULT'] = 'sigint-at-step:4'\n"
+    with pytest.raises(CellExecutionError, match="KeyboardInterrupt"):
+        execute(workspace, "04_train.ipynb", extra=stop)
     history = workspace["root"] / "runs/smoke/history.csv"
-    assert "resuming" not in _text(first) and history.read_text().count("\n") == 2
+    assert history.read_text().count("\n") == 2  # header + epoch 1
     second, _ = execute(workspace, "04_train.ipynb")
-    assert "resuming" in _text(second) and "at epoch 2" in _text(second)
+    assert "resuming" in _text(second) and "at epoch 2, step 4" in _text(second)
     assert history.read_text().count("\n") == 3
 
 
 def _own_root(tmp_path):
     """A fresh ROOT for one notebook run, with a notebooks/ folder as the kernel's cwd."""
-    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks").mkdir(parents=True)
     return {"root": tmp_path, "done": {}}
 
 
@@ -361,6 +374,13 @@ def test_download_notebook_fetches_from_kaggle_when_not_smoke(workspace, tmp_pat
 
     with zipfile.ZipFile(tmp_path / "data/raw/flickr30k.zip") as z:  # kept whole: 02 prepares from the zip
         assert {n for n in z.namelist() if n.endswith(".jpg")} == set(photos)
+    # As on Colab (WHOLE = False there by default): the photos one by one, never the archive.
+    with serve_kaggle() as kaggle:
+        kaggle["datasets"]["hsankesara/flickr-image-dataset"] = [archive]
+        nb, _ = execute(_own_root(tmp_path / "look"), "01_download_data.ipynb", extra="SMOKE = False\nWHOLE = False\n")
+    downloads = [body for path, body in kaggle["requests"] if path.endswith("DownloadDataset")]
+    assert len(downloads) == 2 and all(body.get("fileName") in photos for body in downloads)
+    assert len(_images(nb)) >= 1 and not (tmp_path / "look/data/raw/flickr30k.zip").exists()
 
 
 @pytest.mark.slow

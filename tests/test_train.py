@@ -53,7 +53,7 @@ def test_run_folder_contents_and_resume(prepared, tmp_path):
     more = train.train(cfg.with_(epochs=3), run, verbose=False)
     assert more.resumed_from == 6 and [int(r["epoch"]) for r in _history(run)] == [0, 1, 2]
     # Other settings are refused, --restart starts over.
-    with pytest.raises(UserError, match="lr differ"):
+    with pytest.raises(UserError, match="lr: 0.001 in the run, 0.1 now"):
         train.train(cfg.with_(lr=0.1), run, verbose=False)
     fresh = train.train(cfg.with_(lr=0.1), run, restart=True, verbose=False)
     assert fresh.resumed_from == 0 and len(_history(run)) == 2

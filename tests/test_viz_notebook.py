@@ -1,4 +1,5 @@
-"""viz figures and colorpast.notebook: Setup and the steps notebooks share (no notebook kernel)."""
+"""viz figures, colorpast.notebook (Setup and the steps notebooks share) and colorpast.photos
+(06's steps), with no notebook kernel."""
 
 import sys
 import types
@@ -6,7 +7,7 @@ import types
 import numpy as np
 import pytest
 
-from colorpast import notebook, viz
+from colorpast import notebook, photos, viz
 from colorpast.errors import UserError
 
 
@@ -70,8 +71,14 @@ def fake_colab(tmp_path, monkeypatch):
     """google.colab with Drive, secrets (reads recorded), uploads and downloads, in tmp_path."""
     calls = {"mount": [], "secrets": [], "download": []}
     colab = types.ModuleType("google.colab")
+    calls["flushed"] = 0
+
+    def flush_and_unmount():
+        calls["flushed"] += 1
+
     colab.drive = types.SimpleNamespace(
-        mount=lambda p: (calls["mount"].append(p), (tmp_path / "drive/MyDrive").mkdir(parents=True)))
+        mount=lambda p: (calls["mount"].append(p), (tmp_path / "drive/MyDrive").mkdir(parents=True)),
+        flush_and_unmount=flush_and_unmount)
     secrets = {"KAGGLE_USERNAME": "someone", "KAGGLE_KEY": "not-printed"}
 
     def get(key):
@@ -128,72 +135,98 @@ def test_user_error_prints_one_line_in_a_kernel(capsys):
 
 def test_fit_width_scales_only_wide_images():
     small = np.zeros((30, 50, 3), np.uint8)
-    assert notebook.fit_width(small, 100) is small
+    assert photos.fit_width(small, 100) is small
     wide = np.zeros((1000, 4000, 3), np.float32)
-    out = notebook.fit_width(wide, 1600)
+    out = photos.fit_width(wide, 1600)
     assert out.shape == (400, 1600, 3) and out.dtype == np.uint8
 
 
 def test_show_before_after_fits_the_page_and_adds_a_full_resolution_detail(capsys):
     before = np.zeros((2000, 3000, 3), np.uint8)
-    figs = notebook.show_before_after(before, before, name="big.jpg")
+    figs = photos.show_before_after(before, before, name="big.jpg")
     sizes = [tuple(round(v) for v in f.get_size_inches() * f.dpi) for f in figs]
     assert sizes == [(1600, 533), (768, 384)]
     assert "big.jpg: 3000 x 2000 px (shown at 800 px wide)" in capsys.readouterr().out
-    assert len(notebook.show_before_after(before[:300, :400], before[:300, :400])) == 1  # small: no detail
+    assert len(photos.show_before_after(before[:300, :400], before[:300, :400])) == 1  # small: no detail
 
 
 def test_photos_folder_locally_says_where_to_put_photos(tmp_path, capsys):
     env = notebook.Environment(is_colab=False, root=tmp_path)
-    folder = notebook.photos_folder(tmp_path / "photos", env)
+    folder = photos.photos_folder(tmp_path / "photos", env)
     assert folder.is_dir() and str(folder.resolve()) in capsys.readouterr().out
-    notebook.photos_folder(folder, env, smoke=True)
+    photos.photos_folder(folder, env, smoke=True)
     assert sorted(p.name for p in folder.iterdir()) == ["chelsea.png", "grace_hopper.png"]
-    notebook.photos_folder(folder, env, smoke=True)  # photos present: left as they are
-    assert len(list(folder.iterdir())) == 2
+    photos.photos_folder(folder, env, smoke=True)  # photos present: left as they are
+    assert len(list(folder.iterdir())) == 2 and "has no photos" not in capsys.readouterr().out
 
 
-def test_photos_folder_on_colab_uploads_into_a_folder_per_session(tmp_path, fake_colab):
+def test_photos_folder_on_colab_offers_an_upload_every_session(tmp_path, fake_colab, monkeypatch):
+    """The second day's photos get in: the button opens whether or not the folder has
+    photos, each session's files go to a folder of their own, a cancelled upload leaves none."""
     env = notebook.Environment(is_colab=True, root=tmp_path)
-    folder = notebook.photos_folder("photos", env)
+    folder = photos.photos_folder("photos", env)
     (session,) = folder.iterdir()
     assert session.name.startswith("upload-") and (session / "old-print.jpg").read_bytes() == b"jpeg"
     assert notebook.Path.cwd() == tmp_path and not (tmp_path / "old-print.jpg").exists()
-    notebook.photos_folder("photos", env)  # has photos now: no second upload
-    assert len(list(folder.iterdir())) == 1
+    monkeypatch.setattr(photos.time, "strftime", lambda fmt: "upload-20270102-090000")
+    photos.photos_folder("photos", env)  # the next day: asked again
+    assert sorted(p.name for p in folder.iterdir()) == [session.name, "upload-20270102-090000"]
+    monkeypatch.setattr(sys.modules["google.colab"].files, "upload", lambda: {})  # cancelled
+    monkeypatch.setattr(photos.time, "strftime", lambda fmt: "upload-20270103-090000")
+    photos.photos_folder("photos", env)
+    assert len(list(folder.iterdir())) == 2
+    photos.photos_folder("photos", env, upload=False)  # UPLOAD = False: no button
+    assert len(list(folder.iterdir())) == 2
 
 
 def test_choose_model_falls_back_to_colorful_and_fetches_its_weights_once(tmp_path, monkeypatch):
+    from colorpast.config import TrainConfig
     from colorpast import weights
 
     fetched = []
     monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
     monkeypatch.setattr(weights, "fetch", lambda name: fetched.append(name))
-    (tmp_path / "runs/mine").mkdir(parents=True)
-    assert notebook.choose_model(str(tmp_path / "runs/mine")) == str(tmp_path / "runs/mine")
+    (tmp_path / "runs/mine/checkpoints/step-000000003").mkdir(parents=True)
+    TrainConfig().to_json(tmp_path / "runs/mine/config.json")
+    assert photos.choose_model(str(tmp_path / "runs/mine")) == str(tmp_path / "runs/mine")
     lines = []
-    assert notebook.choose_model(str(tmp_path / "runs/none"), log=lines.append) == "colorful:official"
+    assert photos.choose_model(str(tmp_path / "runs/none"), log=lines.append) == "colorful:official"
     assert fetched == ["colorful"] and "no trained model" in lines[0]
     (tmp_path / "weights").mkdir()
     (tmp_path / "weights/colorful_eccv16.weights.h5").write_bytes(b"h5")
-    notebook.choose_model("runs/none", log=lines.append)
+    photos.choose_model("runs/none", log=lines.append)
     assert fetched == ["colorful"]
-
-
-def test_offer_download_zips_the_folder_and_offers_a_button_on_colab(tmp_path, fake_colab, monkeypatch):
+    # 04 disconnected before its first checkpoint: settings, no weights. Passed over in one line.
+    (tmp_path / "runs/early").mkdir()
+    TrainConfig().to_json(tmp_path / "runs/early/config.json")
     lines = []
-    assert notebook.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), log=lines.append) is None
+    assert photos.choose_model(str(tmp_path / "runs/early"), log=lines.append) == "colorful:official"
+    assert len(lines) == 1 and "has no trained weights yet" in lines[0]
+
+
+def test_offer_download_zips_the_new_files_and_offers_a_button_on_colab(tmp_path, fake_colab, monkeypatch):
+    import zipfile
+
+    monkeypatch.setattr(photos, "COLAB_LOCAL", tmp_path / "content")
+    lines = []
+    assert photos.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), log=lines.append) is None
     assert "nothing colorized yet" in lines[0] and fake_colab["download"] == []  # a first local run, no photos yet
     (tmp_path / "colorized/sub").mkdir(parents=True)
     (tmp_path / "colorized/sub/a.png").write_bytes(b"png")
-    local = notebook.offer_download(tmp_path / "colorized", notebook.Environment(False, tmp_path), log=lambda *_: None)
-    import zipfile
-
-    assert local == tmp_path / "colorized.zip" and zipfile.ZipFile(local).namelist() == ["sub/", "sub/a.png"]
+    (tmp_path / "colorized/b.png").write_bytes(b"png")
+    local = photos.offer_download(tmp_path / "colorized", notebook.Environment(False, tmp_path), log=lambda *_: None)
+    assert local == tmp_path / "colorized.zip" and sorted(zipfile.ZipFile(local).namelist()) == ["b.png", "sub/a.png"]
     assert fake_colab["download"] == []
+    # A second session: only what it colorized, zipped on the runtime's disk, not on Drive.
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # no widgets: the download starts at once
-    notebook.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), log=lambda *_: None)
-    assert fake_colab["download"] == [str(local)]
+    new = photos.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path),
+                                files=[tmp_path / "colorized/sub/a.png"], log=lambda *_: None)
+    assert new == tmp_path / "content/colorized.zip" and zipfile.ZipFile(new).namelist() == ["sub/a.png"]
+    assert fake_colab["download"] == [str(new)]
+    lines = []
+    assert photos.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), files=[],
+                                 log=lines.append) is None
+    assert "nothing new" in lines[0]
 
     class Button:  # as ipywidgets.Button: on_click handlers run on click()
         def __init__(self, **kw):
@@ -209,11 +242,25 @@ def test_offer_download_zips_the_folder_and_offers_a_button_on_colab(tmp_path, f
 
     shown = []
     monkeypatch.setitem(sys.modules, "ipywidgets", types.SimpleNamespace(Button=Button, Layout=dict))
-    notebook.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), log=lambda *_: None)
+    photos.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), log=lambda *_: None)
     (button,) = shown
     assert button.kw["description"].startswith("Download colorized.zip (") and len(fake_colab["download"]) == 1
     button.click()  # the user asks for it
-    assert fake_colab["download"] == [str(local)] * 2
+    assert fake_colab["download"] == [str(new)] * 2
+
+
+def test_setup_without_drive_and_finish_flushes_drive(tmp_path, fake_colab, monkeypatch, capsys):
+    """01 and 03 never open Drive's permission dialog; what wrote to Drive flushes it at the end."""
+    monkeypatch.setattr(notebook, "COLAB_LOCAL", tmp_path / "content")
+    env = notebook.setup(drive=False, gpu=False)
+    assert fake_colab["mount"] == [] and env.root == (tmp_path / "content").resolve()
+    notebook.finish(env)  # nothing on Drive: nothing to flush
+    assert fake_colab["flushed"] == 0
+    env = notebook.setup(gpu=False)
+    assert fake_colab["mount"] and notebook.Path.cwd() == env.root
+    notebook.finish(env)
+    assert fake_colab["flushed"] == 1 and notebook.Path.cwd() == (tmp_path / "content").resolve()
+    assert "close this tab" in capsys.readouterr().out
 
 
 def test_local_copy_moves_a_prepared_set_to_the_runtime_disk_once(tmp_path, monkeypatch):
@@ -263,3 +310,26 @@ def test_gpus_let_memory_grow_so_two_notebooks_share_a_local_gpu(monkeypatch):
     monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind: ["GPU:0", "GPU:1"])
     monkeypatch.setattr(tf.config.experimental, "set_memory_growth", lambda g, on: grown.append((g, on)))
     assert notebook.gpus() == ["GPU:0", "GPU:1"] and grown == [("GPU:0", True), ("GPU:1", True)]
+
+
+def test_after_setup_errors_name_notebooks_and_their_parameters(tmp_path, monkeypatch):
+    """The command line says `colorpast prepare ... --out X`; a notebook says which
+    notebook to run and which parameter to set."""
+    from colorpast import runs
+    from colorpast.config import TrainConfig
+    from colorpast.data import shards
+
+    with pytest.raises(notebook.UserError, match="run: colorpast prepare SOURCE --out"):
+        shards.read_summary(tmp_path / "none")
+    monkeypatch.setenv("COLORPAST_ROOT", str(tmp_path / "root"))
+    notebook.setup(gpu=False)
+    with pytest.raises(notebook.UserError, match="run 02_preprocess first") as e:
+        shards.read_summary(tmp_path / "none")
+    assert "colorpast prepare" not in str(e.value)
+    (tmp_path / "run").mkdir()
+    TrainConfig(lr=0.1).to_json(tmp_path / "run/config.json")
+    with pytest.raises(notebook.UserError, match="set RESTART = True to start over, or choose another RUN") as e:
+        runs.check_run_folder(tmp_path / "run", TrainConfig(lr=0.2), restart=False)
+    assert "--" not in str(e.value)
+    with pytest.raises(notebook.UserError, match=r"^batch_size must be at least 1; got 0$"):
+        notebook.preset("default", batch_size=0)

@@ -4,8 +4,10 @@ The options are TrainConfig's fields (``colorpast.config``): each field's name, 
 help and choices make one option (``steps_per_epoch`` -> ``--steps-per-epoch``, an
 ``int | None`` takes an int, a bool is a flag that turns its default over:
 ``--no-augment``, ``--deterministic``), so a new field is a new option. Options left
-out keep the ``--preset``'s values. ``--run``, ``--preset`` and ``--restart`` are the
-command's own.
+out keep the ``--preset``'s values for a new run, and the run's own (its config.json)
+when resuming, whatever today's presets say: only the options given are compared with
+the run's (``colorpast.runs.settings``). ``--run``, ``--preset`` and ``--restart`` are
+the command's own.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import dataclasses
 import typing
 from pathlib import Path
 
-from colorpast.config import PRESETS, TrainConfig, preset
+from colorpast.config import PRESETS, TrainConfig
 
 HELP = "train a model on a prepared set, checkpointed every epoch; re-run to resume"
 DESCRIPTION = (
@@ -25,10 +27,10 @@ DESCRIPTION = (
     "from --preset (default: 'default'; 'seed' is the seed paper's recipe)."
 )
 
-# TrainConfig fields without an option, and why (none today). An old config.json's keys
-# that are no longer fields (shuffle_buffer, read by the removed tf.data pipeline) are
-# ignored by TrainConfig.from_json.
-NOT_OPTIONS: dict[str, str] = {}
+# TrainConfig fields without an option, and why. An old config.json's keys that are no
+# longer fields (shuffle_buffer, read by the removed tf.data pipeline) are ignored by
+# TrainConfig.from_json.
+NOT_OPTIONS: dict[str, str] = {"preset": "set by the command's own --preset, which also gives every other field's starting value"}
 
 
 def option_fields() -> list[dataclasses.Field]:
@@ -38,8 +40,9 @@ def option_fields() -> list[dataclasses.Field]:
 
 def add_arguments(p) -> None:
     p.add_argument("--run", required=True, help="run folder for checkpoints, history and the final model (e.g. runs/NAME)")
-    p.add_argument("--preset", default="default", choices=[k for k in PRESETS if k not in ("demo", "smoke")],
-                   help="starting values for every option (default: default)")
+    p.add_argument("--preset", choices=[k for k in PRESETS if k not in ("demo", "smoke")],
+                   help="starting values for every option of a new run (default: default); "
+                        "a resumed run keeps its own")
     types = typing.get_type_hints(TrainConfig)
     for f in option_fields():
         _add_option(p, f, types[f.name])
@@ -59,25 +62,21 @@ def _add_option(p, f: dataclasses.Field, annotation) -> None:
 
 
 def config_from_args(args) -> TrainConfig:
-    """The TrainConfig a parsed command line names: the preset with the options given.
-
-    ``--run`` without ``--data`` on a run folder holding a config.json resumes with its
-    saved settings (``--epochs``, when given, changes how far it trains).
+    """The TrainConfig a parsed command line names: for a new run (or ``--restart``) the
+    preset with the options given; for a run folder holding a config.json, its saved
+    settings with the options given, of which those that change what the run learns must
+    match (``colorpast.runs.settings``; ``--epochs`` changes how far it trains).
     """
-    run = Path(args.run)
-    if (run / "config.json").exists() and not args.restart and args.data is None:
-        return TrainConfig.from_json(run / "config.json").with_(epochs=args.epochs)
-    given = {}
-    for f in option_fields():
-        value = getattr(args, f.name)
-        if value is None:
-            continue
-        if f.metadata.get("zero_means_none") and value == 0:
-            value = None
-        given[f.name] = value
+    from colorpast.runs import settings  # Keras comes with it: imported here so that --help stays fast
+
+    given = {f.name: getattr(args, f.name) for f in option_fields() if getattr(args, f.name) is not None}
     if given.get("data"):
         given["data"] = str(Path(given["data"]))
-    return dataclasses.replace(preset(args.preset), **given)
+    cfg = settings(args.run, args.preset, restart=args.restart, **given)
+    # An option's 0 that means None (--val-batches 0: the whole split); settings() reads
+    # None as "not given", so the 0 is turned over here.
+    zeros = {f.name: None for f in option_fields() if f.metadata.get("zero_means_none") and given.get(f.name) == 0}
+    return dataclasses.replace(cfg, **zeros)
 
 
 def run(args) -> int:

@@ -14,7 +14,7 @@ What ``colorpast prepare`` does to each file, in a worker process:
   ``squash`` ignores the aspect ratio.
 
 Pillow and OpenCV are imported inside the functions that use them: every ``colorpast``
-command line imports this module for its constants (the defaults of ``Settings``), and
+command line imports this module for its constants (``colorpast.data.settings``), and
 OpenCV alone takes over 0.1 s to import. Nothing here imports TensorFlow (see
 ``colorpast.data.ingest``).
 """
@@ -24,31 +24,10 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from colorpast.data import sources
-
-if TYPE_CHECKING:
-    from colorpast.data.prepare import Settings
-
-FITS = ("crop", "pad", "squash")
-
-# Black-and-white threshold: mean chroma sqrt(a^2 + b^2) over the resized image, in CIE
-# Lab units. Measured on ../shared/data/imagenet1k-256 at 224 px: its R=G=B photos (24
-# decoded with Pillow; its README says 23) score 0.01-0.04 (JPEG rounding), a near-gray
-# one (hook, channel spread at most 2) 0.03, and a black-and-white street scene with a coloured watermark 0.13;
-# the least colourful colour photo (a brown beetle on white) scores 1.07, the next
-# ones 1.19-2.5. 0.5 sits in that gap. Sepia-toned prints are NOT caught: the two in
-# ../shared/data/legacy-bw score 7.6 and 12.3, above many real colour photos (a
-# toaster 2.6, an otter 2.2), and no single statistic we tried (mean chroma, ab spread,
-# ab residual after a per-lightness tint) separated them from colour photos.
-GRAY_CHROMA = 0.5
-
-MAX_PIXELS = 100_000_000  # decompression-bomb guard: 100 MP (a 50 MP camera fits twice)
-MAX_BYTES = 512 * 2**20  # larger files are not photos; reading them would only fill memory
-
+from colorpast.data.settings import FITS, GRAY_CHROMA, MAX_BYTES, MAX_PIXELS, Settings  # noqa: F401 - also decode.X
 
 class _Reject(Exception):
     """A file that cannot be kept; the message is its manifest reason."""

@@ -18,6 +18,9 @@ With ``unzip=False`` (what the notebooks do: ``prepare`` reads the zip directly,
 saves Flickr30k's 8 GB of extracted files and the minutes writing them) the checked
 archive is moved to ``DEST/NAME.zip`` beside a marker ``DEST/.NAME.zip.json``, and a
 second call finds that and does nothing.
+
+``preview`` fetches a few photos one file at a time into ``DEST/NAME-preview/``: a look at
+Flickr30k costs 8 of its photos, not its 8 GB archive (which 02 fetches itself on Colab).
 """
 
 from __future__ import annotations
@@ -219,16 +222,38 @@ def is_complete(target, ref: str | None = None) -> bool:
     return _count_files(Path(target)) == marker.get("files")
 
 
-def fetch(ref: str, folder, quiet: bool = False) -> Path:
-    """Download ``ref``'s archive into ``folder`` with the official kaggle client; returns its path.
+# The first kaggle client that reads KAGGLE_API_TOKEN (kagglesdk's access tokens, what
+# kaggle.com/settings hands out now); pyproject's floor. An older one (Colab has had 1.6
+# preinstalled) would fail deep inside with a traceback.
+MIN_CLIENT = (1, 8, 0)
 
-    Raises UserError for missing or refused credentials and unknown datasets.
-    """
+
+def _check_client() -> None:
+    """A one-line UserError when the kaggle client is missing or older than MIN_CLIENT."""
+    from importlib import metadata
+
+    want = ".".join(map(str, MIN_CLIENT))
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        have = metadata.version("kaggle")
+        if tuple(int(x) for x in re.findall(r"\d+", have)[:3]) >= MIN_CLIENT:
+            return
+        raise UserError(f"the kaggle client {have} is older than {want}, which colorpast needs (it reads "
+                        f"KAGGLE_API_TOKEN); upgrade it: pip install -U 'kaggle>={want}'")
+    raise UserError(f"the kaggle client is not installed: pip install 'kaggle>={want}'")
+
+
+@contextlib.contextmanager
+def _kaggle(ref: str):
+    """An authenticated ``KaggleApi``; the client's errors inside the block become one line.
+
+    Raises UserError for missing or refused credentials, unknown datasets and an
+    unreachable Kaggle."""
     # The client (and requests, which it brings) only when fetching: its import is slow
     # and `colorpast download --help` reads ALIASES from this module.
     import requests
 
     source = credentials_source()
+    _check_client()
     # `import kaggle` authenticates at import time and prints its own help on failure;
     # we authenticate below and word the error ourselves.
     with contextlib.redirect_stdout(io.StringIO()):
@@ -240,7 +265,7 @@ def fetch(ref: str, folder, quiet: bool = False) -> Path:
                 api.authenticate()  # a token is checked with Kaggle here; a key only at the download
             except SystemExit:  # the client exits when no credentials work
                 raise UserError(f"Kaggle did not accept the credentials from {source}: {HOW_TO_AUTHENTICATE}") from None
-        api.dataset_download_files(ref, path=str(folder), force=True, quiet=quiet, unzip=False)
+        yield api
     except requests.HTTPError as e:
         status = e.response.status_code if e.response is not None else None
         if status in (401, 403):
@@ -253,7 +278,47 @@ def fetch(ref: str, folder, quiet: bool = False) -> Path:
         raise UserError(f"downloading {ref} from Kaggle failed: HTTP {status}") from None
     except requests.ConnectionError:
         raise UserError(f"cannot reach Kaggle to download {ref}: check the network connection") from None
+
+
+def fetch(ref: str, folder, quiet: bool = False) -> Path:
+    """Download ``ref``'s archive into ``folder`` with the official kaggle client; returns its path.
+
+    Raises UserError for missing or refused credentials and unknown datasets.
+    """
+    with _kaggle(ref) as api:
+        api.dataset_download_files(ref, path=str(folder), force=True, quiet=quiet, unzip=False)
     return Path(folder) / f"{ref.split('/')[1]}.zip"
+
+
+PREVIEW_SUFFIXES = (".jpg", ".jpeg", ".png")
+PREVIEW_PAGES = 5  # file-list pages of up to 200 names looked through for photos
+
+
+def preview(name: str, dest="data/raw", count: int = 8, log=print) -> Path:
+    """The first ``count`` photos of a Kaggle dataset's file list (``PREVIEW_PAGES`` pages
+    at most), each fetched alone, in ``dest/NAME-preview/`` (in their folders with kaggle 2,
+    not with 1.8); a second call that finds them fetches nothing."""
+    folder_name, ref = resolve(name)
+    out = writable_dir(Path(dest) / f"{folder_name}-preview")
+    have = [p for p in out.rglob("*") if p.is_file() and p.suffix.lower() in PREVIEW_SUFFIXES]
+    if len(have) >= count:
+        log(f"{count} photos of {ref} are already in {out}")
+        return out
+    with _kaggle(ref) as api:
+        names, token = [], None
+        for _ in range(PREVIEW_PAGES):
+            page = api.dataset_list_files(ref, page_token=token, page_size=200)
+            files = getattr(page, "dataset_files", None) or getattr(page, "files", None) or []
+            names += [f.name for f in files if str(f.name).lower().endswith(PREVIEW_SUFFIXES)]
+            token = getattr(page, "next_page_token", None)
+            if len(names) >= count or not token:
+                break
+        for n in names[:count]:
+            with contextlib.redirect_stdout(io.StringIO()):  # the client prints the licence and each file
+                api.dataset_download_file(ref, n, path=str(out), force=True, quiet=True)
+    got = [p.stat().st_size for p in out.rglob("*") if p.is_file()]
+    log(f"{ref}: {len(got)} photos in {out} ({sum(got) / 1e6:.1f} MB), fetched one by one; the whole archive is for 02")
+    return out
 
 
 def archive_marker(archive) -> Path:

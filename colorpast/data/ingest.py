@@ -25,13 +25,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 from colorpast import fsutil
 from colorpast.data import decode, shards, sources
-
-if TYPE_CHECKING:
-    from colorpast.data.prepare import Settings
+from colorpast.data.settings import Settings
 
 FILE_TIMEOUT_S = 120.0  # one file decoding longer than this is rejected, its worker killed
 PARTS = ".parts"
@@ -131,14 +127,14 @@ class Folder:
             elif shard is not None and (self.out / shards.shard_name(*shard)).exists():
                 kind, index = shard
             else:
-                p.unlink()  # its shard never landed: its images are decoded again
+                fsutil.discard(p)  # its shard never landed: its images are decoded again
                 continue
             self.rows.extend(shards.read_manifest(p))
             self.next_index[kind] = max(self.next_index[kind], index + 1)
         for split in shards.SPLITS:
             for s in shards.shard_files(self.out, split):
                 if not self._part(s.stem).exists():
-                    s.unlink()  # written, but its manifest part never was: redo its images
+                    fsutil.discard(s)  # written, but its manifest part never was: redo its images
 
     def _part(self, stem: str) -> Path:
         return self.parts / f"{stem}.csv"
@@ -292,7 +288,7 @@ def _main_script_hidden():
 
 # --------------------------------------------------------------------------- worker side
 # These run in the worker processes, which import this module, colorpast.data.decode
-# (Pillow, NumPy, OpenCV) and colorpast.data.prepare (to unpickle Settings), never
+# (Pillow, NumPy, OpenCV) and colorpast.data.settings (to unpickle Settings), never
 # TensorFlow: forking a process that has TensorFlow loaded can deadlock, and a
 # TensorFlow import per worker would cost seconds and memory.
 

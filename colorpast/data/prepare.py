@@ -13,22 +13,24 @@ Output (format in ``colorpast.data.shards``): shards of ``shard_size`` images pe
 (``colorpast.data.ingest``): a re-run of the same command skips every file already
 committed and only decodes the rest, and a finished folder is left as it is.
 
-``Settings`` is the one home of the defaults: ``prepare()`` and ``colorpast prepare``
-(``colorpast.commands.prepare``) read theirs from it.
+``Settings`` (``colorpast.data.settings``, offered here too) is the one home of the
+defaults: ``prepare()`` and ``colorpast prepare`` (``colorpast.commands.prepare``) read
+theirs from it.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from colorpast.data import shards, sources
 from colorpast.data.decode import FITS, GRAY_CHROMA, MAX_BYTES, MAX_PIXELS, content_key, decode_entry, mean_chroma
 from colorpast.data.ingest import FILE_TIMEOUT_S, PARTS, Folder, decode_all, decode_into
+from colorpast.data.settings import Settings
 from colorpast.errors import UserError
-from colorpast.fsutil import PARTIAL, writable_dir
+from colorpast.fsutil import PARTIAL, discard, writable_dir
 
 # prepare, Settings and SHARD_SIZE, and the names this module offered before decoding and
 # ingest moved to their own modules, for callers that import them from here.
@@ -37,40 +39,6 @@ __all__ = ["Settings", "prepare", "SHARD_SIZE", "FITS", "GRAY_CHROMA", "MAX_BYTE
 MANIFEST_FIELDS = shards.MANIFEST_FIELDS
 
 SHARD_SIZE = 256  # images per shard: 38 MB at 224 px
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything that changes the pixels or the splits; a prepared folder keeps one
-    (``settings`` in ``prepared.json``), and preparing it again with others needs ``--restart``.
-
-    Raises UserError for values ``prepare`` cannot use.
-    """
-
-    size: int = 224  # output side in pixels
-    fit: str = "crop"  # one of FITS (see colorpast.data.decode)
-    val_percent: int = 5  # of the content-hash space
-    test_percent: int = 5
-    gray_chroma: float = GRAY_CHROMA
-    min_side: int | None = None  # None: size // 2, so images are upscaled at most 2x
-    max_pixels: int = MAX_PIXELS
-
-    def __post_init__(self):
-        if self.min_side is None:
-            object.__setattr__(self, "min_side", self.size // 2)  # frozen: set once, here
-        if self.fit not in FITS:
-            raise UserError(f"unknown --fit {self.fit!r}; choose one of {', '.join(FITS)}")
-        if self.size < 8:
-            raise UserError(f"--size {self.size} is too small (at least 8)")
-        if not (0 <= self.val_percent and 0 <= self.test_percent and self.val_percent + self.test_percent < 100):
-            raise UserError("--val and --test must be percentages that leave some training data")
-
-    def split_of(self, key: str) -> str:
-        """train / val / test from a hex content hash (fractions in percent)."""
-        bucket = int(key[:8], 16) % 100
-        if bucket < 100 - self.val_percent - self.test_percent:
-            return "train"
-        return "val" if bucket < 100 - self.test_percent else "test"
 
 
 def prepare(source, out, size: int = Settings.size, fit: str = Settings.fit, workers: int | None = None,
@@ -131,7 +99,7 @@ def _check_folder(out: Path, cfg: Settings, source: str, restart: bool) -> None:
         shards.remove_set(out)
         if (out / PARTS).exists():
             for p in (out / PARTS).iterdir():
-                p.unlink()
+                discard(p)
     if summary.exists():
         old = shards.summary_or_none(out)
         if old is None:

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from colorpast.errors import UserError
-from colorpast.fsutil import atomic_write, remove_partials, write_text_atomic
+from colorpast.errors import UserError, say
+from colorpast.fsutil import atomic_write, discard, remove_partials, write_text_atomic
 
 FORMAT_VERSION = 2
 SPLITS = ("train", "val", "test")
@@ -108,10 +108,12 @@ def summary_or_none(prepared_dir) -> dict | None:
 
 def remove_set(prepared_dir) -> None:
     """Delete a prepared set's files from its folder: every ``.npy`` and ``.tfrecord`` (shards
-    of either format), manifest, summary, and the temporary files of a killed writer."""
+    of either format), manifest, summary, and the temporary files of a killed writer.
+    Each is truncated first (``fsutil.discard``): on Drive, gigabytes of shards would
+    otherwise sit in the Trash at full size."""
     d = Path(prepared_dir)
     for p in [*d.glob("*.tfrecord"), *d.glob(f"*{SUFFIX}"), d / MANIFEST, d / SUMMARY]:
-        p.unlink(missing_ok=True)
+        discard(p)
     remove_partials(d)
 
 
@@ -119,17 +121,21 @@ def read_summary(prepared_dir) -> dict:
     """The ``prepared.json`` of a prepared folder, or a UserError saying what to run."""
     p = Path(prepared_dir) / SUMMARY
     if not p.is_file():
-        raise UserError(f"{prepared_dir} is not a prepared set (no {SUMMARY}); run: colorpast prepare SOURCE --out {prepared_dir}")
+        raise UserError(f"{prepared_dir} is not a prepared set (no {SUMMARY}); " + say(
+            f"run: colorpast prepare SOURCE --out {prepared_dir}",
+            "run 02_preprocess first (its prepared set lands in data/prepared/NAME)"))
     try:
         summary = json.loads(p.read_text())
     except ValueError:
-        raise UserError(f"{p} is unreadable; prepare it again: colorpast prepare SOURCE --out {prepared_dir} --restart") from None
+        raise UserError(f"{p} is unreadable; prepare it again: " + say(
+            f"colorpast prepare SOURCE --out {prepared_dir} --restart", "delete it and run 02_preprocess")) from None
     version = summary.get("version")
     if version != FORMAT_VERSION:
         raise UserError(
             f"{prepared_dir} is a prepared set of format {version} ("
             + ("TFRecord shards, from an older colorpast" if version == 1 else "unknown to this colorpast")
-            + f"); prepare it again: colorpast prepare {summary.get('source', 'SOURCE')} --out {prepared_dir} --restart"
+            + "); prepare it again: " + say(f"colorpast prepare {summary.get('source', 'SOURCE')} --out {prepared_dir} --restart",
+                                            "delete its prepared.json and run 02_preprocess")
         )
     return summary
 

@@ -1,11 +1,11 @@
 """
 Title: 01 · Download the data
-Purpose: Fetch a Kaggle dataset of colour photos once and take a look at it; a re-run finds it and does nothing.
+Purpose: Take a look at a Kaggle dataset of colour photos before preparing it; a re-run finds what it fetched and does nothing.
 """
 
 from colorpast import notebook
 
-env = notebook.setup(kaggle=True, gpu=False)
+env = notebook.setup(drive=False, kaggle=True, gpu=False)
 
 """
 ## Parameters
@@ -17,6 +17,7 @@ test suite runs every notebook that way.
 # %% parameters
 SMOKE = False  # True: no download; a look at the photos embedded in scikit-image and matplotlib
 DATASET = "flickr30k"  # flickr30k, anime or art (the seed paper's three), or OWNER/SLUG from kaggle.com/datasets
+WHOLE = None  # None: on Colab 8 photos fetched one by one, locally the whole archive (02 finds it); or True / False
 
 """
 ## Kaggle credentials
@@ -30,18 +31,23 @@ as secrets (the key icon in the left bar) and allow this notebook access; locall
 """
 ## Download
 
-The archive is checked (every member's CRC) and kept as it is, `NAME.zip` under `env.raw`:
-02 prepares straight from the zip, so Flickr30k's 8 GB are never extracted. A finished
-download is never fetched twice; a damaged one is fetched again. On Colab `env.raw` is the
-runtime's own disk, not Drive (the archive would crowd a free 15 GB Drive), so it is gone
-after a disconnect; that is fine, because 02 fetches it again itself when it still needs it,
-and what took long (the prepared set, the runs) is on Drive. This notebook is here to look
-at a dataset before preparing it; 02 works without it.
+On Colab every notebook has its own runtime, so an archive fetched here would be fetched
+again by 02, which needs it whole: here, 8 photos are fetched one at a time instead (the
+Kaggle API lists a dataset's files and serves each alone), rather than Flickr30k's 8 GB.
+Locally, the whole archive is fetched, checked (every member's CRC) and kept as
+`NAME.zip` under `env.raw`, where 02 finds it and prepares straight from the zip.
+Either is fetched once; a re-run finds it. This notebook is here to look at a dataset
+before preparing it; 02 works without it.
 """
 
 from colorpast.data import download, sources
 
-SOURCE = sources.EMBEDDED_SOURCE if SMOKE else download.download(DATASET, dest=env.raw, unzip=False)
+if SMOKE:
+    SOURCE = sources.EMBEDDED_SOURCE
+elif WHOLE or (WHOLE is None and not env.is_colab):
+    SOURCE = download.download(DATASET, dest=env.raw, unzip=False)
+else:
+    SOURCE = download.preview(DATASET, dest=env.raw, count=8)
 
 """
 ## A look at the photos

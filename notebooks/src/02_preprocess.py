@@ -5,7 +5,7 @@ Purpose: Decode every photo once, drop the unusable ones, resize to 224x224 and 
 
 from colorpast import notebook
 
-env = notebook.setup(kaggle=True, gpu=False)
+env = notebook.setup(gpu=False)
 
 """
 ## Parameters
@@ -34,8 +34,10 @@ PREPARED = f"data/prepared/{FOLDER}"
 
 This notebook needs nothing from the others: without a `SOURCE` it fetches the Kaggle
 archive itself into the runtime's disk (once; 01 explains where) and prepares straight from
-the zip. A set already prepared on Drive is not downloaded again: after a disconnect, run
-all cells and this step finds `prepared.json` and moves on.
+the zip. Only then does it read your Kaggle credentials (on Colab, the `KAGGLE_USERNAME` and
+`KAGGLE_KEY` secrets: the key icon in the left bar). A set already prepared on Drive is not
+downloaded again and needs no credentials: after a disconnect, run all cells and this step
+finds `prepared.json` and moves on, with no "grant access" dialog.
 """
 
 if SOURCE is None:
@@ -89,3 +91,12 @@ lab = color.rgb_to_lab(batch["rgb"])
 print(f"rgb {batch['rgb'].shape} uint8;  L in {lab[..., 0].min():.0f}..{lab[..., 0].max():.0f};  "
       f"ab in {lab[..., 1:].min():.0f}..{lab[..., 1:].max():.0f}")
 viz.gallery(lab[..., 0] / 100, ["L (model input)"] * len(lab));
+
+"""
+## Done
+
+On Colab, Drive writes in the background: this writes out everything still on its way and
+unmounts it, so closing the tab now loses nothing.
+"""
+
+notebook.finish(env)

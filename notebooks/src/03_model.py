@@ -5,7 +5,7 @@ Purpose: The seed paper's 16-layer network and the other registered models: shap
 
 from colorpast import notebook
 
-env = notebook.setup(gpu=False)
+env = notebook.setup(drive=False, gpu=False)
 
 """
 ## Parameters

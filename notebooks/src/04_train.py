@@ -22,7 +22,8 @@ DATA = "data/prepared/flickr30k"  # made by 02_preprocess
 RUN = "runs/seed16-flickr30k"  # checkpoints, history and the final model land here
 MODEL = "seed16"
 PRESET = "default"  # default, or seed (the seed paper's recipe); see colorpast/config.py
-EPOCHS = None  # None: the preset's; raise it to continue a finished run
+EPOCHS = None  # None: the preset's (the run's own when it exists); raise it to continue a finished run
+RESTART = False  # True: delete RUN's checkpoints and start it over with the parameters above
 COPY_TO_RUNTIME = True  # on Colab: train from a copy of DATA on the runtime's disk (faster than Drive)
 
 # %%
@@ -44,14 +45,17 @@ TRAIN_DATA = notebook.local_copy(DATA, env) if COPY_TO_RUNTIME else DATA
 """
 ## Configuration
 
-One dataclass holds every setting; it is saved as `config.json` in the run folder, and a
-re-run must use the same settings (except `epochs`) to resume. An epoch here is a
-checkpoint interval, not a pass over the data: see the presets in `colorpast/config.py`.
+One dataclass holds every setting; it is saved as `config.json` in the run folder. A new
+run starts from `PRESET` with the parameters above. A run that exists resumes with its
+own `config.json`, whatever a newer colorpast's presets say; of the parameters above, those
+that change what it learns (`DATA`, `MODEL`, `PRESET`) must be its own, and `EPOCHS` may
+grow. An epoch here is a checkpoint interval, not a pass over the data: see the presets
+in `colorpast/config.py`. A bad value stops here, in one line, before anything is written.
 """
 
-from colorpast.config import preset
+from colorpast import train
 
-cfg = preset(PRESET, data=TRAIN_DATA, model=MODEL, epochs=EPOCHS)
+cfg = train.settings(RUN, PRESET, restart=RESTART, data=TRAIN_DATA, model=MODEL, epochs=EPOCHS)
 cfg
 
 """
@@ -61,13 +65,11 @@ Every epoch writes a resumable checkpoint (weights, optimizer, step, data order)
 on Drive when on Colab, and redraws the training curves below the progress bar. **After a
 disconnect, run all cells again**: `train` finds the last checkpoint and continues from the
 epoch after it, with the same data order. A finished run is only reloaded; raise `EPOCHS` to
-train it further, or pass `restart=True` to start over. A set without a val split trains
+train it further, or set `RESTART = True` to start over. A set without a val split trains
 too, and reports the training loss instead.
 """
 
-from colorpast import train
-
-result = train.train(cfg, RUN)
+result = train.train(cfg, RUN, restart=RESTART)
 print(result.summary())
 
 """
@@ -97,3 +99,13 @@ split = "val" if shards.read_summary(TRAIN_DATA)["counts"].get("val") else "test
 photos = evaluate.load_photos(TRAIN_DATA, split, limit=4)
 comp = evaluate.compare(photos, {MODEL: lambda rgb: colorize(rgb, result.model, size=cfg.size)})
 evaluate.grid(comp, title="photos never trained on");
+
+"""
+## Done
+
+On Colab, Drive writes in the background: this writes out the final model and the last
+checkpoint if they are still on their way, and unmounts Drive, so closing the tab now
+loses nothing.
+"""
+
+notebook.finish(env)

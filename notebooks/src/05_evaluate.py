@@ -1,12 +1,11 @@
 """
 Title: 05 · Evaluate
 Purpose: Score the trained model, the gray baseline and Colorful (Zhang et al. 2016) on the same test photos.
-Accelerator: GPU
 """
 
 from colorpast import notebook
 
-env = notebook.setup()
+env = notebook.setup(gpu=False)
 
 """
 ## Parameters
@@ -32,24 +31,23 @@ REPORT = f"reports/{RUN.rstrip('/').split('/')[-1]}-{SPLIT}"
 """
 ## The methods
 
-The trained run, when there is one, and Zhang et al.'s published Colorful weights,
-converted once to Keras. Gray is always a row. Without a run or the weights the table
-compares what there is, and says so.
+The trained run, when it has weights, and Zhang et al.'s published Colorful weights,
+converted once to Keras. Gray is always a row. Without a run (or with one that 04 left
+before its first checkpoint) or without the weights, the table compares what there is, and
+says so. Scoring needs no GPU: on a CPU it only takes longer.
 """
 
-from pathlib import Path
-
-from colorpast import weights
+from colorpast import runs, weights
 from colorpast.models import colorful
 
 COLORFUL = colorful.weights_dir() / colorful.OFFICIAL_WEIGHTS
 if FETCH_COLORFUL and not COLORFUL.is_file():
     weights.fetch("colorful", out=COLORFUL)
 MODELS = []
-if Path(RUN).is_dir():
+if runs.missing_weights(RUN) is None:
     MODELS.append(RUN)
 else:
-    print(f"{RUN} does not exist: comparing without a trained model (04_train makes one)")
+    print(f"{runs.missing_weights(RUN)}: comparing without a trained model (04_train makes one)")
 if COLORFUL.is_file():
     MODELS.append("colorful:official")
 else:
@@ -81,3 +79,12 @@ with per-image CSVs, are in `REPORT`.
 
 display(Image(filename=report["paths"]["grid"]))
 display(Image(filename=report["paths"]["chart"]))
+
+"""
+## Done
+
+On Colab, this writes out the report still on its way to Drive and unmounts it, so
+closing the tab now loses nothing.
+"""
+
+notebook.finish(env)

@@ -231,3 +231,37 @@ def test_official_client_wrong_key_and_unknown_dataset_are_one_line_errors(tmp_p
     (line,) = missing.stderr.strip().splitlines()
     assert "no dataset someone/nothing-here" in line
     assert not (tmp_path / "raw" / "photos").exists() and not (tmp_path / "raw" / "nothing-here").exists()
+
+
+@pytest.mark.slow
+def test_preview_fetches_a_few_photos_one_by_one_not_the_archive(tmp_path, kaggle_server, monkeypatch):
+    """01's look at Flickr30k: the official client lists the files and fetches each photo
+    alone; the archive is never asked for, and a second look fetches nothing."""
+    photos = {f"flickr30k_images/flickr30k_images/{i}.jpg": b"\xff\xd8jpeg" * (i + 1) for i in range(30)}
+    kaggle_server["datasets"]["hsankesara/flickr-image-dataset"] = [make_zip({"flickr30k_images/results.csv": b"x",
+                                                                              **photos})]
+    script = ("from colorpast.data import download\n"
+              f"print(download.preview('flickr30k', dest={str(tmp_path / 'raw')!r}, count=3))\n"
+              f"print(download.preview('flickr30k', dest={str(tmp_path / 'raw')!r}, count=3))\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "KAGGLE_API_ENVIRONMENT": "LOCALHOST", "KAGGLE_USERNAME": USER,
+           "KAGGLE_KEY": KEY, "KAGGLE_CONFIG_DIR": str(tmp_path / "kaggle-config")}
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = tmp_path / "raw/flickr30k-preview"
+    got = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}  # in their folders, or not (kaggle 1.8)
+    assert got == {f"{i}.jpg": photos[f"flickr30k_images/flickr30k_images/{i}.jpg"] for i in range(3)}, sorted(got)
+    asked = [path.rsplit("/", 1)[-1] for path, _ in kaggle_server["requests"]]
+    assert asked.count("DownloadDataset") == 3 and "already in" in r.stdout  # three files, no archive; then nothing
+    assert all(body.get("fileName") for path, body in kaggle_server["requests"] if path.endswith("DownloadDataset"))
+    assert KEY not in r.stdout + r.stderr
+
+
+def test_an_older_kaggle_client_is_one_line_naming_the_version_needed(monkeypatch, tmp_path):
+    from importlib import metadata
+
+    monkeypatch.setenv("KAGGLE_API_TOKEN", "a-token")
+    monkeypatch.setattr(metadata, "version", lambda name: "1.6.17")
+    with pytest.raises(UserError, match=r"kaggle client 1\.6\.17 is older than 1\.8\.0.*pip install -U 'kaggle>=1\.8\.0'"):
+        dl.fetch("someone/photos", tmp_path)
+    monkeypatch.setattr(metadata, "version", lambda name: "1.8.0")
+    dl._check_client()  # the floor itself passes

@@ -158,3 +158,37 @@ def test_an_element_alone_equals_its_row_of_the_batch(prepared):
             assert 0.35 < flips.mean() < 0.65  # a flip for about half the crops
         else:
             assert not flips.any()
+
+
+def test_an_element_is_the_same_whatever_the_batch_size_and_workers(prepared):
+    """Element e is a function of (seed, e) alone: read in batches of 1, 3, 4 or 8, over
+    one, two or four workers, it is the same crop with the same transform (so changing
+    --batch-size on another machine, or the number of workers, never changes what an
+    element is, only how elements are grouped)."""
+    split = shards.open_split(prepared, "train")
+    e = 13  # in pass 1 (10 images), at a different row of a different batch for each size
+    want_rgb, want_t = Loader(split, 2, 16, seed=5).element(e)
+
+    def read(batch_size, workers):
+        k, j = divmod(e, batch_size)
+        b = Loader(split, batch_size, 16, seed=5, worker=j % workers, workers=workers).batch(k)
+        return b["rgb"][j // workers], b["transform"][j // workers]
+
+    for batch_size, workers in [(1, 1), (3, 1), (4, 2), (8, 1), (8, 4)]:
+        rgb, t = read(batch_size, workers)
+        np.testing.assert_array_equal(rgb, want_rgb, err_msg=f"batch {batch_size}, {workers} workers")
+        np.testing.assert_array_equal(t, want_t, err_msg=f"batch {batch_size}, {workers} workers")
+
+
+def test_the_crops_of_one_batch_differ_in_position_and_augmentation():
+    """Within one batch every element draws its own crop corner and transform: one image
+    whose pixels encode their position shows where each of 8 crops was taken."""
+    y, x = np.mgrid[0:64, 0:64]
+    image = np.stack([y, x, np.zeros_like(y)], -1).astype(np.uint8)  # R = row, G = column
+    for k in (0, 1):
+        b = Loader([image], 8, 16, seed=5).batch(k)
+        corners = [(int(c[0, 0, 0]), int(c[0, 0, 1])) for c in b["rgb"]]
+        rows, cols = {y for y, _ in corners}, {x for _, x in corners}
+        assert len(rows) >= 6 and len(cols) >= 6, corners  # 49 places each way: 8 draws rarely collide
+        assert sum(y == x for y, x in corners) <= 1, corners  # row and column drawn apart, not one diagonal
+        assert len({t.tobytes() for t in b["transform"]}) == 8  # rotation, shear, zoom: continuous draws

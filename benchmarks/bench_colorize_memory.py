@@ -1,0 +1,90 @@
+"""Peak memory of `colorpast colorize` on 40-megapixel scans, one and several at a time.
+
+Writes SCANS JPEG scans of 7744 x 5164 (40 MP, a real photo scaled up, as an archive
+scan is) and an untrained seed16 `.keras` model into WORK, then runs the command line
+on one scan and on all of them under `/usr/bin/time -v`, and reports each run's peak RSS
+("Maximum resident set size") and wall time. With --keep, the first scan's output is
+copied to WORK/first.png, for comparing two versions' outputs pixel by pixel.
+
+    .venv/bin/python benchmarks/bench_colorize_memory.py WORK [--scans 4] [--keep]
+    .venv/bin/python benchmarks/bench_colorize_memory.py --compare A.png B.png
+"""
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import machine
+
+SIZE = (7744, 5164)  # width x height: 40.0 MP
+
+
+def peak_rss(cmd) -> tuple[float, float]:
+    """(peak RSS in GB, wall seconds) of ``cmd`` under /usr/bin/time -v."""
+    t = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-3000:]}")
+    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
+    return kb / 1e6, wall
+
+
+def compare(a, b) -> None:
+    import numpy as np
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None
+    x = np.asarray(Image.open(a).convert("RGB"), np.int16)
+    y = np.asarray(Image.open(b).convert("RGB"), np.int16)
+    d = np.abs(x - y)
+    print(f"{a} vs {b}: {x.shape[1]}x{x.shape[0]}; max difference {d.max()} / 255 per channel; "
+          f"{(d > 0).mean() * 100:.3f} % of values differ; {(d > 1).mean() * 100:.4f} % by more than 1")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("work", nargs="?")
+    ap.add_argument("--scans", type=int, default=4)
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--compare", nargs=2)
+    a = ap.parse_args()
+    if a.compare:
+        return compare(*a.compare)
+
+    import numpy as np
+    from PIL import Image
+
+    from colorpast.data.sources import embedded_sample
+    from colorpast.models import build
+
+    work = Path(a.work)
+    scans = work / "scans"
+    scans.mkdir(parents=True, exist_ok=True)
+    model = work / "seed16.keras"
+    if not model.is_file():
+        import keras
+
+        keras.utils.set_random_seed(0)
+        build("seed16").save(model)
+    for i, name in enumerate(["rocket", "coffee", "astronaut", "chelsea"][: a.scans]):
+        path = scans / f"scan{i}.jpg"
+        if not path.is_file():
+            photo = embedded_sample([name])[0].rgb
+            Image.fromarray(np.asarray(Image.fromarray(photo).resize(SIZE, Image.BICUBIC))).save(path, quality=92)
+    cli = [sys.executable, "-m", "colorpast", "colorize", "--model", str(model)]
+    print(f"machine: {machine()}; {a.scans} scans of {SIZE[0]}x{SIZE[1]} ({SIZE[0] * SIZE[1] / 1e6:.1f} MP)")
+    one, wall = peak_rss([*cli, str(scans / "scan0.jpg"), "--out", str(work / "out1")])
+    print(f"1 scan:  peak RSS {one:.2f} GB, {wall:.0f} s")
+    if a.keep:
+        shutil.copy(work / "out1/scan0.png", work / "first.png")
+    many, wall = peak_rss([*cli, str(scans), "--out", str(work / "outN")])
+    print(f"{a.scans} scans: peak RSS {many:.2f} GB, {wall:.0f} s ({many / one:.2f} x one)")
+
+
+if __name__ == "__main__":
+    main()
