@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from colorpast import colorizer, hints as hint_tools, models, notebook, runs
+from colorpast import colorizer, hints as hint_tools, models, photos, runs
 from colorpast.errors import UserError
 from colorpast.fsutil import atomic_path
 from colorpast.models import colorful
@@ -134,14 +134,14 @@ def startup_model(given: str | None, runs_dir, log=print) -> str | None:
     returned, so the page still opens and says what to do when Colorize is pressed.
     """
     if given:
-        return notebook.choose_model(given, log=log) if given == OFFICIAL else given
+        return photos.choose_model(given, log=log) if given == OFFICIAL else given
     found = trained_runs(runs_dir)
     if found:
         return str(found[0])
     log(f"no trained model under {runs_dir}/ (colorpast train makes one): using {OFFICIAL}, "
         "Zhang et al.'s published weights")
     try:
-        return notebook.choose_model(OFFICIAL, log=log)
+        return photos.choose_model(OFFICIAL, log=log)
     except UserError as e:
         log(f"{e}; starting without a model: {NO_MODEL}")
         return None
@@ -169,7 +169,7 @@ def strokes_to_scribble(layers, shape) -> np.ndarray | None:
 
     ``layers``: the editor's value (``{"layers": [...], ...}``) or its list of layers,
     each ``h x w x 4`` uint8 at the size of the editor's canvas, which shows a copy of
-    the photo at most ``notebook.DISPLAY_WIDTH`` wide. The strokes are scaled to the
+    the photo at most ``photos.DISPLAY_WIDTH`` wide. The strokes are scaled to the
     photo's size with their colour premultiplied by opacity, so a stroke's soft edge
     keeps its colour and only fades.
     """
@@ -227,9 +227,9 @@ def write_png(rgb, path) -> Path:
 
 def gray_copy(photo) -> np.ndarray:
     """What the page shows of a photo before colorizing: its L alone (ab = 0), at most
-    ``notebook.DISPLAY_WIDTH`` wide, uint8. The canvas for painting hints on, too."""
+    ``photos.DISPLAY_WIDTH`` wide, uint8. The canvas for painting hints on, too."""
     rgb = colorizer.read_image(photo) if isinstance(photo, (str, Path)) else np.asarray(photo)
-    return to_uint8(colorizer.gray(notebook.fit_width(rgb)))
+    return to_uint8(colorizer.gray(photos.fit_width(rgb)))
 
 
 def gray_copy_of_file(photo) -> np.ndarray:
@@ -271,7 +271,7 @@ def colorize_photo(photo, model, out_dir, strokes=None, hints_file=None, model_r
     what = "with " + " and ".join(sources) if sources else "without hints"
     message = (f"{shape[1]} x {shape[0]} px colorized {what} in {seconds:.1f} s"
                + (f" by {model_ref}" if model_ref else "") + f"; full resolution: {png.name}")
-    return Result(gray_copy_of_file(photo), to_uint8(notebook.fit_width(out)), png, message)
+    return Result(gray_copy_of_file(photo), to_uint8(photos.fit_width(out)), png, message)
 
 
 # -------------------------------------------------------------------------------- page
@@ -350,7 +350,7 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
     return page
 
 
-def launch(port: int = 7860, host: str = "127.0.0.1", model: str | None = None, runs_dir="runs",
+def launch(port: int | None = 7860, host: str = "127.0.0.1", model: str | None = None, runs_dir="runs",
            out_dir=None, block: bool = True, log=print):
     """Start the page on ``host:port``; with ``block``, serve until Ctrl-C, which stops
     it at any point, start-up included (exit status 0: it is how a server is stopped).
@@ -358,7 +358,7 @@ def launch(port: int = 7860, host: str = "127.0.0.1", model: str | None = None, 
     Results go to ``out_dir``, by default a temporary folder removed when the page stops
     (each is downloaded from the page). Returns the running Blocks when ``block`` is
     False (tests; call ``.close()``). A port in use or a ``--model`` that does not load
-    is a one-line UserError.
+    is a one-line UserError. ``port=None``: the first free one from 7860 (notebook 06).
     """
     gr = gradio()
     temporary = out_dir is None and block
@@ -375,7 +375,7 @@ def launch(port: int = 7860, host: str = "127.0.0.1", model: str | None = None, 
         except OSError as e:
             page = None
             raise UserError(f"cannot listen on {host}:{port} ({e.strerror or 'in use'}): choose another --port") from None
-        log(f"colorpast app: open http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port} "
+        log(f"colorpast app: open http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{page.server_port} "
             f"in a browser (model: {default or 'none'}); Ctrl-C stops it")
         if not block:
             return page
