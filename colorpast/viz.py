@@ -42,7 +42,10 @@ def result_grid(rows, columns, path=None, cell_inches: float = 2.6, title: str |
             for spine in ax.spines.values():
                 spine.set_visible(False)
             if r == 0:
-                ax.set_title(columns[c], fontsize=11, fontweight="bold")
+                # A long title (a run with its hints, say) breaks before its parenthesis
+                # rather than running into its neighbours.
+                long = len(columns[c]) > 2.2 * cell_inches * 3 and " (" in columns[c]
+                ax.set_title(columns[c].replace(" (", "\n(", 1) if long else columns[c], fontsize=11, fontweight="bold")
             if caption:
                 ax.set_xlabel(caption, fontsize=8.5)
             if c == 0:
