@@ -35,7 +35,8 @@ class TrainConfig:
     # Empty for in-memory data (the demo).
     data: str = _option("", "prepared set folder (from colorpast prepare); may be left out when resuming --run")
     # A name from colorpast.models.names().
-    model: str = _option("seed16", "model name (default: seed16)")
+    model: str = _option("seed16", "model name (default: seed16, or the preset's: seed16_fast for fast); "
+                                   "seed16_hints takes colour hints")
     # Square training crop in px; None = the prepared size (224).
     size: int | None = _option(None, "train on random square crops of this size (default: the prepared size)", at_least=1)
     # Global batch, split across devices by the strategy.
@@ -170,6 +171,13 @@ PRESETS: dict[str, dict] = {
     # What we recommend: see benchmarks/RESULTS.md, "Choosing the default preset"; 10,000
     # steps as 10 epochs of 1,000 (the same training as 50 epochs of 200, 5x fewer checkpoints).
     "default": dict(optimizer="adam", lr=3e-4, batch_size=16, steps_per_epoch=1000, epochs=10, augment=True),
+    # The most accurate recipe of the quality curve at CPU budgets, at a third of seed16's
+    # cost per image (benchmarks/RESULTS.md, "A better recipe at equal compute"):
+    # seed16_fast (batch norm, ab predicted at a quarter of the size), L1 on ab, a
+    # cosine schedule peaking at 2e-3. For models that regress ab: seed16_cls and
+    # colorful classify it, and refuse its L1.
+    "fast": dict(model="seed16_fast", optimizer="adam", lr=2e-3, schedule="cosine", loss="l1", batch_size=16,
+                 steps_per_epoch=1000, epochs=10, augment=True),
     # `colorpast demo`: 12,000 crops of 96 px (the embedded photos, shorter side scaled to
     # 192 px); 516 s on the otherwise idle 2-core development CPU, about 24 crops/s
     # (2026-11-27; an earlier, faster CPU did it in 4.5 minutes at 55 crops/s).
