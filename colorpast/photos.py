@@ -180,3 +180,106 @@ def offer_download(folder, env: Environment, files=None, log=print) -> Path | No
         button.on_click(lambda _: colab_files.download(str(archive)))
         display(button)
     return archive
+
+
+# ----------------------------------------------------------------- 06's worked example of hints
+
+# The Great Sphinx and the pyramids of Giza, an albumen print of the 1870s (public domain),
+# from DeOldify's test photos, at a fixed commit so that the file never changes under the
+# hints below.
+EXAMPLE_URL = ("https://raw.githubusercontent.com/jantic/DeOldify/449e2756aa0e62d52fc99d8cc195afebd5ade7e6/"
+               "test_images/1870sSphinx.jpg")
+# What anyone knows of that scene, as (x, y) fractions of the photo's width and height: a
+# blue sky (six points), the sand (three) and the limestone of the Sphinx and the pyramid.
+EXAMPLE_HINTS = [(0.06, 0.08, "#8cb4e0"), (0.25, 0.06, "#8cb4e0"), (0.20, 0.28, "#8cb4e0"),
+                 (0.55, 0.05, "#8cb4e0"), (0.70, 0.10, "#8cb4e0"), (0.96, 0.12, "#8cb4e0"),
+                 (0.06, 0.68, "#d9b98a"), (0.80, 0.86, "#d9b98a"), (0.55, 0.95, "#d9b98a"),
+                 (0.42, 0.56, "#c8a26e"), (0.47, 0.22, "#c8a26e"), (0.84, 0.32, "#c8a26e")]
+
+
+def example_photo(folder, smoke: bool = False, url: str = EXAMPLE_URL, log=print) -> Path:
+    """The worked example's photo in ``folder``: the 1870s Sphinx, fetched once (about
+    100 kB); in SMOKE mode, an embedded photo saved in black and white instead, offline.
+    A failed fetch is one line (UserError) naming the URL."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if smoke:
+        dest = folder / "astronaut-bw.png"
+        if not dest.is_file():
+            (p,) = sources.embedded_sample(["astronaut"])
+            with atomic_path(dest) as tmp:
+                Image.fromarray(p.rgb).convert("L").save(tmp)
+        return dest
+    dest = folder / url.rsplit("/", 1)[-1]
+    if not dest.is_file():
+        import urllib.error
+        import urllib.request
+
+        from colorpast.errors import UserError
+
+        log(f"fetching the example photo from {url}")
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": "colorpast"}),
+                                        timeout=60) as resp:
+                data = resp.read()
+        except (urllib.error.URLError, OSError) as e:
+            raise UserError(f"could not fetch the example photo {url}: {getattr(e, 'reason', e)}") from None
+        with atomic_path(dest) as tmp:
+            tmp.write_bytes(data)
+    return dest
+
+
+def example_hints(photo, hints=EXAMPLE_HINTS) -> list[dict]:
+    """``hints`` ((x, y) fractions and a colour) as points in ``photo``'s own pixels, the
+    form ``colorize(..., hints=...)`` and ``--hints FILE`` take."""
+    from colorpast.colorizer import read_image
+
+    h, w = read_image(photo).shape[:2]
+    return [{"x": min(w - 1, round(fx * w)), "y": min(h - 1, round(fy * h)), "color": c} for fx, fy, c in hints]
+
+
+def hints_model(ref, smoke: bool = False, log=print):
+    """A model that takes hints for the worked example: ``ref`` when it is a trained run or
+    file of one; in SMOKE mode a fresh, untrained ``seed16_hints`` (its colours mean
+    nothing: it only runs the steps); otherwise None, with one line on how to train one."""
+    from colorpast import models, runs
+    from colorpast.colorizer import load_model
+
+    if smoke:
+        return models.build("seed16_hints")
+    if ref and (Path(ref).is_file() or (Path(ref).is_dir() and not runs.missing_weights(ref))):
+        model = load_model(str(ref))
+        if models.spec(model).hints:
+            return model
+    log(f"no trained model that takes hints at {ref!r}: train one with 04_train (MODEL = \"seed16_hints\", "
+        f"RUN = {str(ref)!r}), then run this cell again")
+    return None
+
+
+def show_hints_example(photo, model, hints, log=print):
+    """Inline: the photo, colorized on its own and with ``hints`` (marked on the gray
+    copy as dots of their colour), side by side. Returns the figure."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    from colorpast import hints as hint_tools
+    from colorpast.colorizer import colorize, gray, read_image
+
+    rgb = read_image(photo)
+    marked = np.clip(gray(rgb), 0, 1)
+    r = max(2, round(min(rgb.shape[:2]) / 80))
+    for p in hints:
+        y0, x0 = max(0, p["y"] - r), max(0, p["x"] - r)
+        marked[y0 : p["y"] + r + 1, x0 : p["x"] + r + 1] = hint_tools.parse_color(p["color"])
+    panels = [("gray, with the hints", marked), ("on its own", colorize(rgb, model)),
+              (f"with {len(hints)} hints", colorize(rgb, model, hints=hints))]
+    h, w = rgb.shape[:2]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 15 * h / w / 3 + 0.6))
+    for ax, (title, image) in zip(axes, panels):
+        ax.imshow(fit_width(image, DISPLAY_WIDTH // 3))
+        ax.set_title(title)
+        ax.axis("off")
+    fig.tight_layout()
+    display(fig)
+    plt.close(fig)
+    return fig

@@ -273,14 +273,17 @@ def test_colorize_notebook_alone_fetches_colorful_and_shows_sensible_sizes(works
     text = _check_common(nb, "06_colorize_your_photos.ipynb", seconds)
     assert "no trained model at 'runs/seed16-flickr30k'" in text and "using colorful:official" in text
     assert (root / "weights/colorful_eccv16.weights.h5").is_file()
-    assert sorted(p.name for p in (root / "colorized").iterdir()) == ["big.png"]  # photos present: no upload, no samples
+    assert sorted(p.name for p in (root / "colorized").iterdir() if p.is_file()) == ["big.png"]  # no upload, no samples
     assert Image.open(root / "colorized/big.png").size == (3000, 2000)  # full resolution on disk
     assert (root / "colorized.zip").is_file()
     widths = [w for w, _ in _images(nb)]
     print("inline widths", widths)
-    assert len(widths) == 2 and max(widths) <= 1700, widths  # overview and detail, not an 6000 px PNG
+    assert len(widths) == 3 and max(widths) <= 1700, widths  # overview, detail and the hints example, not 6000 px
     assert abs(widths[1] - 2 * 384) <= 40, widths  # the detail: two 384 px crops, one photo pixel per PNG pixel
     assert "big.png: 3000 x 2000 px (shown at 800 px wide)" in text
+    # The worked example of hints (offline in SMOKE: an embedded photo, an untrained seed16_hints), then the app.
+    assert (root / "examples/astronaut-bw.png").is_file()
+    assert "colorpast app: open http://127.0.0.1:" in text
 
 
 @pytest.mark.slow

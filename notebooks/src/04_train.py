@@ -20,8 +20,8 @@ notebook that way.
 SMOKE = False  # True: the embedded set, 2 epochs x 3 steps at 32 px
 DATA = "data/prepared/flickr30k"  # made by 02_preprocess
 RUN = "runs/seed16-flickr30k"  # checkpoints, history and the final model land here
-MODEL = "seed16"
-PRESET = "default"  # default, or seed (the seed paper's recipe); see colorpast/config.py
+MODEL = None  # None: the preset's (seed16 for default and seed); "seed16_hints" learns to follow your colour hints (06)
+PRESET = "default"  # default, seed (the seed paper's recipe) or fast (seed16_fast, most accurate at small budgets)
 EPOCHS = None  # None: the preset's (the run's own when it exists); raise it to continue a finished run
 RESTART = False  # True: delete RUN's checkpoints and start it over with the parameters above
 COPY_TO_RUNTIME = True  # on Colab: train from a copy of DATA on the runtime's disk (faster than Drive)
@@ -97,7 +97,7 @@ from colorpast.data import shards
 
 split = "val" if shards.read_summary(TRAIN_DATA)["counts"].get("val") else "test"
 photos = evaluate.load_photos(TRAIN_DATA, split, limit=4)
-comp = evaluate.compare(photos, {MODEL: lambda rgb: colorize(rgb, result.model, size=cfg.size)})
+comp = evaluate.compare(photos, {cfg.model: lambda rgb: colorize(rgb, result.model, size=cfg.size)})
 evaluate.grid(comp, title="photos never trained on");
 
 """

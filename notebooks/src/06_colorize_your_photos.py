@@ -1,7 +1,7 @@
 """
 Title: 06 · Colorize your photos
 Purpose: Colorize your black-and-white photos and see them before and after; the full-resolution files are yours to download.
-Extras: heic
+Extras: heic,app
 """
 
 from colorpast import notebook
@@ -23,6 +23,9 @@ OUT = "colorized"  # colorized PNGs land here, at the input's resolution
 UPLOAD = True  # on Colab: offer an upload button every session (cancel it to add nothing)
 REDO = False  # True: colorize every photo again (after training a better model, say); False: only new ones
 SIZE = None  # the shorter side the model runs at (None: the model's own, 224 for seed16)
+NORMALIZE = True  # the model sees a faded print's L stretched and despeckled; the output keeps the photo's own L
+HINTS_MODEL = "runs/seed16_hints-flickr30k"  # a run of 04_train with MODEL = "seed16_hints", for the colours you know
+APP = True  # open the app below, to paint the colours you know on your own photos
 
 # %%
 if SMOKE:
@@ -63,12 +66,15 @@ print(f"{len(find_images([PHOTOS]))} photos in {PHOTOS}")
 The model sees each photo's L at a working size; its colours are upsampled to the photo's
 size and joined with the photo's own full-resolution L, so no detail is lost. Photos that
 already have a colorized file in `OUT` (from an earlier session) are left as they are,
-unless `REDO = True`.
+unless `REDO = True`. With `NORMALIZE`, a faded print's tones are stretched to a modern
+photo's range and its specks of dust removed, for the model's eyes only (on CBSD68 aged
+like old prints it took CIEDE2000 from 14.55 to 14.45, and on the clean photos from 11.46
+to 11.34: benchmarks/RESULTS.md, "Old photos").
 """
 
 from colorpast.colorizer import colorize_paths
 
-written, failed = colorize_paths([PHOTOS], model, OUT, size=SIZE, log=print, skip_done=not REDO)
+written, failed = colorize_paths([PHOTOS], model, OUT, size=SIZE, log=print, skip_done=not REDO, normalize=NORMALIZE)
 print(f"{len(written)} colorized into {OUT}" + (f"; {len(failed)} unreadable" if failed else ""))
 
 """
@@ -93,6 +99,40 @@ in one zip, and on Colab a button below downloads it.
 """
 
 photos.offer_download(OUT, env, files=written);
+
+"""
+## Colours you know: a worked example
+
+A model can only guess a colour the gray photo does not show. When you know some (the sky
+was blue, the sand is sand), say so: a model that takes hints (`seed16_hints`, trained by
+04 with `MODEL = "seed16_hints"`) spreads each one along the photo's structure. Here, the
+Great Sphinx of Giza in the 1870s (public domain, fetched once, about 100 kB) with twelve
+points: six of sky, three of sand, three of stone. The same list, as JSON, is what
+`colorpast colorize photo.jpg --hints hints.json` takes: x and y in the photo's pixels.
+"""
+
+example = photos.example_photo("examples", smoke=SMOKE)
+hints = photos.example_hints(example)
+hints_model = photos.hints_model(HINTS_MODEL, smoke=SMOKE)
+if hints_model is not None:
+    photos.show_hints_example(example, hints_model, hints)
+
+"""
+## Paint the colours you know: the app
+
+The same thing for your photos, with a brush: drop a photo in, paint strokes of the
+colours you know on its gray copy, press **Colorize**, download the full-resolution
+result (also saved in `OUT/app`). It opens below, in the notebook (on Colab through Colab's own proxy: nothing is
+public). It uses `MODEL` and lists every trained run under `runs/`; only a model that
+takes hints follows the strokes. It runs until the runtime stops.
+"""
+
+if APP:
+    from colorpast import app
+
+    page = app.launch(port=None, model=MODEL, out_dir=f"{OUT}/app", block=False)
+    if SMOKE:
+        page.close()
 
 """
 ## Done
