@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -238,28 +239,40 @@ def test_the_verb_serves_until_ctrl_c_and_leaves_nothing_behind(tmp_path, hint_m
     _needs_gradio()
     port, tmp = _free_port(), tmp_path / "tmp"
     tmp.mkdir()
-    env = {**os.environ, "TMPDIR": str(tmp), "COLORPAST_WEIGHTS": str(tmp_path / "weights")}
+    env = {**os.environ, "TMPDIR": str(tmp), "COLORPAST_WEIGHTS": str(tmp_path / "weights"), "PYTHONUNBUFFERED": "1"}
     p = subprocess.Popen([sys.executable, "-m", "colorpast", "app", "--port", str(port), "--model", hint_model,
                           "--runs", str(tmp_path / "runs")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    said, errors = [], []
+
+    def read(stream, into):
+        for line in stream:
+            into.append(line)
+
+    readers = [threading.Thread(target=read, args=(s, into), daemon=True) for s, into in ((p.stdout, said),
+                                                                                        (p.stderr, errors))]
+    for r in readers:
+        r.start()
+    ready = f"open http://127.0.0.1:{port} in a browser (model: {hint_model})"
     try:
-        deadline = time.monotonic() + 180  # start-up imports Gradio, TensorFlow and the model: slow on a busy 2-core CPU
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-                    assert r.status == 200
-                break
-            except OSError:
-                assert p.poll() is None and time.monotonic() < deadline, p.communicate()[1][-2000:]
-                time.sleep(0.5)
+        # Ctrl-C once the verb says where to open the page (it is serving by then); start-up
+        # imports Gradio, TensorFlow and the model: slow on a busy 2-core CPU.
+        deadline = time.monotonic() + 180
+        while not any(ready in line for line in said):
+            assert p.poll() is None and time.monotonic() < deadline, "".join(errors)[-2000:]
+            time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as r:
+            assert r.status == 200
         assert any(d.name.startswith("colorpast-app-") for d in tmp.iterdir())
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=60)
+        p.wait(timeout=60)
+        for r in readers:
+            r.join(timeout=10)
     finally:
         if p.poll() is None:
             p.kill()
+    out, err = "".join(said), "".join(errors)
     assert p.returncode == 0, err[-2000:]
-    assert f"open http://127.0.0.1:{port} in a browser (model: {hint_model})" in out
     assert "colorpast app: stopped" in out and "Traceback" not in err
     assert not any(d.name.startswith("colorpast-app-") for d in tmp.iterdir())
 

@@ -128,7 +128,7 @@ def test_install_line_and_badge_name_the_same_repository(name):
     assert field == f'REPO_URL = "{notebook.REPO_URL}"  # @param {{type:"string"}}'
     (ref,) = [ln for ln in install.splitlines() if ln.startswith("REF = ")]
     assert ref == f'REF = "{notebook.REF}"  # @param {{type:"string"}}'  # a branch, tag or commit to pin
-    assert re.search(r'%pip install -q "colorpast(\[heic\])? @ git\+\{REPO_URL\}@\{REF\}"', install)  # IPython expands both
+    assert re.search(r'%pip install -q "colorpast(\[heic,app\])? @ git\+\{REPO_URL\}@\{REF\}"', install)  # IPython expands both
     repo_path = notebook.REPO_URL.removeprefix("https://github.com/")
     badges = re.findall(r"colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/", nb.cells[0].source)
     assert badges == [repo_path]
