@@ -124,13 +124,8 @@ def _circles(modules: dict) -> list[list[str]]:
     return sorted(found)
 
 
-# The circle left, waiting on a file of colorpast/models/ (being changed elsewhere):
-# - models/fid_inception.py imports read_pth and save_weights_atomic from weights.py, whose
-#   fetch() imports fid_inception to convert (a home of their own for the .pth reader would end it).
-# A new circle fails this test, and so does one of these gone (then delete its entry).
-REMAINING_CIRCLES = [
-    ["colorpast.models.fid_inception", "colorpast.weights"],
-]
+# There are none: a new circle fails this test.
+REMAINING_CIRCLES = []
 
 
 def test_no_new_import_circles():
