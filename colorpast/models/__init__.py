@@ -41,7 +41,7 @@ def loss(name: str, prior_path=None, kind: str = "", rebalance: float = 0.5):
     if s.make_loss is not None:
         if kind:
             raise UserError(f"loss {kind!r} is for models that regress ab; {name} classifies it into 313 bins "
-                            "(leave --loss out)")
+                            "(leave --loss out, or give --loss '' over a preset that sets it, as fast does)")
         return s.make_loss(prior_path, mix=rebalance)
     if kind in ("", "mse"):
         return keras.losses.MeanSquaredError()
