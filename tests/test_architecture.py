@@ -124,17 +124,8 @@ def _circles(modules: dict) -> list[list[str]]:
     return sorted(found)
 
 
-# The circles left, each waiting on a file of colorpast/models/ (being changed elsewhere):
-# - the registry: models/__init__.py imports every model module to register it, and each
-#   imports ModelSpec and register from models/__init__.py (a models/registry.py would end it);
-# - models/fid_inception.py imports read_pth and save_weights_atomic from weights.py, whose
-#   fetch() imports fid_inception to convert (a home of their own for the .pth reader would end it).
-# A new circle fails this test, and so does one of these gone (then delete its entry).
-REMAINING_CIRCLES = [
-    ["colorpast.models", "colorpast.models.colorful", "colorpast.models.koalarization", "colorpast.models.seed16",
-     "colorpast.models.seed16_bn", "colorpast.models.seed16_cls", "colorpast.models.seed16_hints"],
-    ["colorpast.models.fid_inception", "colorpast.weights"],
-]
+# There are none: a new circle fails this test.
+REMAINING_CIRCLES = []
 
 
 def test_no_new_import_circles():

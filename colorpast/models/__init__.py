@@ -3,79 +3,17 @@
 Every model takes the L channel (``N x H x W x 1``, Lab units, 0..100) and its output
 is turned into ab in Lab units by :func:`predict_ab`, so training, evaluation and
 colorize treat all models alike. Each model's module documents its own output scaling
-and registers a :class:`ModelSpec`.
+and registers a :class:`ModelSpec` in ``colorpast.models.registry``, whose names
+(``ModelSpec``, ``register``, ``names``, ``spec``, ``check_size``) are re-exported here.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Callable
 
 import keras
 import numpy as np
 
 from colorpast.errors import UserError
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What the rest of the package needs to know about a model family.
-
-    builder: ``builder(input_shape, **kwargs) -> keras.Model`` taking L (Lab units).
-    to_ab: maps the model's raw output tensor to ab in Lab units (``N x h x w x 2``).
-    target_from_ab: maps ab in Lab units to the training target the loss compares with.
-    multiple: H and W must be multiples of this.
-    default_size: the square size the model is trained and run at by default.
-    make_loss: ``make_loss(prior_path_or_None, mix) -> keras loss`` of (target, output)
-        for a model that classifies ab (``mix``: the class-rebalancing lambda); None for
-        a model that regresses ab, whose loss is mean squared error on ``target_from_ab``'s
-        target unless training asks for L1 or Huber.
-    hints: the model takes colour hints besides L (``colorpast.hints``): its input is
-        ``[L, hint map]``, the map ``N x H x W x 3`` (a, b in Lab units, mask).
-    """
-
-    name: str
-    builder: Callable
-    to_ab: Callable
-    target_from_ab: Callable
-    multiple: int
-    default_size: int
-    description: str
-    make_loss: Callable | None = None
-    hints: bool = False
-
-
-_REGISTRY: dict[str, ModelSpec] = {}
-
-
-def register(spec: ModelSpec) -> ModelSpec:
-    _REGISTRY[spec.name] = spec
-    return spec
-
-
-def names() -> list[str]:
-    """Names accepted by :func:`build`."""
-    return sorted(_REGISTRY)
-
-
-def spec(name_or_model) -> ModelSpec:
-    """The :class:`ModelSpec` of a registered name, or of a model built by :func:`build`."""
-    name = name_or_model if isinstance(name_or_model, str) else name_or_model.name
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(names())}") from None
-
-
-def check_size(name: str, height, width) -> None:
-    """Raise ValueError unless H and W fit the model's size rule (None means any)."""
-    m = spec(name).multiple
-    bad = [d for d in (height, width) if d is not None and (int(d) <= 0 or int(d) % m)]
-    if bad:
-        raise ValueError(
-            f"{name} needs input height and width divisible by {m} "
-            f"(it downsamples by {m} and upsamples back); got {height}x{width}"
-        )
+from colorpast.models.registry import ModelSpec, check_size, names, register, spec  # noqa: F401 (re-exported)
 
 
 def build(name: str, input_shape=(None, None, 1), **kwargs):
@@ -103,7 +41,7 @@ def loss(name: str, prior_path=None, kind: str = "", rebalance: float = 0.5):
     if s.make_loss is not None:
         if kind:
             raise UserError(f"loss {kind!r} is for models that regress ab; {name} classifies it into 313 bins "
-                            "(leave --loss out)")
+                            "(leave --loss out, or give --loss '' over a preset that sets it, as fast does)")
         return s.make_loss(prior_path, mix=rebalance)
     if kind in ("", "mse"):
         return keras.losses.MeanSquaredError()

@@ -47,7 +47,9 @@ from keras import layers, ops
 
 from colorpast.color import L_CENT, L_NORM
 from colorpast.errors import UserError
-from colorpast.models import ModelSpec, bins, register
+# Named as modules, not `from colorpast.models import ...`: the package imports this module.
+import colorpast.models.bins as bins
+from colorpast.models.registry import ModelSpec, register
 
 OFFICIAL_SCALE = 2.606  # Caffe conv8_313_rh: logits are multiplied by this before the softmax
 DEFAULT_TEMPERATURE = 1.0 / OFFICIAL_SCALE  # 0.3837, "0.38" in the paper

@@ -19,7 +19,7 @@ from keras import layers
 
 from colorpast.errors import UserError
 from colorpast.models.colorful import weights_dir
-from colorpast.weights import read_pth, save_weights_atomic
+from colorpast.pth import read_pth, save_weights_atomic
 
 SIZE = 299  # the network's input side
 BN_EPSILON = 1e-3  # torchvision's BasicConv2d

@@ -26,7 +26,7 @@ from keras import layers, ops
 
 from colorpast.color import AB_NORM  # tanh output times this is ab in Lab units
 from colorpast.errors import UserError
-from colorpast.models import ModelSpec, register
+from colorpast.models.registry import ModelSpec, register
 
 EMBED_SIZE = 299  # Inception-ResNet-v2's native input size
 

@@ -15,7 +15,7 @@ import keras
 from keras import layers
 
 from colorpast.color import AB_SCALE_SEED
-from colorpast.models import ModelSpec, register
+from colorpast.models.registry import ModelSpec, register
 
 # (filters, stride) of the encoder and bottleneck, then the decoder; "up" is UpSampling2D.
 _ARCH = [

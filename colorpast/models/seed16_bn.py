@@ -27,7 +27,7 @@ import keras
 from keras import layers, ops
 
 from colorpast.color import AB_SCALE_SEED, L_CENT
-from colorpast.models import ModelSpec, register
+from colorpast.models.registry import ModelSpec, register
 from colorpast.models.seed16 import _ARCH
 
 FAST_POOL = 4  # seed16_fast works at 1/4 of the input's width and height

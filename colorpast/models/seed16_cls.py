@@ -23,7 +23,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from colorpast.models import ModelSpec, bins, colorful, register
+# Named as modules, not `from colorpast.models import ...`: the package imports this module.
+import colorpast.models.bins as bins
+import colorpast.models.colorful as colorful
+from colorpast.models.registry import ModelSpec, register
 from colorpast.models.seed16 import backbone
 
 FACTOR = 2  # the backbone's output is at 1/2 of the input's resolution

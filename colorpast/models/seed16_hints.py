@@ -30,7 +30,7 @@ import numpy as np
 from keras import layers, ops
 
 from colorpast.color import AB_NORM, AB_SCALE_SEED, L_CENT
-from colorpast.models import ModelSpec, register
+from colorpast.models.registry import ModelSpec, register
 from colorpast.models.seed16 import _ARCH
 
 # (pooling factor, sigma at that resolution): effective sigmas of 2, 8 and 32 px at the

@@ -15,7 +15,7 @@ try:
 except ImportError:
     missing("torch is not installed (the ECCV16 reference network needs it)", module=True)
 
-from colorpast import models, weights  # noqa: E402
+from colorpast import models, pth, weights  # noqa: E402
 from colorpast.errors import UserError  # noqa: E402
 
 from eccv16_reference import random_reference, to_numpy_ab  # noqa: E402
@@ -39,7 +39,7 @@ def test_read_pth_without_torch_both_formats(tmp_path):
     for legacy in (False, True):
         p = tmp_path / f"x{legacy}.pth"
         torch.save(sd, p, _use_new_zipfile_serialization=not legacy)
-        got = weights.read_pth(p)
+        got = pth.read_pth(p)
         assert sorted(got) == sorted(sd)
         for k, v in sd.items():
             assert got[k].dtype == v.numpy().dtype
@@ -54,7 +54,7 @@ def test_read_pth_refuses_code(tmp_path):
     p = tmp_path / "evil.pth"
     torch.save({"x": Evil()}, p)
     with pytest.raises(UserError, match=r"refusing to load \w+\.print"):
-        weights.read_pth(p)
+        pth.read_pth(p)
 
 
 def test_converted_weights_reproduce_the_pytorch_release(reference, tmp_path, monkeypatch):
