@@ -38,8 +38,9 @@ def main(argv=None) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from colorpast.colorizer import colorize, find_images, gray, load_model, read_image
+    from colorpast.colorizer import colorize, gray, load_model
     from colorpast.evaluate import evaluate
+    from colorpast.photofiles import find_images, read_image
     from colorpast.viz import result_grid
 
     out, shared = Path(a.out), Path(a.shared)

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from colorpast import colorizer, hints as hint_tools, models, photos, runs
+from colorpast import colorizer, hints as hint_tools, models, photofiles, photos, runs
 from colorpast.errors import UserError
 from colorpast.fsutil import atomic_path
 from colorpast.models import colorful
@@ -228,7 +228,7 @@ def write_png(rgb, path) -> Path:
 def gray_copy(photo) -> np.ndarray:
     """What the page shows of a photo before colorizing: its L alone (ab = 0), at most
     ``photos.DISPLAY_WIDTH`` wide, uint8. The canvas for painting hints on, too."""
-    rgb = colorizer.read_image(photo) if isinstance(photo, (str, Path)) else np.asarray(photo)
+    rgb = photofiles.read_image(photo) if isinstance(photo, (str, Path)) else np.asarray(photo)
     return to_uint8(colorizer.gray(photos.fit_width(rgb)))
 
 
@@ -258,7 +258,7 @@ def colorize_photo(photo, model, out_dir, strokes=None, hints_file=None, model_r
     """The page's one function: a photo file, a model, the editor's strokes and an
     optional hints file -> before and after for display, and the full-resolution PNG
     in ``out_dir`` (``NAME_colorized.png``). Mistakes raise UserError (one line)."""
-    rgb = colorizer.read_image(photo)
+    rgb = photofiles.read_image(photo)
     shape = rgb.shape[:2]
     painted = strokes_to_scribble(strokes, shape)
     given = hints_for(shape, painted, hints_file)

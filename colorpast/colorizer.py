@@ -21,33 +21,15 @@ import cv2
 import keras
 import numpy as np
 from keras import ops
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 from tqdm.auto import tqdm
 
 from colorpast import color, devices, hints as hint_tools, models, runs
 from colorpast.errors import UserError
 from colorpast.fsutil import atomic_path
 from colorpast.models import predict_ab, spec as model_spec
-
-# HEIC/HEIF is what iPhones save (phone shots of prints); Pillow reads it only with the
-# optional pillow-heif (``pip install colorpast[heic]``). Without it such a file is
-# skipped with that reason, not passed over in silence.
-HEIC_SUFFIXES = {".heic", ".heif"}
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", *HEIC_SUFFIXES}
-_HEIF = []  # [True] once pillow-heif's opener is registered, [False] when it is absent
-
-
-def heif_readable() -> bool:
-    """Whether Pillow reads HEIC/HEIF here (pillow-heif installed); registers its opener once."""
-    if not _HEIF:
-        try:  # optional: an extra (colorpast[heic]), so imported only when a HEIC file turns up
-            import pillow_heif
-        except ImportError:
-            _HEIF.append(False)
-        else:
-            pillow_heif.register_heif_opener()
-            _HEIF.append(True)
-    return _HEIF[0]
+# find_images, read_image and output_path re-exported: notebooks and users import them from here
+from colorpast.photofiles import _by_pixels, find_images, output_path, read_image
 
 
 def load_model(ref: str):
@@ -69,28 +51,6 @@ def load_model(ref: str):
     if p.is_file() and p.suffix == ".keras":
         return keras.models.load_model(p, compile=False)
     raise UserError(f"no model at {ref!r}: give a run folder (runs/NAME), NAME:official or a .keras file")
-
-
-def read_image(path) -> np.ndarray:
-    """Decode a photo file as ``H x W x 3`` uint8 RGB, honouring its EXIF orientation.
-
-    Gray, palette, CMYK and RGBA images are converted to RGB. Raises UserError with the
-    reason when the file is not a readable image, or is HEIC without pillow-heif.
-    """
-    if Path(path).suffix.lower() in HEIC_SUFFIXES and not heif_readable():
-        raise UserError(f"{path}: a HEIC photo (what iPhones save); reading it needs the optional pillow-heif: "
-                        "pip install pillow-heif (or colorpast[heic])")
-    try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-                a = np.asarray(im, np.float32)
-                return np.repeat(np.clip(a / 257.0, 0, 255).astype(np.uint8)[..., None], 3, axis=-1)
-            return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, Image.DecompressionBombError) as e:
-        raise UserError(f"{path}: not a readable image ({e.__class__.__name__})") from None
-    except OSError as e:
-        raise UserError(f"{path}: {e.strerror or e}") from None
 
 
 def _as_rgb_float(image) -> np.ndarray:
@@ -320,53 +280,6 @@ def gray(image) -> np.ndarray:
     """The gray baseline (ab = 0) of a photo: ``H x W x 3`` float32 RGB in [0, 1]."""
     rgb = _as_rgb_float(image)
     return color.lab_to_rgb(color.gray_lab(color.rgb_to_lab(rgb)[..., :1]))
-
-
-def find_images(paths) -> list[Path]:
-    """Files named on the command line, and image files found under folders (recursively)."""
-    found = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found += sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
-        elif p.exists():
-            found.append(p)
-        else:
-            raise UserError(f"{p}: no such file or folder")
-    return found
-
-
-def output_path(file, paths, out_dir) -> Path:
-    """Where :func:`colorize_paths` writes ``file`` (found under ``paths``): ``out_dir/<name>.png``,
-    keeping the folder structure below the folder it was found in."""
-    file = Path(file)
-    for r in map(Path, paths):
-        if r.is_dir() and file.is_relative_to(r):
-            return Path(out_dir) / file.relative_to(r).with_suffix(".png")
-    return Path(out_dir) / (file.stem + ".png")
-
-
-def _pixels(path) -> int:
-    """A photo's pixel count from its header (no decoding); 0 when it cannot be read."""
-    try:
-        with Image.open(path) as im:
-            return im.width * im.height
-    except Exception:  # noqa: BLE001 - any unreadable file: its decode reports why
-        return 0
-
-
-def _by_pixels(files, batch_size: int, batch_pixels: int):
-    """``files`` in groups of at most ``batch_size`` photos and ``batch_pixels`` pixels (a
-    photo larger than that alone), so memory follows the pixels, not the count."""
-    group, pixels = [], 0
-    for f in files:
-        p = _pixels(f)
-        if group and (len(group) >= batch_size or pixels + p > batch_pixels):
-            yield group
-            group, pixels = [], 0
-        group.append(f)
-        pixels += p
-    if group:
-        yield group
 
 
 def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progress: bool = True, log=None,

@@ -28,11 +28,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from colorpast import ageing, fid, hints as hint_tools, metrics as M
-from colorpast.colorizer import colorize, find_images, gray, load_model, read_image, working_size
+from colorpast.colorizer import colorize, gray, load_model, working_size
 from colorpast.models import spec as model_spec
 from colorpast.data import shards
 from colorpast.errors import UserError
 from colorpast.fsutil import atomic_write, write_text_atomic
+from colorpast.photofiles import find_images, read_image
 from colorpast.viz import hint_curves, metric_chart, result_grid
 
 PER_IMAGE_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth"]

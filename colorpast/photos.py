@@ -26,6 +26,7 @@ from PIL import Image
 from colorpast.data import sources
 from colorpast.fsutil import atomic_path
 from colorpast.notebook import COLAB_LOCAL, Environment
+from colorpast.photofiles import find_images, read_image
 
 DISPLAY_WIDTH = 1600  # px: wider inline images only make the notebook heavy and scroll sideways
 
@@ -73,8 +74,6 @@ def photos_folder(folder, env: Environment, smoke: bool = False, upload: bool = 
     created and, while it has no photos, the message says where to put them. In SMOKE
     mode, into a folder with no photos, two embedded photos are saved in black and white.
     """
-    from colorpast.colorizer import find_images
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if smoke:
@@ -232,8 +231,6 @@ def example_photo(folder, smoke: bool = False, url: str = EXAMPLE_URL, log=print
 def example_hints(photo, hints=EXAMPLE_HINTS) -> list[dict]:
     """``hints`` ((x, y) fractions and a colour) as points in ``photo``'s own pixels, the
     form ``colorize(..., hints=...)`` and ``--hints FILE`` take."""
-    from colorpast.colorizer import read_image
-
     h, w = read_image(photo).shape[:2]
     return [{"x": min(w - 1, round(fx * w)), "y": min(h - 1, round(fy * h)), "color": c} for fx, fy, c in hints]
 
@@ -263,7 +260,7 @@ def show_hints_example(photo, model, hints, log=print):
     from IPython.display import display
 
     from colorpast import hints as hint_tools
-    from colorpast.colorizer import colorize, gray, read_image
+    from colorpast.colorizer import colorize, gray
 
     rgb = read_image(photo)
     marked = np.clip(gray(rgb), 0, 1)

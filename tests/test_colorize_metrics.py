@@ -73,13 +73,13 @@ def test_colorize_in_bands_equals_the_whole_photo_at_once(monkeypatch):
 def test_colorize_paths_groups_photos_by_pixels_not_by_count(tmp_path):
     from PIL import Image
 
-    from colorpast import colorizer
+    from colorpast import photofiles
 
     sizes = {"a": (100, 100), "b": (100, 100), "big": (300, 200), "c": (50, 40)}
     for name, (w, h) in sizes.items():
         Image.new("RGB", (w, h)).save(tmp_path / f"{name}.png")
     (tmp_path / "bad.png").write_text("not an image")
     files = [tmp_path / f"{n}.png" for n in ("a", "b", "big", "c", "bad")]
-    groups = [[f.stem for f in g] for g in colorizer._by_pixels(files, batch_size=8, batch_pixels=25_000)]
+    groups = [[f.stem for f in g] for g in photofiles._by_pixels(files, batch_size=8, batch_pixels=25_000)]
     assert groups == [["a", "b"], ["big"], ["c", "bad"]]  # the 60,000 px photo alone; an unreadable one counts 0
-    assert [[f.stem for f in g] for g in colorizer._by_pixels(files, 2, 10**9)] == [["a", "b"], ["big", "c"], ["bad"]]
+    assert [[f.stem for f in g] for g in photofiles._by_pixels(files, 2, 10**9)] == [["a", "b"], ["big", "c"], ["bad"]]

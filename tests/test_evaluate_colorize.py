@@ -114,7 +114,8 @@ def test_report_numbers_are_each_photos_metrics_and_their_means(model_file, tmp_
     import shutil
 
     from colorpast import evaluate, metrics
-    from colorpast.colorizer import colorize, gray, load_model, read_image
+    from colorpast.colorizer import colorize, gray, load_model
+    from colorpast.photofiles import read_image
     from conftest import shared_folder
 
     src = shared_folder("cbsd68")
@@ -325,7 +326,7 @@ def test_a_second_session_colorizes_only_new_photos_and_reads_heic(model_file, t
     with that reason."""
     import pillow_heif
 
-    from colorpast import colorizer
+    from colorpast import colorizer, photofiles
 
     model = colorizer.load_model(str(model_file))
     rgb = embedded_sample(["coffee"])[0].rgb[::8, ::8]  # 50 x 75
@@ -346,6 +347,6 @@ def test_a_second_session_colorizes_only_new_photos_and_reads_heic(model_file, t
     written, _ = colorizer.colorize_paths([tmp_path / "photos"], model, out, size=32, progress=False)
     assert len(written) == 2  # REDO: all of them again
     # Without pillow-heif: skipped, and the reason names the format and the extra.
-    monkeypatch.setattr(colorizer, "_HEIF", [False])
+    monkeypatch.setattr(photofiles, "_HEIF", [False])  # what heif_readable reads
     written, failed = colorizer.colorize_paths([heic], model, tmp_path / "o", size=32, progress=False)
     assert written == [] and len(failed) == 1 and "HEIC" in failed[0][1] and "pillow-heif" in failed[0][1]

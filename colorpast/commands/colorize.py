@@ -39,7 +39,8 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     # Keras comes with the colorizer: imported here so that --help stays fast.
-    from colorpast.colorizer import colorize_paths, find_images, load_model
+    from colorpast.colorizer import colorize_paths, load_model
+    from colorpast.photofiles import find_images
 
     files = find_images(args.paths)  # a missing path is a one-line error before the model loads
     if args.hints is not None:
