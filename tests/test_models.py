@@ -61,3 +61,17 @@ def test_mixed_precision_computes_the_body_reduced_and_the_output_in_float32(nam
     assert m.layers[2].compute_dtype == "bfloat16"
     assert m.output.dtype == "float32"
     assert all(v.dtype == "float32" for v in m.trainable_variables)  # master weights
+
+
+def test_hint_spread_on_a_map_smaller_than_its_kernels():
+    """A 16 x 16 photo pools to 2 x 2 at the widest scale, under a 25-tap Gaussian (on
+    TensorFlow 2.16 a "same" depthwise convolution that wide segfaulted). A lone hint:
+    at its own pixel the finest scale holds its ab with confidence 1/2."""
+    from colorpast.models.seed16_hints import SCALES, HintSpread
+
+    h = np.zeros((1, 16, 16, 3), np.float32)
+    h[0, 8, 8] = [55.0, -22.0, 1.0]
+    out = keras.ops.convert_to_numpy(HintSpread()(h))
+    assert out.shape == (1, 16, 16, 3 * len(SCALES)) and np.isfinite(out).all()
+    np.testing.assert_allclose(out[0, 8, 8, :3], [55 * 0.5 / 110, -22 * 0.5 / 110, 0.5], atol=1e-5)
+    assert (out[0, 0, 0, 2::3] < out[0, 8, 8, 2::3]).all()  # confidence falls away from the hint

@@ -44,6 +44,24 @@ def _gaussian(sigma: float) -> np.ndarray:
     return (k / k.max()).astype(np.float32)  # peak 1: a lone hint pixel gives weight 1 at itself
 
 
+def _blur(y, k: np.ndarray):
+    """Separable blur of ``N x H x W x C`` by the taps ``k``, zeros beyond the edges, as
+    sums of shifted slices. Not a depthwise convolution: TensorFlow 2.16's crashes (a
+    segfault) when the kernel is wider than a small photo's pooled map, whatever the
+    padding; slices work on every backend and any size."""
+    r = len(k) // 2
+    for axis in (2, 1):
+        pad = [[0, 0]] * 4
+        pad[axis] = [r, r]
+        yp = ops.pad(y, pad)
+        out = 0.0
+        for t, w in enumerate(k):
+            end = t - 2 * r or None  # the window of W (or H) values starting at t
+            out = out + float(w) * (yp[:, :, t:end] if axis == 2 else yp[:, t:end])
+        y = out
+    return y
+
+
 @keras.saving.register_keras_serializable(package="colorpast")
 class HintSpread(layers.Layer):
     """``N x H x W x 3`` hint map -> ``N x H x W x 3 * len(SCALES)`` dense colour guesses.
@@ -62,11 +80,7 @@ class HintSpread(layers.Layer):
         outs = []
         for pool, sigma in SCALES:
             y = ops.average_pool(x, pool, pool, "valid") * float(pool * pool) if pool > 1 else x  # sums per cell
-            k = _gaussian(sigma)
-            kx = ops.convert_to_tensor(np.tile(k.reshape(1, -1, 1, 1), (1, 1, 3, 1)))  # 1 x taps x 3 x 1
-            ky = ops.convert_to_tensor(np.tile(k.reshape(-1, 1, 1, 1), (1, 1, 3, 1)))
-            y = ops.depthwise_conv(y, kx, padding="same")
-            y = ops.depthwise_conv(y, ky, padding="same")
+            y = _blur(y, _gaussian(sigma))
             if pool > 1:  # back to full size: nearest, then a box of the same width (= linear interpolation)
                 y = ops.repeat(ops.repeat(y, pool, axis=1), pool, axis=2)
                 y = ops.average_pool(y, pool, 1, "same")
