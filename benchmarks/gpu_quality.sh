@@ -11,12 +11,5 @@ cd "$(dirname "$0")/.."
 photos=${1:?usage: bash benchmarks/gpu_quality.sh PHOTOS_DIR EVAL_DIR [options]}
 eval_dir=${2:?usage: bash benchmarks/gpu_quality.sh PHOTOS_DIR EVAL_DIR [options]}
 shift 2
-export KERAS_BACKEND=${KERAS_BACKEND:-jax} PYTHONUNBUFFERED=1
-python=${PYTHON:-python3}
-if compgen -G ".whl/*.whl" >/dev/null; then
-  "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-  export PYTHONPATH="/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
-else
-  export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-fi
+source benchmarks/gpu_env.sh  # $python, PYTHONPATH, KERAS_BACKEND; the wheels of .whl/ installed
 exec "$python" benchmarks/gpu_quality.py --photos "$photos" --eval "$eval_dir" --out "${OUT:-.}" "$@"
