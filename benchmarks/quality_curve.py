@@ -78,6 +78,12 @@ def train_command(recipe: str, budget: int, data: Path, run: Path, prior: Path) 
             "--epochs", str(EPOCHS), "--steps-per-epoch", str(steps), "--val-batches", "4", *options]
 
 
+def train_seconds(run: Path) -> float | None:
+    """The seconds the run trained for, as its last training here wrote them (None: unknown)."""
+    f = run / "train_seconds.txt"
+    return float(f.read_text()) if f.exists() else None
+
+
 def train_all(jobs, threads: int, log) -> dict:
     """Run each (name, command) in a subprocess, ``len`` at a time; returns {name: seconds}."""
     env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1"}
@@ -93,7 +99,7 @@ def train_all(jobs, threads: int, log) -> dict:
         if not finished:  # the time a run trained for, kept for re-runs that only find it finished
             (run / "train_seconds.txt").write_text(f"{took:.1f}\n")
         log(f"quality_curve: {name} {'found finished' if finished else f'trained in {took:.0f} s'}")
-        return name, float((run / "train_seconds.txt").read_text()) if (run / "train_seconds.txt").exists() else None
+        return name, train_seconds(run)
 
     with ThreadPoolExecutor(jobs[0]) as pool:
         return dict(pool.map(one, jobs[1]))
@@ -182,8 +188,7 @@ def main(argv=None) -> int:
         missing = [name for name, _, run in jobs if not (run / "model.keras").exists()]
         for name in missing:
             print(f"quality_curve: {name} is not finished; left out (run without --no-train to train it)", flush=True)
-        seconds = {name: float((run / "train_seconds.txt").read_text()) if (run / "train_seconds.txt").exists() else None
-                   for name, _, run in jobs if name not in missing}
+        seconds = {name: train_seconds(run) for name, _, run in jobs if name not in missing}
         if not seconds:
             raise SystemExit("quality_curve: no finished run to score; run without --no-train first")
     else:
