@@ -28,6 +28,9 @@ CORE = [
     "tests/test_evaluate_colorize.py",
     "tests/test_fid.py",
     "tests/test_train.py",
+    "tests/test_hints.py",
+    "tests/test_ageing.py",
+    "tests/test_train_recipes.py",
 ]
 
 BLOCK_TENSORFLOW = """
