@@ -7,9 +7,9 @@ Every recipe (``RECIPES``: a name and the ``colorpast train`` options it sets) t
 every budget, a budget being the number of training images (crops) it sees: 4 epochs of
 ``budget / 4 / batch`` steps, one run folder each (``runs/quality/RECIPE-BUDGET``).
 Each run is evaluated with every metric on CBSD68 (full resolution) and on the prepared
-ImageNet set's test split, gray included. The script writes a table (``table.md``,
+ImageNet set's test split, gray and sepia (one colour everywhere) included. The script writes a table (``table.md``,
 ``table.csv``: budget, training seconds, CIEDE2000, CF, ΔCF, PSNR, ab error, per set)
-and a figure (CIEDE2000 and ΔCF against images seen, one line per recipe, gray flat).
+and a figure (CIEDE2000 and ΔCF against images seen, one line per recipe, gray and sepia flat).
 
 Re-running reuses what is finished: a finished run only says so, an interrupted one
 resumes, and a run's scores are cached beside the report (``scores/RUN-SET.json``) until
@@ -125,7 +125,23 @@ def score(run: Path, name: str, data, split: str, cache: Path, size=None) -> dic
     return rows
 
 
-def figure(table: list[dict], sets: list[str], path: Path) -> None:
+def sepia_row(name: str, data, split: str, cache: Path, size=None) -> dict:
+    """The sepia baseline's summary row (ImageNet's median colour everywhere) on one set, cached."""
+    from colorpast.evaluate import SEPIA_AB, evaluate
+
+    key = cache / f"sepia-{name}.json"
+    if key.exists():
+        saved = json.loads(key.read_text())
+        if saved.get("ab") == list(SEPIA_AB):
+            return saved["row"]
+    res = evaluate(data, ["sepia"], cache / f"sepia-{name}", split=split, size=size, log=lambda *a: None,
+                   progress=False, grid_count=4)
+    row = next(r for r in res["summary"] if r["method"] == "sepia")
+    key.write_text(json.dumps({"ab": list(SEPIA_AB), "row": row}))
+    return row
+
+
+def figure(table: list[dict], sets: list[str], path: Path, sepia: dict | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -141,6 +157,8 @@ def figure(table: list[dict], sets: list[str], path: Path) -> None:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=plt.cm.tab10(k % 10), label=rec)
             gray = [r[f"{s}_gray_{key}"] for r in table][0]
             ax.axhline(gray, color="#777777", ls="--", lw=1.2, label="gray (ab = 0)")
+            if sepia:
+                ax.axhline(sepia[s][key], color="#a0522d", ls=":", lw=1.4, label="sepia (one colour everywhere)")
             ax.set_xscale("log")
             ax.set_xticks(sorted({r["budget"] for r in table}), [f"{b // 1000}k" if b >= 1000 else str(b)
                                                                 for b in sorted({r["budget"] for r in table})])
@@ -222,6 +240,7 @@ def main(argv=None) -> int:
         w = csv.DictWriter(f, fieldnames=list(table[0]))
         w.writeheader()
         w.writerows(table)
+    sepia = {s: sepia_row(s, path, "test", out / "scores") for s, path in sets.items()}
     lines = []
     for s in sets:
         lines += [f"### {s}", "", "| recipe | images seen | train s | CIEDE2000 ↓ | CF | ΔCF ↓ | PSNR ↑ | ab error ↓ |",
@@ -229,6 +248,9 @@ def main(argv=None) -> int:
         g = table[0]
         lines.append(f"| gray (ab = 0) | - | - | {g[f'{s}_gray_ciede2000']:.2f} | {g[f'{s}_gray_colorfulness']:.1f} | "
                      f"{g[f'{s}_gray_colorfulness_delta']:.2f} | {g[f'{s}_gray_psnr']:.2f} | {g[f'{s}_gray_ab_error']:.2f} |")
+        e = sepia[s]
+        lines.append(f"| sepia (ImageNet's median colour everywhere) | - | - | {e['ciede2000']:.2f} | {e['colorfulness']:.1f} | "
+                     f"{e['colorfulness_delta']:.2f} | {e['psnr']:.2f} | {e['ab_error']:.2f} |")
         for row in table:
             t = row["train_seconds"]
             lines.append(f"| {row['recipe']} | {row['budget']:,} | {'-' if t is None else f'{t:.0f}'} | "
@@ -238,7 +260,7 @@ def main(argv=None) -> int:
     (out / "table.md").write_text("\n".join(lines))
     print("\n".join(lines))
     fig_path = Path(a.figure) if a.figure else out / "quality_curve.png"
-    figure(table, list(sets), fig_path)
+    figure(table, list(sets), fig_path, sepia)
     print(f"quality_curve: wrote {out / 'table.md'}, {out / 'table.csv'} and {fig_path}")
     return 0
 

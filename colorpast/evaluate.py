@@ -1,7 +1,9 @@
 """Compare colorization methods on the same photos with the same metrics.
 
 A *method* is any function ``rgb -> rgb`` (``H x W x 3`` float in [0, 1] in and out, same
-size); ``colorpast.colorize.gray`` is the gray baseline, always included. A method whose
+size); ``colorpast.colorize.gray`` is the gray baseline, always included; ``sepia`` (one
+colour everywhere, ImageNet's median) is the baseline a model must beat to have learned
+more than the average colour of photos, included when asked for. A method whose
 ``needs_truth`` attribute is true is called ``fn(rgb, truth=..., name=...)``: it may look
 at the true photo, as a method given hints revealed from the truth does (``Hinted``).
 
@@ -28,6 +30,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from colorpast import ageing, fid, hints as hint_tools, metrics as M
+from colorpast import color
 from colorpast.colorizer import colorize, gray, load_model, working_size
 from colorpast.models import spec as model_spec
 from colorpast.data import shards
@@ -40,6 +43,22 @@ PER_IMAGE_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth"]
 # Set-level: colorfulness_delta from the two means (DDColor's ΔCF), fid when asked for.
 SUMMARY_COLUMNS = [*PER_IMAGE_COLUMNS, "colorfulness_delta"]
 # The papers' columns (DDColor, ColorFormer, BigColor, CT2): FID, CF, ΔCF, PSNR.
+# The median (a, b), in Lab units, of ImageNet photos: the 890 training photos of the shared
+# imagenet1k-256 set, every 8th pixel each way (`python benchmarks/median_colour.py
+# data/prepared/imagenet1k` measures it: a 0.47, b 5.27). A faint warm tint: the colour a
+# model paints where it has learned only the average colour of photos.
+SEPIA_AB = (0.47, 5.27)
+
+
+def sepia(image) -> np.ndarray:
+    """The sepia baseline: the photo's L with ``SEPIA_AB`` on every pixel (``H x W x 3``
+    float32 RGB in [0, 1])."""
+    rgb = np.asarray(image, np.float32) / (255.0 if np.asarray(image).dtype == np.uint8 else 1.0)
+    lab = color.rgb_to_lab(rgb[..., :3] if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, -1))
+    lab = np.concatenate([lab[..., :1], np.broadcast_to(np.float32(SEPIA_AB), lab.shape[:-1] + (2,))], -1)
+    return np.clip(color.lab_to_rgb(lab), 0.0, 1.0).astype(np.float32)
+
+
 PAPER_COLUMNS = ["fid", "colorfulness", "colorfulness_truth", "colorfulness_delta", "psnr"]
 # Set-level columns: direction and format (per-image ones take theirs from M.METRICS).
 _SET_COLUMNS = {"colorfulness_delta": (False, "{:.2f}"), "fid": (False, "{:.2f}")}
@@ -273,7 +292,8 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
     """``colorpast evaluate``: every model and the gray baseline on the same photos.
 
     Args:
-        models: references as ``colorpast.colorizer.load_model`` takes them, plus "gray".
+        models: references as ``colorpast.colorizer.load_model`` takes them, plus "gray"
+            (always included) and "sepia" (``SEPIA_AB`` on every pixel).
         protocol: "full" (photos at their own size, every metric) or "paper" (the
             papers' protocol: 256 x 256 centre crops, models run at 256, FID, CF, ΔCF
             and PSNR first; implies ``with_fid``).
@@ -304,6 +324,9 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
     for ref in models:
         if ref == "gray":
             continue
+        if ref == "sepia":
+            methods["sepia"] = sepia
+            continue
         model = load_model(ref)
         label = ref.rstrip("/")
         if counts and model_spec(model).hints:
@@ -315,7 +338,7 @@ def evaluate(data, models, out, split: str = "test", limit: int | None = None, s
             methods[label] = functools.partial(colorize, model=model, size=size, **decode)  # rgb -> its colorization
     if counts and not curves:
         raise UserError("--hints needs a model that takes colour hints (a run of seed16_hints); none of "
-                        f"{', '.join(m for m in models if m != 'gray') or 'the models given'} does")
+                        f"{', '.join(m for m in models if m not in ('gray', 'sepia')) or 'the models given'} does")
     inputs = {name: ageing.age_photo(rgb, photo_seed(name, seed)) for name, rgb in photos} if aged else None
     crop = " (256 x 256 centre crops)" if protocol == "paper" else ""
     aged_note = ", colorized from aged copies" if aged else ""

@@ -87,7 +87,8 @@ def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
     r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     table = (tmp_path / "out" / "table.md").read_text()
-    assert "| gray (ab = 0) |" in table and "| seed16 | 16 |" in table and "| recommended | 16 |" in table
+    assert "| gray (ab = 0) |" in table and "| sepia (ImageNet's median colour everywhere) |" in table
+    assert "| seed16 | 16 |" in table and "| recommended | 16 |" in table
     assert fig.stat().st_size > 1000
     # Again: the runs are found finished and the scores come from the cache.
     again = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -100,6 +100,26 @@ def test_evaluate_prepared_set_and_folder(model_file, photos, tmp_path):
     assert r.returncode == 2 and r.stderr.count("\n") == 1
 
 
+def test_sepia_baseline_is_the_median_colour_on_the_photos_own_L(tmp_path):
+    """'sepia' paints ImageNet's median (a, b) everywhere and keeps L; it is a row only when named."""
+    from colorpast import color
+    from colorpast.evaluate import SEPIA_AB, sepia
+
+    rgb = embedded_sample(["coffee"])[0].rgb[::8, ::8]
+    out = sepia(rgb)
+    lab_in, lab_out = color.rgb_to_lab(rgb.astype(np.float32) / 255), color.rgb_to_lab(out)
+    inside = (lab_in[..., 0] > 10) & (lab_in[..., 0] < 90)  # clipping to sRGB moves the extremes
+    assert np.abs(lab_out[..., 0] - lab_in[..., 0])[inside].max() < 0.5
+    assert np.abs(lab_out[..., 1:][inside] - np.float32(SEPIA_AB)).max() < 0.5
+    prep = tmp_path / "prep"
+    make_prepared(prep, {"train": 2, "test": 3}, size=32, per_shard=2)
+    r = _cli("evaluate", "--data", prep, "--models", "sepia", "--out", tmp_path / "r")
+    assert r.returncode == 0, r.stderr
+    rows = {row["method"]: row for row in csv.DictReader(open(tmp_path / "r" / "metrics.csv"))}
+    assert list(rows) == ["gray", "sepia"]
+    assert float(rows["sepia"]["colorfulness"]) > float(rows["gray"]["colorfulness"]) + 1
+
+
 def _md_table(text):
     """Rows of a Markdown table as {column: cell}, the arrows stripped from the column names."""
     lines = [line for line in text.splitlines() if line.startswith("|")]

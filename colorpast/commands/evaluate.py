@@ -6,7 +6,9 @@ HELP = "compare models and the gray baseline on the same photos: tables, per-ima
 DESCRIPTION = (
     "Colorize the same photos with every model given (run folders, NAME:official such as "
     "colorful:official, .keras files) and always the gray baseline (ab = 0), score each with "
-    "every metric of colorpast.metrics, and write metrics.md, metrics.csv, per_image.csv, "
+    "every metric of colorpast.metrics (name 'sepia' for a second baseline: one warm colour, the "
+    "median of ImageNet photos, everywhere; a model that does not beat it has learned only the "
+    "average colour), and write metrics.md, metrics.csv, per_image.csv, "
     "grid.png (gray input | each model | ground truth) and chart.png into --out. --data is a "
     "prepared set (its --split) or a folder of photos, used at full resolution. --fid adds FID "
     "(needs colorpast weights fetch fid-inception); --protocol paper evaluates as the "
@@ -21,7 +23,8 @@ DESCRIPTION = (
 def add_arguments(p) -> None:
     p.add_argument("--data", required=True, help="prepared set (colorpast prepare) or a folder of photos")
     p.add_argument("--models", nargs="+", default=["gray"], metavar="MODEL",
-                   help="run folders, NAME:official or .keras files; 'gray' is always included")
+                   help="run folders, NAME:official or .keras files; 'gray' is always included, 'sepia' "
+                        "(ImageNet's median colour on every pixel) when named")
     p.add_argument("--split", default="test", choices=["train", "val", "test"], help="split of a prepared set (default: test)")
     p.add_argument("--out", required=True, help="report folder (e.g. reports/NAME)")
     p.add_argument("--limit", type=int, help="evaluate on the first N photos only")
