@@ -254,16 +254,19 @@ class Result:
     message: str
 
 
-def colorize_photo(photo, model, out_dir, strokes=None, hints_file=None, model_ref: str = "") -> Result:
+def colorize_photo(photo, model, out_dir, strokes=None, hints_file=None, model_ref: str = "",
+                   normalize: bool = False, saturation: float = 1.0) -> Result:
     """The page's one function: a photo file, a model, the editor's strokes and an
     optional hints file -> before and after for display, and the full-resolution PNG
-    in ``out_dir`` (``NAME_colorized.png``). Mistakes raise UserError (one line)."""
+    in ``out_dir`` (``NAME_colorized.png``). ``normalize`` and ``saturation`` are
+    :func:`colorpast.colorizer.colorize`'s (a faded print; colour strength). Mistakes
+    raise UserError (one line)."""
     rgb = photofiles.read_image(photo)
     shape = rgb.shape[:2]
     painted = strokes_to_scribble(strokes, shape)
     given = hints_for(shape, painted, hints_file)
     start = time.perf_counter()
-    out = colorizer.colorize(rgb, model, hints=given)
+    out = colorizer.colorize(rgb, model, hints=given, normalize=bool(normalize), saturation=float(saturation))
     seconds = time.perf_counter() - start
     png = write_png(out, Path(out_dir) / f"{Path(photo).stem}_colorized.png")
     sources = (["your painted colours"] if painted is not None else []) + (
@@ -304,14 +307,14 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
             raise gr.Error(str(e)) from None
         return {"background": canvas, "layers": [], "composite": None}, None, None, ""
 
-    def colorize_event(photo, strokes, hints_file, model_ref):
+    def colorize_event(photo, strokes, hints_file, model_ref, normalize, saturation):
         if photo is None:
             raise gr.Error("Drop a photo in first.")
         if not model_ref:
             raise gr.Error(NO_MODEL)
         try:
             r = colorize_photo(photo, load_model(model_ref), out_dir, strokes=strokes, hints_file=hints_file,
-                               model_ref=model_ref)
+                               model_ref=model_ref, normalize=normalize, saturation=saturation)
         except UserError as e:
             raise gr.Error(str(e)) from None
         return (r.before, r.after), str(r.png), r.message
@@ -337,11 +340,16 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
             with gr.Column():
                 model = gr.Dropdown(choices=choices(), value=default, label="Model", elem_id="model",
                                     info="trained runs, newest first; only a model that takes hints follows them")
+                with gr.Row():
+                    normalize = gr.Checkbox(value=True, label="Faded old print", elem_id="normalize",
+                                            info="the model sees its contrast restored; the photo keeps its own")
+                    saturation = gr.Slider(0.5, 2.0, value=1.0, step=0.1, label="Colour strength",
+                                           elem_id="saturation", info="above 1: bolder, less accurate colours")
                 go = gr.Button("Colorize", variant="primary", elem_id="colorize")
                 slider = gr.ImageSlider(label="Before / after", elem_id="before-after", max_height=640)
                 status = gr.Markdown(elem_id="status")
                 download = gr.File(label="Full-resolution PNG", elem_id="download", height=110)
-        inputs = [photo, editor, hints_file, model]
+        inputs = [photo, editor, hints_file, model, normalize, saturation]
         outputs = [slider, download, status]
         photo.upload(show_photo, photo, [editor, slider, download, status]).then(colorize_event, inputs, outputs)
         photo.clear(show_photo, photo, [editor, slider, download, status])

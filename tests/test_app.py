@@ -305,6 +305,29 @@ def test_colorize_photo_is_the_pages_one_function(tmp_path, hint_model):
         app.colorize_photo(photo, models.build("seed16"), tmp_path / "out", strokes=strokes)
 
 
+def test_colorize_photo_restores_a_faded_print_and_sets_colour_strength(tmp_path, hint_model, monkeypatch):
+    """The page's 'Faded old print' and 'Colour strength' reach colorize (whose tests check
+    what each does): the model sees a stretched L, the output keeps the photo's own."""
+    from colorpast import color
+
+    photo = tmp_path / "faded.png"
+    Image.fromarray(np.tile(np.linspace(100, 150, 96).astype(np.uint8), (64, 1))).save(photo)  # a faded print
+    model = app.load_model(hint_model)
+    plain = app.colorize_photo(photo, model, tmp_path / "a")
+    restored = app.colorize_photo(photo, model, tmp_path / "b", normalize=True)
+    lab = {k: color.rgb_to_lab(np.asarray(Image.open(r.png), np.float32) / 255)
+           for k, r in (("plain", plain), ("restored", restored))}
+    assert np.abs(lab["restored"][..., 0] - lab["plain"][..., 0]).max() < 1.0  # the photo's own L
+    assert np.abs(lab["restored"][..., 1:] - lab["plain"][..., 1:]).max() > 0.5  # the model saw another L
+    calls = []
+    real = app.colorizer.colorize
+    monkeypatch.setattr(app.colorizer, "colorize", lambda *a, **k: calls.append(k) or real(*a, **k))
+    app.colorize_photo(photo, model, tmp_path / "c", normalize=True, saturation=1.7)
+    assert calls[-1]["normalize"] is True and calls[-1]["saturation"] == 1.7
+    with pytest.raises(UserError, match="saturation"):
+        app.colorize_photo(photo, model, tmp_path / "d", saturation=9.0)
+
+
 def _browser(tmp_path):
     """Headless Chromium that can reach this machine alone: every other host name fails
     to resolve, so a page that needed the internet (fonts, scripts) would show it."""
