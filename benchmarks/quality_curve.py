@@ -63,9 +63,6 @@ RECIPES: dict[str, list[str]] = {
     "seed16_hints": ["--model", "seed16_hints", "--size", "128", "--lr", "2e-3", "--schedule", "cosine"],
 }
 RECIPES["recommended"] = RECIPES["seed16_fast+l1"]
-# Rarity-weighted L1 (each pixel weighs as its true colour's bin in Colorful's rebalancing).
-RECIPES["recommended+rebalance0.5"] = RECIPES["recommended"] + ["--prior", "{prior}", "--rebalance", "0.5"]
-RECIPES["recommended+rebalance0.8"] = RECIPES["recommended"] + ["--prior", "{prior}", "--rebalance", "0.8"]
 EPOCHS = 4
 SHOWN = ["ciede2000", "colorfulness", "colorfulness_delta", "psnr", "ab_error"]
 

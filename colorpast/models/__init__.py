@@ -43,8 +43,6 @@ def loss(name: str, prior_path=None, kind: str = "", rebalance: float = 0.5):
             raise UserError(f"loss {kind!r} is for models that regress ab; {name} classifies it into 313 bins "
                             "(leave --loss out, or give --loss '' over a preset that sets it, as fast does)")
         return s.make_loss(prior_path, mix=rebalance)
-    if prior_path is not None and kind in ("", "mse", "l1"):
-        return _rebalanced_regression(s, prior_path, kind or "mse", rebalance)
     if kind in ("", "mse"):
         return keras.losses.MeanSquaredError()
     if kind == "l1":
@@ -54,34 +52,6 @@ def loss(name: str, prior_path=None, kind: str = "", rebalance: float = 0.5):
         one = s.target_from_ab(np.ones((1, s.multiple, s.multiple, 2), np.float32))
         return keras.losses.Huber(delta=float(np.mean(keras.ops.convert_to_numpy(one))))
     raise UserError(f"unknown loss {kind!r}; choose one of: {', '.join(REGRESSION_LOSSES)}")
-
-
-def _rebalanced_regression(s, prior_path, kind: str, rebalance: float):
-    """MSE or L1 on ab where each pixel weighs as its true colour's bin does in Colorful's
-    class rebalancing (``bins.rebalance_weights``, lambda ``rebalance``): rare, saturated
-    colours count more, as they do for the 313-bin models."""
-    from pathlib import Path
-
-    from colorpast.models import bins
-
-    p = Path(prior_path)
-    if not p.is_file():
-        raise UserError(f"no prior file {p}; make one with: colorpast prior --data PREPARED --out {p}")
-    weights = keras.ops.convert_to_tensor(bins.rebalance_weights(np.load(p), mix=rebalance))
-    lut = keras.ops.convert_to_tensor(bins.nearest_bin_lut().reshape(-1))
-    unit = float(np.mean(keras.ops.convert_to_numpy(s.target_from_ab(np.ones((1, s.multiple, s.multiple, 2), np.float32)))))
-
-    def rebalanced(target, output):
-        target = keras.ops.cast(target, "float32")
-        diff = keras.ops.cast(output, "float32") - target
-        err = keras.ops.abs(diff) if kind == "l1" else keras.ops.square(diff)
-        idx = keras.ops.clip(keras.ops.round((target / unit + 110.0) / bins.GRID), 0, 22)
-        idx = keras.ops.cast(idx, "int32")
-        q = keras.ops.take(lut, idx[..., 0] * 23 + idx[..., 1])
-        w = keras.ops.take(weights, q)  # ... x h x w
-        return keras.ops.mean(keras.ops.mean(err, axis=-1) * w)
-
-    return rebalanced
 
 
 def predict_ab(model, L, batch_size: int = 8, hints=None, **decode) -> np.ndarray:
