@@ -4,7 +4,7 @@ One command for a session with a GPU machine (``bash benchmarks/gpu_quality.sh P
 EVAL``): it prepares a set from a folder of photos, trains the recommended recipe
 (``quality_curve.RECIPES["recommended"]``) once per budget (0.3M, 1M and 3M images seen
 by default; each run its own cosine schedule), and evaluates each on the evaluation
-photos (CBSD68) with every metric, gray included. A line per phase (with the images a
+photos (CBSD68) with every metric, gray and sepia (one colour everywhere) included. A line per phase (with the images a
 second it trained at), a table last, and ``gpu_quality.json`` in ``--out``.
 
 It must fit in one 10-minute call with its compiles: the budgets' sum, 4.3M images, at
@@ -80,10 +80,12 @@ def main(argv=None) -> int:
         took = time.time() - t
         seen = epochs * cfg.steps_per_epoch * a.batch
         phase(f"trained {seen:,} images in {took:.0f} s ({seen / took:,.0f} img/s, compiles included)")
-        rows = evaluate(a.eval, [str(run)], work / f"report-{budget}", log=lambda *m: None, progress=False)["summary"]
-        model = next(r for r in rows if r["method"] != "gray")
+        rows = evaluate(a.eval, ["sepia", str(run)], work / f"report-{budget}", log=lambda *m: None,
+                        progress=False)["summary"]
+        model = next(r for r in rows if r["method"] not in ("gray", "sepia"))
         gray = next(r for r in rows if r["method"] == "gray")
-        results.append({"budget": seen, "train_s": took, "model": model, "gray": gray})
+        sepia = next(r for r in rows if r["method"] == "sepia")
+        results.append({"budget": seen, "train_s": took, "model": model, "gray": gray, "sepia": sepia})
         phase(f"scored {budget:,}: CIEDE2000 {model['ciede2000']:.2f} (gray {gray['ciede2000']:.2f}), "
               f"CF {model['colorfulness']:.1f}, ΔCF {model['colorfulness_delta']:.2f}, PSNR {model['psnr']:.2f}")
     out = Path(a.out)
@@ -93,6 +95,9 @@ def main(argv=None) -> int:
     print("| images seen | train s | img/s | CIEDE2000 | CF | ΔCF | PSNR |\n|---|---|---|---|---|---|---|")
     print(f"| gray | - | - | {results[0]['gray']['ciede2000']:.2f} | 0.0 | {results[0]['gray']['colorfulness_delta']:.2f} | "
           f"{results[0]['gray']['psnr']:.2f} |")
+    e = results[0]["sepia"]
+    print(f"| sepia (one colour) | - | - | {e['ciede2000']:.2f} | {e['colorfulness']:.1f} | {e['colorfulness_delta']:.2f} | "
+          f"{e['psnr']:.2f} |")
     for r in results:
         m = r["model"]
         print(f"| {r['budget']:,} | {r['train_s']:.0f} | {r['budget'] / r['train_s']:,.0f} | {m['ciede2000']:.2f} | "

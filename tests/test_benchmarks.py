@@ -116,4 +116,5 @@ def test_gpu_quality_smoke_runs_with_tensorflow_absent_on_jax(tmp_path):
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     res = json.loads((tmp_path / "gpu_quality.json").read_text())
     assert res["env"]["backend"] == "jax" and [x["budget"] for x in res["results"]] == [64, 128]
-    assert "scored 128" in r.stdout and "| images seen |" in r.stdout
+    assert "scored 128" in r.stdout and "| images seen |" in r.stdout and "| sepia (one colour) |" in r.stdout
+    assert res["results"][0]["sepia"]["colorfulness"] > 1.0  # the baseline's own row, not gray's
