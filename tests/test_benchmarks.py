@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from prepared_fixture import make_prepared
@@ -118,3 +119,22 @@ def test_gpu_quality_smoke_runs_with_tensorflow_absent_on_jax(tmp_path):
     assert res["env"]["backend"] == "jax" and [x["budget"] for x in res["results"]] == [64, 128]
     assert "scored 128" in r.stdout and "| images seen |" in r.stdout and "| sepia (one colour) |" in r.stdout
     assert res["results"][0]["sepia"]["colorfulness"] > 1.0  # the baseline's own row, not gray's
+
+
+def test_median_colour_and_decode_trials_run_on_a_tiny_set(tmp_path):
+    """The two scripts behind the sepia baseline and the decode trials in RESULTS.md."""
+    from colorpast import color, models
+
+    images = make_prepared(tmp_path / "p", {"train": 6, "test": 3}, size=32, per_shard=4)
+    r = subprocess.run([sys.executable, "benchmarks/median_colour.py", str(tmp_path / "p"), "--step", "1"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    ab = np.concatenate([color.rgb_to_lab(im.astype(np.float32) / 255)[..., 1:].reshape(-1, 2) for im in images["train"]])
+    med = np.median(ab, 0)
+    assert f"6 photos, {len(ab):,} pixels: median a {med[0]:.2f} b {med[1]:.2f}" in r.stdout
+    models.build("seed16_fast").save(tmp_path / "m.keras")
+    r = subprocess.run([sys.executable, "benchmarks/decode_trials.py", str(tmp_path / "m.keras"), str(tmp_path / "p")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = [line for line in r.stdout.splitlines() if line.startswith("| ") and "CIEDE2000" not in line]
+    assert len(rows) == 8 and rows[0].startswith("| as predicted |") and "(3 photos of" in r.stdout
