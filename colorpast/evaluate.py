@@ -29,8 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from tqdm.auto import tqdm
 
-from colorpast import ageing, fid, hints as hint_tools, metrics as M
-from colorpast import color
+from colorpast import ageing, color, fid, hints as hint_tools, metrics as M
 from colorpast.colorizer import colorize, gray, load_model, working_size
 from colorpast.models import spec as model_spec
 from colorpast.data import shards
@@ -42,7 +41,6 @@ from colorpast.viz import hint_curves, metric_chart, result_grid
 PER_IMAGE_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth"]
 # Set-level: colorfulness_delta from the two means (DDColor's ΔCF), fid when asked for.
 SUMMARY_COLUMNS = [*PER_IMAGE_COLUMNS, "colorfulness_delta"]
-# The papers' columns (DDColor, ColorFormer, BigColor, CT2): FID, CF, ΔCF, PSNR.
 # The median (a, b), in Lab units, of ImageNet photos: the 890 training photos of the shared
 # imagenet1k-256 set, every 8th pixel each way (`python benchmarks/median_colour.py
 # data/prepared/imagenet1k` measures it: a 0.47, b 5.27). A faint warm tint: the colour a
@@ -59,6 +57,7 @@ def sepia(image) -> np.ndarray:
     return np.clip(color.lab_to_rgb(lab), 0.0, 1.0).astype(np.float32)
 
 
+# The papers' columns (DDColor, ColorFormer, BigColor, CT2): FID, CF, ΔCF, PSNR.
 PAPER_COLUMNS = ["fid", "colorfulness", "colorfulness_truth", "colorfulness_delta", "psnr"]
 # Set-level columns: direction and format (per-image ones take theirs from M.METRICS).
 _SET_COLUMNS = {"colorfulness_delta": (False, "{:.2f}"), "fid": (False, "{:.2f}")}
