@@ -306,24 +306,26 @@ def test_colorize_photo_is_the_pages_one_function(tmp_path, hint_model):
 
 
 def test_colorize_photo_restores_a_faded_print_and_sets_colour_strength(tmp_path, hint_model, monkeypatch):
-    """The page's 'Faded old print' and 'Colour strength' reach colorize (whose tests check
-    what each does): the model sees a stretched L, the output keeps the photo's own."""
-    from colorpast import color
+    """The page's 'Faded old print' and 'Colour strength' reach colorize (whose own tests
+    check what each does to the colours): the model sees a stretched L, the output keeps
+    the photo's own."""
+    from colorpast import color, colorizer
 
     photo = tmp_path / "faded.png"
     Image.fromarray(np.tile(np.linspace(100, 150, 96).astype(np.uint8), (64, 1))).save(photo)  # a faded print
     model = app.load_model(hint_model)
+    seen, calls = [], []
+    real_normalize, real_colorize = colorizer.normalize_L, app.colorizer.colorize
+    monkeypatch.setattr(colorizer, "normalize_L", lambda L: seen.append(float(np.ptp(L))) or real_normalize(L))
+    monkeypatch.setattr(app.colorizer, "colorize", lambda *a, **k: calls.append(k) or real_colorize(*a, **k))
     plain = app.colorize_photo(photo, model, tmp_path / "a")
-    restored = app.colorize_photo(photo, model, tmp_path / "b", normalize=True)
+    assert not seen and calls[-1]["normalize"] is False and calls[-1]["saturation"] == 1.0
+    restored = app.colorize_photo(photo, model, tmp_path / "b", normalize=True, saturation=1.7)
+    assert len(seen) == 1 and seen[0] < 30  # the model's input was the faded L, stretched there
+    assert calls[-1]["normalize"] is True and calls[-1]["saturation"] == 1.7
     lab = {k: color.rgb_to_lab(np.asarray(Image.open(r.png), np.float32) / 255)
            for k, r in (("plain", plain), ("restored", restored))}
     assert np.abs(lab["restored"][..., 0] - lab["plain"][..., 0]).max() < 1.0  # the photo's own L
-    assert np.abs(lab["restored"][..., 1:] - lab["plain"][..., 1:]).max() > 0.5  # the model saw another L
-    calls = []
-    real = app.colorizer.colorize
-    monkeypatch.setattr(app.colorizer, "colorize", lambda *a, **k: calls.append(k) or real(*a, **k))
-    app.colorize_photo(photo, model, tmp_path / "c", normalize=True, saturation=1.7)
-    assert calls[-1]["normalize"] is True and calls[-1]["saturation"] == 1.7
     with pytest.raises(UserError, match="saturation"):
         app.colorize_photo(photo, model, tmp_path / "d", saturation=9.0)
 
