@@ -220,7 +220,8 @@ def test_notebook_runs_alone_in_smoke_mode(workspace, name):
         assert (root / "runs/smoke/history.csv").read_text().count("\n") == 3  # header + 2 epochs
         assert len(_images(nb)) >= 3  # live curves while training, the curves after, the first look
     if name == "05_evaluate.ipynb":
-        assert "| gray |" in text and "| runs/smoke |" in text and "is absent: comparing without Colorful" in text
+        assert "| gray |" in text and "| sepia |" in text and "| runs/smoke |" in text
+        assert "is absent: comparing without Colorful" in text
         assert (root / "reports/smoke-test/grid.png").is_file()
 
 

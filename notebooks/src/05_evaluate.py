@@ -1,6 +1,6 @@
 """
 Title: 05 · Evaluate
-Purpose: Score the trained model, the gray baseline and Colorful (Zhang et al. 2016) on the same test photos.
+Purpose: Score the trained model, the gray and sepia baselines and Colorful (Zhang et al. 2016) on the same test photos.
 """
 
 from colorpast import notebook
@@ -32,7 +32,9 @@ REPORT = f"reports/{RUN.rstrip('/').split('/')[-1]}-{SPLIT}"
 ## The methods
 
 The trained run, when it has weights, and Zhang et al.'s published Colorful weights,
-converted once to Keras. Gray is always a row. Without a run (or with one that 04 left
+converted once to Keras. Gray is always a row, and so is sepia: one warm colour on every
+pixel (the median colour of ImageNet photos). A model that does not beat sepia has learned
+the average colour of photos and little more. Without a run (or with one that 04 left
 before its first checkpoint) or without the weights, the table compares what there is, and
 says so. Scoring needs no GPU: on a CPU it only takes longer.
 """
@@ -43,7 +45,7 @@ from colorpast.models import colorful
 COLORFUL = colorful.weights_dir() / colorful.OFFICIAL_WEIGHTS
 if FETCH_COLORFUL and not COLORFUL.is_file():
     weights.fetch("colorful", out=COLORFUL)
-MODELS = []
+MODELS = ["sepia"]
 if runs.missing_weights(RUN) is None:
     MODELS.append(RUN)
 else:
