@@ -29,8 +29,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from tqdm.auto import tqdm
 
-from colorpast import ageing, color, fid, hints as hint_tools, metrics as M
-from colorpast.colorizer import colorize, gray, load_model, working_size
+from colorpast import ageing, fid, hints as hint_tools, metrics as M
+from colorpast.colorizer import SEPIA_AB, colorize, gray, load_model, sepia, working_size  # noqa: F401 (SEPIA_AB re-exported)
 from colorpast.models import spec as model_spec
 from colorpast.data import shards
 from colorpast.errors import UserError
@@ -41,22 +41,6 @@ from colorpast.viz import hint_curves, metric_chart, result_grid
 PER_IMAGE_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth"]
 # Set-level: colorfulness_delta from the two means (DDColor's ΔCF), fid when asked for.
 SUMMARY_COLUMNS = [*PER_IMAGE_COLUMNS, "colorfulness_delta"]
-# The median (a, b), in Lab units, of ImageNet photos: the 890 training photos of the shared
-# imagenet1k-256 set, every 8th pixel each way (`python benchmarks/median_colour.py
-# data/prepared/imagenet1k` measures it: a 0.47, b 5.27). A faint warm tint: the colour a
-# model paints where it has learned only the average colour of photos.
-SEPIA_AB = (0.47, 5.27)
-
-
-def sepia(image) -> np.ndarray:
-    """The sepia baseline: the photo's L with ``SEPIA_AB`` on every pixel (``H x W x 3``
-    float32 RGB in [0, 1])."""
-    rgb = np.asarray(image, np.float32) / (255.0 if np.asarray(image).dtype == np.uint8 else 1.0)
-    lab = color.rgb_to_lab(rgb[..., :3] if rgb.ndim == 3 else np.repeat(rgb[..., None], 3, -1))
-    lab = np.concatenate([lab[..., :1], np.broadcast_to(np.float32(SEPIA_AB), lab.shape[:-1] + (2,))], -1)
-    return np.clip(color.lab_to_rgb(lab), 0.0, 1.0).astype(np.float32)
-
-
 # The papers' columns (DDColor, ColorFormer, BigColor, CT2): FID, CF, ΔCF, PSNR.
 PAPER_COLUMNS = ["fid", "colorfulness", "colorfulness_truth", "colorfulness_delta", "psnr"]
 # Set-level columns: direction and format (per-image ones take theirs from M.METRICS).
