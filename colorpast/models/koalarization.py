@@ -26,7 +26,7 @@ from keras import layers, ops
 
 from colorpast.color import AB_NORM  # tanh output times this is ab in Lab units
 from colorpast.errors import UserError
-from colorpast.models.registry import ModelSpec, register
+from colorpast.models.registry import register_regression
 
 EMBED_SIZE = 299  # Inception-ResNet-v2's native input size
 
@@ -90,14 +90,6 @@ def build_koalarization(input_shape=(None, None, 1), weights="imagenet", name: s
     return keras.Model(inputs, outputs, name=name)
 
 
-register(
-    ModelSpec(
-        name="koalarization",
-        builder=build_koalarization,
-        to_ab=lambda y: y * AB_NORM,
-        target_from_ab=lambda ab: ab / AB_NORM,
-        multiple=8,
-        default_size=224,
-        description="Deep Koalarization: conv encoder fused with an Inception-ResNet-v2 embedding, MSE on ab/110",
-    )
-)
+register_regression("koalarization", build_koalarization,
+                    "Deep Koalarization: conv encoder fused with an Inception-ResNet-v2 embedding, MSE on ab/110",
+                    scale=AB_NORM)

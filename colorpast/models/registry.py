@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import keras
+
+from colorpast.color import AB_SCALE_SEED
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -27,6 +31,9 @@ class ModelSpec:
         target unless training asks for L1 or Huber.
     hints: the model takes colour hints besides L (``colorpast.hints``): its input is
         ``[L, hint map]``, the map ``N x H x W x 3`` (a, b in Lab units, mask).
+    encoder: the model has an ImageNet-trained encoder, which ``builder`` takes an
+        ``encoder=`` mode for (``colorpast.models.effunet.ENCODER_MODES``) and whose
+        layers' names start with ``enc_`` (training may give them their own learning rate).
     """
 
     name: str
@@ -38,6 +45,7 @@ class ModelSpec:
     description: str
     make_loss: Callable | None = None
     hints: bool = False
+    encoder: bool = False
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -46,6 +54,32 @@ _REGISTRY: dict[str, ModelSpec] = {}
 def register(spec: ModelSpec) -> ModelSpec:
     _REGISTRY[spec.name] = spec
     return spec
+
+
+def register_regression(name: str, builder: Callable, description: str, scale: float = AB_SCALE_SEED,
+                        multiple: int = 8, default_size: int = 224, **more) -> ModelSpec:
+    """Register a model whose output is ab / ``scale`` at the input's size (tanh: the
+    seed's ab / 128, or ab / 110), regressed with mean squared error unless training
+    asks for L1 or Huber: the one registration of seed16, seed16_bn, seed16_hints and
+    koalarization. ``more``: other ModelSpec fields (``hints=True``)."""
+    return register(ModelSpec(name=name, builder=builder, to_ab=lambda y: y * scale, target_from_ab=lambda ab: ab / scale,
+                              multiple=multiple, default_size=default_size, description=description, **more))
+
+
+def upsample(y, factor: int):
+    """``N x h x w x C`` -> NumPy ``N x factor h x factor w x C``, bilinear (half-pixel
+    centres): how a model that predicts at a fraction of the input's size decodes."""
+    if factor == 1:
+        return keras.ops.convert_to_numpy(y)
+    h, w = y.shape[1], y.shape[2]
+    return keras.ops.convert_to_numpy(keras.ops.image.resize(keras.ops.convert_to_tensor(y), (factor * h, factor * w),
+                                                             interpolation="bilinear", antialias=False))
+
+
+def cell_mean(ab, factor: int):
+    """``N x H x W x 2`` ab -> ``N x H/factor x W/factor x 2``: the mean of each cell, the
+    target of a model that predicts at 1/factor of the input's size."""
+    return keras.ops.average_pool(keras.ops.cast(ab, "float32"), factor, factor, "valid")
 
 
 def names() -> list[str]:

@@ -14,8 +14,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from colorpast.color import AB_SCALE_SEED
-from colorpast.models.registry import ModelSpec, register
+from colorpast.models.registry import register_regression
 
 # (filters, stride) of the encoder and bottleneck, then the decoder; "up" is UpSampling2D.
 _ARCH = [
@@ -51,14 +50,5 @@ def build_seed16(input_shape=(None, None, 1), name: str = "seed16") -> keras.Mod
     return keras.Model(inputs, outputs, name=name)
 
 
-register(
-    ModelSpec(
-        name="seed16",
-        builder=build_seed16,
-        to_ab=lambda y: y * AB_SCALE_SEED,
-        target_from_ab=lambda ab: ab / AB_SCALE_SEED,
-        multiple=8,
-        default_size=224,
-        description="the seed paper's 16-layer Conv2D/UpSampling2D net, MSE on ab/128",
-    )
-)
+register_regression("seed16", build_seed16,
+                    "the seed paper's 16-layer Conv2D/UpSampling2D net, MSE on ab/128")

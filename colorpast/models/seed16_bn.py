@@ -24,10 +24,10 @@ Loss: mean squared error on ab / 128 unless training asks for L1 or Huber.
 from __future__ import annotations
 
 import keras
-from keras import layers, ops
+from keras import layers
 
 from colorpast.color import AB_SCALE_SEED, L_CENT
-from colorpast.models.registry import ModelSpec, register
+from colorpast.models.registry import ModelSpec, cell_mean, register, register_regression, upsample
 from colorpast.models.seed16 import _ARCH
 
 FAST_POOL = 4  # seed16_fast works at 1/4 of the input's width and height
@@ -59,28 +59,15 @@ def build(input_shape=(None, None, 1), name: str = "seed16_bn", pool: int = 1) -
 def fast_to_ab(y):
     """``N x h x w x 2`` ab / 128 at a quarter size -> ``N x 4h x 4w x 2`` ab in Lab units,
     upsampled bilinearly (half-pixel centres)."""
-    h, w = y.shape[1], y.shape[2]
-    ab = ops.image.resize(ops.convert_to_tensor(y) * AB_SCALE_SEED, (FAST_POOL * h, FAST_POOL * w),
-                          interpolation="bilinear", antialias=False)
-    return ops.convert_to_numpy(ab)
+    return upsample(keras.ops.convert_to_tensor(y) * AB_SCALE_SEED, FAST_POOL)
 
 
 def fast_target_from_ab(ab):
     """``N x H x W x 2`` ab (Lab units) -> ``N x H/4 x W/4 x 2``: the mean of each 4 x 4 cell, / 128."""
-    return ops.average_pool(ops.cast(ab, "float32"), FAST_POOL, FAST_POOL, "valid") / AB_SCALE_SEED
+    return cell_mean(ab, FAST_POOL) / AB_SCALE_SEED
 
 
-register(
-    ModelSpec(
-        name="seed16_bn",
-        builder=build,
-        to_ab=lambda y: y * AB_SCALE_SEED,
-        target_from_ab=lambda ab: ab / AB_SCALE_SEED,
-        multiple=8,
-        default_size=224,
-        description="seed16 with batch normalization and L scaled to [-1, 1], MSE on ab/128",
-    )
-)
+register_regression("seed16_bn", build, "seed16 with batch normalization and L scaled to [-1, 1], MSE on ab/128")
 
 register(
     ModelSpec(

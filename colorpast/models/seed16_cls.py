@@ -26,7 +26,7 @@ from keras import layers
 # Named as modules, not `from colorpast.models import ...`: the package imports this module.
 import colorpast.models.bins as bins
 import colorpast.models.colorful as colorful
-from colorpast.models.registry import ModelSpec, register
+from colorpast.models.registry import ModelSpec, cell_mean, register, upsample
 from colorpast.models.seed16 import backbone
 
 FACTOR = 2  # the backbone's output is at 1/2 of the input's resolution
@@ -46,17 +46,13 @@ def seed16_cls_to_ab(logits, temperature: float | None = None):
     temperature: None for colorful's default (0.38); 1 is the distribution's mean.
     """
     t = colorful.DEFAULT_TEMPERATURE if temperature is None else float(temperature)
-    ab = bins.annealed_mean(logits, t)  # N x h x w x 2
-    h, w = ab.shape[1], ab.shape[2]
     # Decoding is linear in the distribution, so upsampling ab equals upsampling it.
-    return keras.ops.convert_to_numpy(
-        keras.ops.image.resize(ab, (FACTOR * h, FACTOR * w), interpolation="bilinear", antialias=False)
-    )
+    return upsample(bins.annealed_mean(logits, t), FACTOR)  # N x h x w x 2 -> N x 2h x 2w x 2
 
 
 def target_from_ab(ab):
     """``N x H x W x 2`` ab (Lab units) -> ``N x H/2 x W/2 x 2``: the mean of each 2x2 cell."""
-    return keras.ops.average_pool(keras.ops.cast(ab, "float32"), FACTOR, FACTOR, "valid")
+    return cell_mean(ab, FACTOR)
 
 
 register(

@@ -29,8 +29,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from colorpast.color import AB_NORM, AB_SCALE_SEED, L_CENT
-from colorpast.models.registry import ModelSpec, register
+from colorpast.color import AB_NORM, L_CENT
+from colorpast.models.registry import register_regression
 from colorpast.models.seed16 import _ARCH
 
 # (pooling factor, sigma at that resolution): effective sigmas of 2, 8 and 32 px at the
@@ -123,15 +123,6 @@ def build_seed16_hints(input_shape=(None, None, 1), name: str = "seed16_hints") 
     return keras.Model([L, hint_map], outputs, name=name)
 
 
-register(
-    ModelSpec(
-        name="seed16_hints",
-        builder=build_seed16_hints,
-        to_ab=lambda y: y * AB_SCALE_SEED,
-        target_from_ab=lambda ab: ab / AB_SCALE_SEED,
-        multiple=8,
-        default_size=224,
-        description="seed16 with batch norm that also takes colour hints (L + ab hint map + mask), MSE on ab/128",
-        hints=True,
-    )
-)
+register_regression("seed16_hints", build_seed16_hints,
+                    "seed16 with batch norm that also takes colour hints (L + ab hint map + mask), MSE on ab/128",
+                    hints=True)
