@@ -62,6 +62,16 @@ class TrainConfig:
     # colorpast.ageing: fade, grain, blur, scratches, dust, tone, applied in the train step.
     age: float = _option(0.0, "share of training crops turned into old prints (faded, grainy, blurred, scratched) first",
                          at_least=0.0, at_most=1.0, unit="a share of the training crops")
+    # Models on an ImageNet-trained encoder (effunet*): how it trains, and its learning rate
+    # as a share of --lr. "": the model's default (effunet: frozen). "frozen_first": the
+    # encoder's weights stand still for the first epoch (learning rate 0), then train with
+    # --encoder-lr; its batch normalization keeps ImageNet's statistics throughout.
+    encoder: str = _option("", "how the pretrained encoder trains (effunet models): frozen, frozen_bn (its weights "
+                               "train, its batch norm stays fixed), train, or frozen_first (frozen for the first "
+                               "epoch, then as frozen_bn); default: frozen",
+                           choices=["", "train", "frozen_bn", "frozen", "frozen_first"])
+    encoder_lr: float = _option(1.0, "the pretrained encoder's learning rate as a share of --lr (effunet models)",
+                                at_least=0.0, at_most=1.0)
     # None = the whole val split (0 on the command line).
     val_batches: int | None = _option(20, "validation batches per epoch (0: the whole val split)", zero_means_none=True,
                                       at_least=0, resumable=True)

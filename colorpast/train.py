@@ -23,7 +23,8 @@ from colorpast.config import TrainConfig
 from colorpast.data import shards
 from colorpast.data.loader import Loader
 from colorpast.errors import TrainingError, UserError, say
-from colorpast.models import build, check_size, loss as models_loss, names as model_names, spec as model_spec
+from colorpast.models import build, check_size, effunet, efficientnet_lite
+from colorpast.models import loss as models_loss, names as model_names, spec as model_spec
 from colorpast.runs import (  # noqa: F401 - the run folder's names, also used as train.X
     BEST,
     CKPT_DIR,
@@ -78,16 +79,62 @@ def check_options(cfg: TrainConfig) -> None:
     if cfg.prior and not Path(cfg.prior).is_file():
         raise UserError(f"no prior at {cfg.prior}; make one with: colorpast prior --data PREPARED --out {cfg.prior}")
     models_loss(cfg.model, None, kind=cfg.loss, rebalance=cfg.rebalance)  # raises for a bad pair
+    if not model_spec(cfg.model).encoder and (cfg.encoder or cfg.encoder_lr != 1.0):
+        raise UserError(f"{cfg.model} has no pretrained encoder: leave out "
+                        + say("--encoder and --encoder-lr", "encoder and encoder_lr")
+                        + f" (the models with one: {', '.join(n for n in model_names() if model_spec(n).encoder)})")
     learning_rate(cfg)
+
+
+def encoder_mode(cfg: TrainConfig) -> str:
+    """How the pretrained encoder is built to train: ``frozen_first`` builds it as
+    ``frozen_bn`` (the optimizer holds its weights still for the first epoch)."""
+    mode = cfg.encoder or effunet.DEFAULT_ENCODER
+    return "frozen_bn" if mode == "frozen_first" else mode
+
+
+def _is_encoder(variable) -> bool:
+    return any(part.startswith(efficientnet_lite.ENC) for part in variable.path.split("/"))
+
+
+def _scaled_encoder(base):
+    """``base`` (a Keras optimizer class) whose updates of the pretrained encoder's
+    variables use the learning rate times ``scale``, and 0 for the first ``frozen_steps``
+    optimizer steps. Keras optimizers have one learning rate; Adam's steps do not depend
+    on the gradient's scale, so scaling the gradients would not do it: the update is
+    split in two, the encoder's variables and the rest, each at its own rate."""
+
+    class EncoderScaled(base):
+        def __init__(self, learning_rate, scale: float, frozen_steps: int = 0):
+            super().__init__(learning_rate)
+            self.encoder_scale, self.frozen_steps = float(scale), int(frozen_steps)
+
+        def _backend_update_step(self, grads, trainable_variables, learning_rate):
+            enc = [_is_encoder(v) for v in trainable_variables]
+            rest = [(g, v) for g, v, e in zip(grads, trainable_variables, enc) if not e]
+            mine = [(g, v) for g, v, e in zip(grads, trainable_variables, enc) if e]
+            if rest:
+                super()._backend_update_step([g for g, _ in rest], [v for _, v in rest], learning_rate)
+            if mine:
+                scale = keras.ops.convert_to_tensor(self.encoder_scale, "float32")
+                if self.frozen_steps:
+                    scale = keras.ops.where(self.iterations < self.frozen_steps, 0.0, scale)
+                lr = keras.ops.cast(learning_rate, "float32") * scale
+                super()._backend_update_step([g for g, _ in mine], [v for _, v in mine], lr)
+
+    EncoderScaled.__name__ = f"EncoderScaled{base.__name__}"
+    return EncoderScaled
 
 
 def make_optimizer(cfg: TrainConfig):
     lr = learning_rate(cfg)
-    if cfg.optimizer == "adam":
-        return keras.optimizers.Adam(lr)
-    if cfg.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(lr)
-    raise UserError(f"unknown optimizer {cfg.optimizer!r}; choose adam or rmsprop")
+    kinds = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}
+    if cfg.optimizer not in kinds:
+        raise UserError(f"unknown optimizer {cfg.optimizer!r}; choose adam or rmsprop")
+    frozen_steps = cfg.steps_per_epoch if cfg.encoder == "frozen_first" else 0
+    if model_spec(cfg.model).encoder and (cfg.encoder_lr != 1.0 or frozen_steps):
+        return _scaled_encoder(kinds[cfg.optimizer])(lr, cfg.encoder_lr, frozen_steps)
+    return kinds[cfg.optimizer](lr)
 
 
 # ----------------------------------------------------------------------------------
@@ -165,7 +212,8 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     keras.utils.set_random_seed(cfg.seed)
 
     with strategy.scope():
-        model = Colorizer(build(cfg.model, (None, None, 1)), prior=cfg.prior or None, loss=cfg.loss,
+        options = {"encoder": encoder_mode(cfg)} if model_spec(cfg.model).encoder else {}
+        model = Colorizer(build(cfg.model, (None, None, 1), **options), prior=cfg.prior or None, loss=cfg.loss,
                           rebalance=cfg.rebalance)
         optimizer = make_optimizer(cfg)
         if keras.mixed_precision.global_policy().name == "mixed_float16":

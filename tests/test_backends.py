@@ -59,7 +59,7 @@ def test_core_suite_passes_on_jax():
     assert " passed" in tail and " failed" not in tail
 
 
-def test_train_resume_and_colorize_on_jax_with_tensorflow_absent(tmp_path):
+def test_train_resume_colorize_and_the_pretrained_encoder_on_jax_with_tensorflow_absent(tmp_path):
     script = BLOCK_TENSORFLOW + textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(REPO / "tests")!r})
@@ -80,13 +80,19 @@ def test_train_resume_and_colorize_on_jax_with_tensorflow_absent(tmp_path):
         np.save(run / "ab_on_jax.npy", models.predict_ab(train.load(run), L))
         out = colorize(np.full((40, 24, 3), 128, np.uint8), str(run))
         print("COLORIZED", out.shape, float(out.min()) >= 0.0 and float(out.max()) <= 1.0)
+        # The pretrained encoder's converted weights name the packaged photos here too.
+        sys.path.insert(0, {str(REPO / "tests" / "models")!r})
+        from test_effunet import check_classifier
+        from colorpast.models import efficientnet_lite
+        check_classifier(efficientnet_lite.build_classifier())
+        print("NAMED")
         import keras
         print("BACKEND", keras.backend.backend(), "TF", "tensorflow" in sys.modules)
     """)
     r = subprocess.run([sys.executable, "-c", script], env=_env(), capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "EPOCHS 1 2 RESUMED 2" in r.stdout
-    assert "COLORIZED (40, 24, 3) True" in r.stdout
+    assert "COLORIZED (40, 24, 3) True" in r.stdout and "NAMED" in r.stdout
     assert "BACKEND jax TF False" in r.stdout
     # Weights saved on one backend load on another: this process runs the default backend.
     import keras

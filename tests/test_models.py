@@ -50,7 +50,8 @@ def test_seed16_takes_one_channel_and_unknown_names_are_listed():
 
 
 @pytest.mark.parametrize(
-    "name, kwargs", [("seed16", {}), ("seed16_cls", {}), ("colorful", {}), ("koalarization", {"weights": None})]
+    "name, kwargs", [("seed16", {}), ("seed16_cls", {}), ("colorful", {}), ("koalarization", {"weights": None}),
+                     ("effunet", {"weights": None})]
 )
 def test_mixed_precision_computes_the_body_reduced_and_the_output_in_float32(name, kwargs):
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
