@@ -2,10 +2,10 @@
 
 Times ``colorpast.colorize(array, model)`` (array in, array out: Lab of the full photo,
 the model at its 224 px working size, ab upsampled, back to RGB) for seed16 and
-colorful, REPEATS times each after one warm-up, and reports medians. File decoding
+colorful (or --models), REPEATS times each after one warm-up, and reports medians. File decoding
 and PNG encoding are timed separately: they depend on the format, not on colorpast.
 
-    .venv/bin/python benchmarks/bench_colorize.py [--repeats 5]
+    .venv/bin/python benchmarks/bench_colorize.py [--repeats 5] [--models seed16_fast effunet]
 """
 
 import argparse
@@ -19,6 +19,7 @@ from _common import machine
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--models", nargs="+", default=["seed16", "colorful"], help="registered models, untrained")
     a = ap.parse_args()
 
     import numpy as np
@@ -32,7 +33,7 @@ def main():
     src = embedded_sample(["rocket"])[0].rgb
     photo = np.asarray(Image.fromarray(src).resize((4000, 3000), Image.BICUBIC))
     print(f"machine: {machine()}; photo {photo.shape[1]}x{photo.shape[0]} = {photo.shape[0] * photo.shape[1] / 1e6:.1f} MP")
-    for name in ["seed16", "colorful"]:
+    for name in a.models:
         model = build(name, (None, None, 1))
         t = time.perf_counter()
         colorpast.colorize(photo, model)  # first call: tracing, XLA compilation for this size

@@ -1,12 +1,12 @@
 """Peak memory of `colorpast colorize` on 40-megapixel scans, one and several at a time.
 
 Writes SCANS JPEG scans of 7744 x 5164 (40 MP, a real photo scaled up, as an archive
-scan is) and an untrained seed16 `.keras` model into WORK, then runs the command line
+scan is) and an untrained `.keras` model (seed16, or --model's) into WORK, then runs the command line
 on one scan and on all of them under `/usr/bin/time -v`, and reports each run's peak RSS
 ("Maximum resident set size") and wall time. With --keep, the first scan's output is
 copied to WORK/first.png, for comparing two versions' outputs pixel by pixel.
 
-    .venv/bin/python benchmarks/bench_colorize_memory.py WORK [--scans 4] [--keep]
+    .venv/bin/python benchmarks/bench_colorize_memory.py WORK [--scans 4] [--keep] [--model effunet]
     .venv/bin/python benchmarks/bench_colorize_memory.py --compare A.png B.png
 """
 
@@ -52,6 +52,7 @@ def main():
     ap.add_argument("--scans", type=int, default=4)
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--compare", nargs=2)
+    ap.add_argument("--model", default="seed16", help="the registered model to colorize with, untrained (default seed16)")
     a = ap.parse_args()
     if a.compare:
         return compare(*a.compare)
@@ -65,18 +66,19 @@ def main():
     work = Path(a.work)
     scans = work / "scans"
     scans.mkdir(parents=True, exist_ok=True)
-    model = work / "seed16.keras"
+    model = work / f"{a.model}.keras"
     if not model.is_file():
         import keras
 
         keras.utils.set_random_seed(0)
-        build("seed16").save(model)
+        build(a.model).save(model)
     for i, name in enumerate(["rocket", "coffee", "astronaut", "chelsea"][: a.scans]):
         path = scans / f"scan{i}.jpg"
         if not path.is_file():
             photo = embedded_sample([name])[0].rgb
             Image.fromarray(np.asarray(Image.fromarray(photo).resize(SIZE, Image.BICUBIC))).save(path, quality=92)
     cli = [sys.executable, "-m", "colorpast", "colorize", "--model", str(model)]
+    print(f"model: {a.model} ({model.stat().st_size / 1e6:.1f} MB .keras)")
     print(f"machine: {machine()}; {a.scans} scans of {SIZE[0]}x{SIZE[1]} ({SIZE[0] * SIZE[1] / 1e6:.1f} MP)")
     one, wall = peak_rss([*cli, str(scans / "scan0.jpg"), "--out", str(work / "out1")])
     print(f"1 scan:  peak RSS {one:.2f} GB, {wall:.0f} s")

@@ -35,6 +35,11 @@ def _macs(layer) -> int:
         _, h, w, cin = layer.input.shape
         kh, kw = layer.kernel_size
         return h * w * kh * kw * cin * layer.filters
+    if isinstance(layer, keras.layers.SeparableConv2D):  # depthwise k x k, then pointwise 1 x 1
+        _, h, w, cout = layer.output.shape
+        cin = layer.input.shape[-1]
+        return h * w * cin * (layer.kernel_size[0] * layer.kernel_size[1] * layer.depth_multiplier
+                              + layer.depth_multiplier * cout)
     if isinstance(layer, keras.layers.DepthwiseConv2D):
         _, h, w, c = layer.output.shape
         return h * w * c * layer.kernel_size[0] * layer.kernel_size[1] * layer.depth_multiplier

@@ -63,6 +63,21 @@ RECIPES: dict[str, list[str]] = {
     "seed16_hints": ["--model", "seed16_hints", "--size", "128", "--lr", "2e-3", "--schedule", "cosine"],
 }
 RECIPES["recommended"] = RECIPES["seed16_fast+l1"]
+# On the ImageNet-trained encoder (colorpast.models.effunet), at its 224 px: the decoder
+# learns from scratch, so recommended's schedule (cosine) and loss (L1), at 1e-3; what
+# to fine-tune is one option at a time (the model's default: the encoder frozen).
+EFFUNET = ["--size", "224", "--lr", "1e-3", "--schedule", "cosine"]
+RECIPES.update({
+    "effunet": ["--model", "effunet", *EFFUNET, "--loss", "l1"],
+    "effunet+frozen_bn": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--encoder", "frozen_bn"],
+    "effunet+train": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--encoder", "train"],
+    "effunet+encoder_lr0.1": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--encoder", "frozen_bn",
+                              "--encoder-lr", "0.1"],
+    "effunet+frozen_first": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--encoder", "frozen_first",
+                             "--encoder-lr", "0.1"],
+    "effunet_cls": ["--model", "effunet_cls", *EFFUNET, "--prior", "{prior}"],
+    "effunet_hints": ["--model", "effunet_hints", *EFFUNET, "--loss", "l1"],
+})
 EPOCHS = 4
 SHOWN = ["ciede2000", "colorfulness", "colorfulness_delta", "psnr", "ab_error"]
 

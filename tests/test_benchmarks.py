@@ -116,8 +116,11 @@ def test_gpu_quality_smoke_runs_with_tensorflow_absent_on_jax(tmp_path):
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     res = json.loads((tmp_path / "gpu_quality.json").read_text())
-    assert res["env"]["backend"] == "jax" and [x["budget"] for x in res["results"]] == [64, 128]
-    assert "scored 128" in r.stdout and "| images seen |" in r.stdout and "| sepia (one colour) |" in r.stdout
+    assert res["env"]["backend"] == "jax"
+    assert [(x["recipe"], x["budget"]) for x in res["results"]] == [
+        ("recommended", 64), ("recommended", 128), ("effunet", 64), ("effunet_cls", 64)]
+    assert "scored recommended at 128" in r.stdout and "| effunet_cls | 64 |" in r.stdout
+    assert "| sepia (one colour) |" in r.stdout
     assert res["results"][0]["sepia"]["colorfulness"] > 1.0  # the baseline's own row, not gray's
 
 
