@@ -124,6 +124,17 @@ def test_gpu_quality_smoke_runs_with_tensorflow_absent_on_jax(tmp_path):
     assert res["results"][0]["sepia"]["colorfulness"] > 1.0  # the baseline's own row, not gray's
 
 
+def test_encoder_accuracy_counts_the_classes_of_the_shared_sample():
+    """The script behind the encoder's ImageNet accuracy in RESULTS.md, on its first 8 photos."""
+    from conftest import shared_folder
+
+    r = subprocess.run([sys.executable, "benchmarks/encoder_accuracy.py", str(shared_folder("imagenet1k-256")),
+                        "--limit", "8", "--variant", "exact"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    row = next(line for line in r.stdout.splitlines() if line.startswith("| exact |"))
+    assert float(row.split("|")[3].strip(" %")) >= 75.0  # top-5: 7 of the 8 measured (87.5 %)
+
+
 def test_median_colour_and_decode_trials_run_on_a_tiny_set(tmp_path):
     """The two scripts behind the sepia baseline and the decode trials in RESULTS.md."""
     from colorpast import color, models

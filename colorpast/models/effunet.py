@@ -142,10 +142,17 @@ def build(input_shape=(None, None, 1), name: str = "effunet", head: str = "ab", 
         y = Upsample2x(name=f"up{stride}")(y)
         y = layers.Concatenate(name=f"skip{stride}")([y, feats[stride], *([near[stride]] if stride in near else [])])
         y = _conv(y, filters, separable, f"dec{stride}")
-    if head == "ab":  # float32 heads under mixed precision, as seed16's
-        outputs = layers.Conv2D(2, 3, padding="same", activation="tanh", name="ab", dtype="float32")(y)
+    # float32 heads under mixed precision, as seed16's. Both start at zero: gray (ab = 0)
+    # or a uniform distribution over the bins. With Keras's default initialisation the
+    # pretrained features drove the tanh into saturation at +-128, every cell a random
+    # vivid colour, from where L1's gradients through the saturated tanh barely move
+    # it: after 4,000 images the frozen-encoder model still painted textures in speckles
+    # of every colour and scored worse than gray (benchmarks/RESULTS.md).
+    if head == "ab":
+        outputs = layers.Conv2D(2, 3, padding="same", activation="tanh", kernel_initializer="zeros", name="ab",
+                                dtype="float32")(y)
     elif head == "313":
-        outputs = layers.Conv2D(bins.Q, 1, name="ab_313", dtype="float32")(y)
+        outputs = layers.Conv2D(bins.Q, 1, kernel_initializer="zeros", name="ab_313", dtype="float32")(y)
     else:
         raise ValueError(f"head must be 'ab' or '313'; got {head!r}")
     model = keras.Model(inputs if hints else L, outputs, name=name)
