@@ -80,9 +80,20 @@ class Choice:
     label: str
 
 
+def _recognises(run: Path) -> bool:
+    """Whether the run's model has an ImageNet-trained encoder (effunet's family), the
+    models that scored best (benchmarks/RESULTS.md, "Recognition")."""
+    try:
+        return models.spec(json.loads((run / "config.json").read_text()).get("model", "")).encoder
+    except (OSError, ValueError):
+        return False
+
+
 def trained_runs(runs_dir) -> list[Path]:
     """Run folders under ``runs_dir`` (one or two levels deep, as ``runs/NAME`` and the
-    demo's ``runs/demo/run``) that hold a final model or a checkpoint; newest first."""
+    demo's ``runs/demo/run``) that hold a final model or a checkpoint: the runs of models
+    with an ImageNet-trained encoder first (they colour what they recognise), newest
+    first within each group."""
     root = Path(runs_dir)
     if not root.is_dir():
         return []
@@ -92,7 +103,7 @@ def trained_runs(runs_dir) -> list[Path]:
         finished = [run / runs.FINAL] if (run / runs.FINAL).is_file() else runs.list_checkpoints(run)[-1:]
         if finished:
             found.append((finished[0].stat().st_mtime, run))
-    return [run for _, run in sorted(found, key=lambda t: (-t[0], str(t[1])))]
+    return [run for _, run in sorted(found, key=lambda t: (not _recognises(t[1]), -t[0], str(t[1])))]
 
 
 def _run_label(run: Path) -> str:
@@ -113,8 +124,8 @@ def official_weights_present() -> bool:
 
 def model_choices(runs_dir, given: str | None = None) -> list[Choice]:
     """What the model chooser offers: ``given`` (``--model``) first, then every trained
-    run under ``runs_dir``, newest first, then ``colorful:official`` when its weights
-    are on disk (Zhang et al. 2016's published network; it takes no hints)."""
+    run under ``runs_dir`` (``trained_runs``' order: effunet's family first, then newest
+    first), then ``colorful:official`` when its weights are on disk (Zhang et al. 2016's published network; it takes no hints)."""
     out = []
     if given:
         out.append(Choice(given, f"{given} (--model)"))
@@ -127,7 +138,8 @@ def model_choices(runs_dir, given: str | None = None) -> list[Choice]:
 
 
 def startup_model(given: str | None, runs_dir, log=print) -> str | None:
-    """The model the page starts with: ``given``, else the newest trained run, else
+    """The model the page starts with: ``given``, else the first of ``trained_runs`` (the
+    newest run of a model with an ImageNet-trained encoder, else the newest run), else
     ``colorful:official``, its weights fetched once (129 MB) as notebook 06 does.
 
     Offline, with nothing trained, the fetch fails: that is said in one line and None
@@ -339,7 +351,7 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
                                      file_types=[".png", ".json"], type="filepath", elem_id="hints-file", height=110)
             with gr.Column():
                 model = gr.Dropdown(choices=choices(), value=default, label="Model", elem_id="model",
-                                    info="trained runs, newest first; only a model that takes hints follows them")
+                                    info="trained runs, effunet's first, then newest; only a model that takes hints follows them")
                 with gr.Row():
                     normalize = gr.Checkbox(value=True, label="Faded old print", elem_id="normalize",
                                             info="the model sees its contrast restored; the photo keeps its own")

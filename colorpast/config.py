@@ -188,6 +188,12 @@ PRESETS: dict[str, dict] = {
     # colorful classify it, and refuse its L1.
     "fast": dict(model="seed16_fast", optimizer="adam", lr=2e-3, schedule="cosine", loss="l1", batch_size=16,
                  steps_per_epoch=1000, epochs=10, augment=True),
+    # What we recommend (README, "what to pick"): effunet, the U-Net on the ImageNet-trained
+    # EfficientNet-Lite0 (frozen), at its 224 px, with fast's loss and schedule at 1e-3. At
+    # 4,000 images it scored CIEDE2000 10.28 on CBSD68, below every other recipe at every
+    # budget measured and below gray and sepia (benchmarks/RESULTS.md, "Recognition").
+    "effunet": dict(model="effunet", optimizer="adam", lr=1e-3, schedule="cosine", loss="l1", batch_size=16,
+                    size=224, steps_per_epoch=1000, epochs=10, augment=True),
     # `colorpast demo`: 12,000 crops of 96 px (the embedded photos, shorter side scaled to
     # 192 px); 516 s on the otherwise idle 2-core development CPU, about 24 crops/s
     # (2026-11-27; an earlier, faster CPU did it in 4.5 minutes at 55 crops/s).

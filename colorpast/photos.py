@@ -1,7 +1,7 @@
 """06's steps, which no CLI verb has: the model to use, your photos, before and after, the download.
 
     from colorpast import photos
-    model = photos.choose_model("runs/seed16-flickr30k")   # or colorful:official, fetched once
+    model = photos.choose_model("runs/effunet-flickr30k")   # or colorful:official, fetched once
     folder = photos.photos_folder("photos", env)             # on Colab: an upload every session
 
 A second session finds the photos of the first in ``photos/`` and their colorized files

@@ -111,6 +111,11 @@ def test_model_choices_newest_trained_run_first(tmp_path, monkeypatch):
     given = app.model_choices(runs, given=str(older))
     assert [c.ref for c in given] == [str(older), str(hinted), str(demo), app.OFFICIAL]  # --model first, once
     assert app.trained_runs(tmp_path / "nowhere") == []
+    # A run of a model that recognises what it colours (an ImageNet-trained encoder) comes
+    # first, however old: it scored best (benchmarks/RESULTS.md, "Recognition").
+    recognises = _run_folder(runs, "effunet", "effunet", "final", 500)
+    assert app.trained_runs(runs) == [recognises, hinted, demo, older]
+    assert app.startup_model(None, runs) == str(recognises)
 
 
 def test_startup_prefers_the_given_model_then_the_newest_run(tmp_path):

@@ -8,7 +8,7 @@ from colorpast import config, train
 from colorpast.data.prepare import prepare
 
 
-@pytest.mark.parametrize("name", ["seed", "default", "fast"])
+@pytest.mark.parametrize("name", ["seed", "default", "fast", "effunet"])
 def test_presets_checkpoint_every_few_minutes_and_validate_a_little(name):
     cfg = config.preset(name)
     assert cfg.steps_per_epoch * cfg.epochs == 10_000  # the recipe's whole training, unchanged

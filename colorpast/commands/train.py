@@ -24,8 +24,8 @@ DESCRIPTION = (
     "writes a resumable checkpoint (weights, optimizer, step, data order), the best weights "
     "by validation loss, history.csv and TensorBoard logs into --run. Running the same "
     "command again resumes where it stopped; --restart starts over. Options left out come "
-    "from --preset (default: 'default'; 'seed' is the seed paper's recipe; 'fast' the quality curve's most "
-    "accurate at CPU budgets)."
+    "from --preset (default: 'default'; 'seed' is the seed paper's recipe; 'effunet' the most accurate, on an "
+    "ImageNet-trained encoder; 'fast' the most accurate of the models without one)."
 )
 
 # TrainConfig fields without an option, and why. An old config.json's keys that are no

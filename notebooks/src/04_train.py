@@ -19,9 +19,9 @@ notebook that way.
 # %% parameters
 SMOKE = False  # True: the embedded set, 2 epochs x 3 steps at 32 px
 DATA = "data/prepared/flickr30k"  # made by 02_preprocess
-RUN = "runs/seed16-flickr30k"  # checkpoints, history and the final model land here
-MODEL = None  # None: the preset's (seed16 for default and seed); "seed16_hints" learns to follow your colour hints (06)
-PRESET = "default"  # default, seed (the seed paper's recipe) or fast (seed16_fast, most accurate at small budgets)
+RUN = "runs/effunet-flickr30k"  # checkpoints, history and the final model land here
+MODEL = None  # None: the preset's (effunet; seed16 for default and seed); "seed16_hints" or "effunet_hints" learn to follow your colour hints (06)
+PRESET = "effunet"  # effunet (recognises what it colours: the most accurate), fast, default or seed (the seed paper's recipe)
 EPOCHS = None  # None: the preset's (the run's own when it exists); raise it to continue a finished run
 RESTART = False  # True: delete RUN's checkpoints and start it over with the parameters above
 COPY_TO_RUNTIME = True  # on Colab: train from a copy of DATA on the runtime's disk (faster than Drive)

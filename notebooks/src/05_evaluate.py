@@ -18,7 +18,7 @@ CPU; the test suite runs every notebook that way.
 # %% parameters
 SMOKE = False  # True: the 2 test photos of the embedded set; never downloads weights
 DATA = "data/prepared/flickr30k"  # made by 02_preprocess
-RUN = "runs/seed16-flickr30k"  # made by 04_train; left out of the table when absent
+RUN = "runs/effunet-flickr30k"  # made by 04_train; left out of the table when absent
 SPLIT = "test"
 LIMIT = 500  # photos to score (None: the whole split)
 FETCH_COLORFUL = True  # download the official Colorful weights (129 MB) once into weights/

@@ -17,12 +17,12 @@ the whole notebook in a minute on a CPU; the test suite runs every notebook that
 
 # %% parameters
 SMOKE = False  # True: two embedded photos, saved in black and white, at 64 px
-MODEL = "runs/seed16-flickr30k"  # a run folder (04_train), "colorful:official", or a .keras file
+MODEL = "runs/effunet-flickr30k"  # a run folder (04_train), "colorful:official", or a .keras file
 PHOTOS = "photos"  # a folder (or one file) of your photos, on Drive on Colab; kept from session to session
 OUT = "colorized"  # colorized PNGs land here, at the input's resolution
 UPLOAD = True  # on Colab: offer an upload button every session (cancel it to add nothing)
 REDO = False  # True: colorize every photo again (after training a better model, say); False: only new ones
-SIZE = None  # the shorter side the model runs at (None: the model's own, 224 for seed16)
+SIZE = None  # the shorter side the model runs at (None: the model's own, 224 for effunet and seed16)
 NORMALIZE = True  # the model sees a faded print's L stretched and despeckled; the output keeps the photo's own L
 HINTS_MODEL = "runs/seed16_hints-flickr30k"  # a run of 04_train with MODEL = "seed16_hints", for the colours you know
 APP = True  # open the app below, to paint the colours you know on your own photos
