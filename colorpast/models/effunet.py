@@ -43,6 +43,7 @@ from keras import layers
 import colorpast.models.bins as bins
 import colorpast.models.colorful as colorful
 import colorpast.models.efficientnet_lite as lite
+import colorpast.models.seed16_cls as seed16_cls
 from colorpast.color import AB_NORM, AB_SCALE_SEED, lab_to_rgb
 from colorpast.models.registry import ModelSpec, cell_mean, register, upsample
 from colorpast.models.seed16_hints import HintSpread
@@ -165,8 +166,7 @@ def build(input_shape=(None, None, 1), name: str = "effunet", head: str = "ab", 
 
 def cls_to_ab(logits, temperature: float | None = None):
     """``N x h x w x 313`` logits -> ``N x 4h x 4w x 2`` ab in Lab units (annealed mean, 0.38 unless given)."""
-    t = colorful.DEFAULT_TEMPERATURE if temperature is None else float(temperature)
-    return upsample(bins.annealed_mean(logits, t), FACTOR)
+    return seed16_cls.annealed_to_ab(logits, FACTOR, temperature)
 
 
 def _register(name: str, description: str, head: str = "ab", hints: bool = False):

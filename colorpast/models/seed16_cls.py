@@ -40,14 +40,20 @@ def build_seed16_cls(input_shape=(None, None, 1), name: str = "seed16_cls") -> k
     return keras.Model(inputs, outputs, name=name)
 
 
-def seed16_cls_to_ab(logits, temperature: float | None = None):
-    """``N x h x w x 313`` logits -> ``N x 2h x 2w x 2`` ab in Lab units (annealed mean).
+def annealed_to_ab(logits, factor: int, temperature: float | None = None):
+    """``N x h x w x 313`` logits -> ``N x factor h x factor w x 2`` ab in Lab units (annealed
+    mean, then bilinear upsampling): the decoding of every 313-bin head at a fraction of the size.
 
     temperature: None for colorful's default (0.38); 1 is the distribution's mean.
     """
     t = colorful.DEFAULT_TEMPERATURE if temperature is None else float(temperature)
     # Decoding is linear in the distribution, so upsampling ab equals upsampling it.
-    return upsample(bins.annealed_mean(logits, t), FACTOR)  # N x h x w x 2 -> N x 2h x 2w x 2
+    return upsample(bins.annealed_mean(logits, t), factor)
+
+
+def seed16_cls_to_ab(logits, temperature: float | None = None):
+    """``N x h x w x 313`` logits -> ``N x 2h x 2w x 2`` ab in Lab units (annealed mean)."""
+    return annealed_to_ab(logits, FACTOR, temperature)
 
 
 def target_from_ab(ab):
