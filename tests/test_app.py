@@ -59,6 +59,16 @@ def test_upper_layers_cover_lower_ones():
     assert tuple(s[2, 2]) == (255, 0, 0, 255) and tuple(s[8, 2]) == (0, 0, 255, 255)
 
 
+def test_a_layer_of_another_size_is_scaled_onto_the_first():
+    """A stroke layer whose size differs from the bottom one (the canvas resized between
+    strokes) is scaled to it, rows as rows and columns as columns."""
+    bottom = _layer(20, 60, (0, 0, 2, 2), (0, 0, 255, 255))  # 20 rows x 60 columns, a blue dot at the corner
+    top = _layer(40, 120, (20, 80, 40, 120), (255, 0, 0, 255))  # twice the size: red in its lower right third
+    s = app.strokes_to_scribble([bottom, top], (20, 60))
+    assert tuple(s[1, 1]) == (0, 0, 255, 255)
+    assert (s[10:, 40:, :] == (255, 0, 0, 255)).all() and s[:10, 2:, 3].max() == 0 and s[2:, :40, 3].max() == 0
+
+
 def test_painted_strokes_and_a_hints_file_combine(tmp_path):
     shape = (40, 60)
     strokes = _layer(*shape, (0, 0, 10, 60), (0, 0, 255, 255))

@@ -190,3 +190,41 @@ def test_backend_option_selects_the_keras_backend(tmp_path, option, env):
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=environ)
     assert f"RC 2 BACKEND {option}" in r.stdout, r.stdout + r.stderr[-2000:]
     assert "not a prepared set" in r.stderr
+
+
+def test_colorize_and_evaluate_pass_every_option_on(tmp_path, monkeypatch):
+    """What the command line is given reaches the package: --normalize, --saturation,
+    --temperature and --hints for colorize; those and --hints N, --aged, --seed,
+    --protocol for evaluate (the calls are intercepted: no model runs)."""
+    import numpy as np
+    from PIL import Image
+
+    from colorpast import cli, colorizer, evaluate
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(photo)
+    (tmp_path / "h.json").write_text("[]")
+    calls = {}
+    monkeypatch.setattr(colorizer, "load_model", lambda name: f"model {name}")
+    monkeypatch.setattr(colorizer, "colorize_paths",
+                        lambda paths, model, out, **kw: calls.setdefault("colorize", (model, kw)) and ([], []))
+    monkeypatch.setattr(evaluate, "evaluate", lambda data, names, out, **kw: calls.setdefault("evaluate", (names, kw)))
+    assert cli.main(["colorize", str(photo), "--model", "m.keras", "--out", str(tmp_path / "o"), "--normalize",
+                     "--saturation", "1.5", "--temperature", "0.2", "--hints", str(tmp_path / "h.json"),
+                     "--size", "96", "--batch-size", "2"]) == 0
+    model, kw = calls["colorize"]
+    assert model == "model m.keras"
+    assert kw["normalize"] is True and kw["saturation"] == 1.5 and kw["temperature"] == 0.2
+    assert kw["hints"] == str(tmp_path / "h.json") and kw["size"] == 96 and kw["batch_size"] == 2
+    assert cli.main(["evaluate", "--data", str(tmp_path), "--models", "a", "b", "--out", str(tmp_path / "r"),
+                     "--normalize", "--saturation", "0.8", "--hints", "0", "5", "--aged", "--seed", "3",
+                     "--protocol", "paper"]) == 0
+    names, kw = calls["evaluate"]
+    assert names == ["a", "b"] and kw["normalize"] is True and kw["saturation"] == 0.8
+    assert kw["hints"] == [0, 5] and kw["aged"] is True and kw["seed"] == 3 and kw["protocol"] == "paper"
+    # Without the flags nothing is switched on behind the user's back.
+    calls.clear()
+    cli.main(["colorize", str(photo), "--model", "m.keras", "--out", str(tmp_path / "o")])
+    cli.main(["evaluate", "--data", str(tmp_path), "--out", str(tmp_path / "r")])
+    for _, kw in calls.values():
+        assert "normalize" not in kw and "saturation" not in kw

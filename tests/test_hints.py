@@ -145,3 +145,29 @@ def test_training_draws_and_simulation():
     assert np.allclose(m[0, 2:6, 3:7, :2], ab[0, 2:6, 3:7].mean((0, 1)), atol=1e-4)
     assert np.allclose(m[0, 10, 10, :2], ab[0, 10, 10], atol=1e-4)
     assert m[0, ..., 2].sum() == 16 + 1 and m[1].sum() == 0
+
+
+def test_the_train_step_reveals_each_crops_own_colour():
+    """The hint map the model trains on comes from the same crop as its L: a red crop
+    beside a blue one in a batch, each hinted, reveals red on the first and blue on
+    the second (not the neighbour's colour, as a batch rolled by one would)."""
+    from colorpast.data.loader import IDENTITY
+    from colorpast.models import build
+    from colorpast.train_step import Colorizer
+
+    trainer = Colorizer(build("seed16_hints", (None, None, 1)))
+    seen = []
+    trainer.net = lambda x, training=False: seen.append(x) or x[1]
+    rgb = np.zeros((3, 16, 16, 3), np.uint8)
+    rgb[0, ..., 0] = 200  # red
+    rgb[1, ..., 2] = 200  # blue
+    rgb[2, ..., 1] = 200  # green
+    patches = np.zeros((3, hints.MAX_POINTS, 4), np.float32)
+    patches[:, 0] = (4, 5, 3, 1)
+    trainer({"rgb": rgb, "transform": np.tile(IDENTITY, (3, 1)), "hints": patches})
+    L, hint_map = (np.asarray(v) for v in seen[0])
+    assert L.shape == (3, 16, 16, 1)
+    for i, colour in enumerate([(200, 0, 0), (0, 0, 200), (0, 200, 0)]):
+        want = hints.color_to_ab(colour)
+        np.testing.assert_allclose(hint_map[i, 5, 6, :2], want, atol=0.5, err_msg=f"crop {i}")
+        assert hint_map[i, 5, 6, 2] == 1 and hint_map[i, 0, 0, 2] == 0

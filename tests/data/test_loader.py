@@ -162,22 +162,23 @@ def test_an_element_alone_equals_its_row_of_the_batch(prepared):
 
 def test_an_element_is_the_same_whatever_the_batch_size_and_workers(prepared):
     """Element e is a function of (seed, e) alone: read in batches of 1, 3, 4 or 8, over
-    one, two or four workers, it is the same crop with the same transform (so changing
+    one, two or four workers, it is the same crop with the same transform, simulated
+    hints and ageing (so changing
     --batch-size on another machine, or the number of workers, never changes what an
     element is, only how elements are grouped)."""
     split = shards.open_split(prepared, "train")
     e = 13  # in pass 1 (10 images), at a different row of a different batch for each size
-    want_rgb, want_t = Loader(split, 2, 16, seed=5).element(e)
+    keys = ("rgb", "transform", "hints", "age")  # the simulated hints and the ageing too
+    want = Loader(split, 2, 16, seed=5, hints=True, age=0.5).element(e)
 
     def read(batch_size, workers):
         k, j = divmod(e, batch_size)
-        b = Loader(split, batch_size, 16, seed=5, worker=j % workers, workers=workers).batch(k)
-        return b["rgb"][j // workers], b["transform"][j // workers]
+        b = Loader(split, batch_size, 16, seed=5, worker=j % workers, workers=workers, hints=True, age=0.5).batch(k)
+        return [b[key][j // workers] for key in keys]
 
     for batch_size, workers in [(1, 1), (3, 1), (4, 2), (8, 1), (8, 4)]:
-        rgb, t = read(batch_size, workers)
-        np.testing.assert_array_equal(rgb, want_rgb, err_msg=f"batch {batch_size}, {workers} workers")
-        np.testing.assert_array_equal(t, want_t, err_msg=f"batch {batch_size}, {workers} workers")
+        for key, got, expected in zip(keys, read(batch_size, workers), want):
+            np.testing.assert_array_equal(got, expected, err_msg=f"{key}: batch {batch_size}, {workers} workers")
 
 
 def test_the_crops_of_one_batch_differ_in_position_and_augmentation():
