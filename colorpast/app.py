@@ -35,14 +35,23 @@ import numpy as np
 from PIL import Image
 
 from colorpast import colorizer, hints as hint_tools, models, photofiles, photos, runs
-from colorpast.errors import UserError
+from colorpast.errors import UserError, say
 from colorpast.fsutil import atomic_path
 from colorpast.models import colorful
 
 OFFICIAL = "colorful:official"
 INSTALL = 'the app needs Gradio: pip install "colorpast[app]"'
-NO_MODEL = ("no model to colorize with: train one (colorpast train --model seed16_hints ...), "
-            "or run 'colorpast weights fetch colorful' while online, then start the app again")
+
+
+def no_model() -> str:
+    """What to do when there is no model at all, in the words of whoever started the app."""
+    return "no model to colorize with: " + say(
+        "train one (colorpast train --model seed16_hints ...), or run 'colorpast weights fetch colorful' "
+        "while online, then start the app again",
+        "train one in 04_train, or run this notebook once while online (it fetches Colorful's published "
+        "weights), then run the app's cell again")
+
+
 # Brush colours offered first (any other is one click away). Only a colour's a and b
 # count (colorpast.hints keeps the photo's own L), so the gray is "no colour here".
 PALETTE = [
@@ -128,7 +137,7 @@ def model_choices(runs_dir, given: str | None = None) -> list[Choice]:
     first), then ``colorful:official`` when its weights are on disk (Zhang et al. 2016's published network; it takes no hints)."""
     out = []
     if given:
-        out.append(Choice(given, f"{given} (--model)"))
+        out.append(Choice(given, f"{given} ({say('--model', 'MODEL')})"))
     for run in trained_runs(runs_dir):
         if not given or Path(given).resolve() != run.resolve():
             out.append(Choice(str(run), _run_label(run)))
@@ -155,7 +164,7 @@ def startup_model(given: str | None, runs_dir, log=print) -> str | None:
     try:
         return photos.choose_model(OFFICIAL, log=log)
     except UserError as e:
-        log(f"{e}; starting without a model: {NO_MODEL}")
+        log(f"{e}; starting without a model: {no_model()}")
         return None
 
 
@@ -323,7 +332,7 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
         if photo is None:
             raise gr.Error("Drop a photo in first.")
         if not model_ref:
-            raise gr.Error(NO_MODEL)
+            raise gr.Error(no_model())
         try:
             r = colorize_photo(photo, load_model(model_ref), out_dir, strokes=strokes, hints_file=hints_file,
                                model_ref=model_ref, normalize=normalize, saturation=saturation)

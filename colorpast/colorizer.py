@@ -25,11 +25,17 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from colorpast import color, devices, hints as hint_tools, models, runs
-from colorpast.errors import UserError
+from colorpast.errors import UserError, say
 from colorpast.fsutil import atomic_path
 from colorpast.models import predict_ab, spec as model_spec
 # find_images, read_image and output_path re-exported: notebooks and users import them from here
 from colorpast.photofiles import _by_pixels, find_images, output_path, read_image
+
+
+def train_hints_model() -> str:
+    """What to do when a model takes no hints, in the words of the command line or the notebook."""
+    return say("train a model that does (colorpast train --model seed16_hints)",
+               'train one that does (04_train with MODEL = "seed16_hints") and give its run as HINTS_MODEL')
 
 
 def load_model(ref: str):
@@ -272,7 +278,7 @@ def colorize_batch(images, model, size: int | None = None, hints=None, normalize
     check_saturation(saturation)
     s = model_spec(model)
     if hints is not None and any(h is not None for h in hints) and not s.hints:
-        raise UserError(f"{model.name} takes no colour hints; train a model that does (--model seed16_hints)")
+        raise UserError(f"{model.name} takes no colour hints; {train_hints_model()}")
     images = [_as_image(im) for im in images]
     return [_compose(L, ab) for L, ab in _predict_small(images, model, size, hints, normalize, saturation, **decode)]
 
@@ -313,7 +319,7 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
     check_saturation(decode.get("saturation", 1.0))
     if hints is not None:  # checked before any work, so a mistake in them is one line and nothing is written
         if not model_spec(model).hints:
-            raise UserError(f"{model.name} takes no colour hints; train a model that does (--model seed16_hints)")
+            raise UserError(f"{model.name} takes no colour hints; {train_hints_model()}")
         files = find_images(paths)
         if len(files) != 1:
             raise UserError(f"hints belong to one photo; {len(files)} were given")

@@ -262,19 +262,31 @@ def setup(root=None, drive: bool = True, kaggle: bool = False, gpu: bool = True,
 
 def finish(env: Environment, log=print) -> None:
     """The last cell of every notebook that writes to Drive: on Colab, write out what the
-    Drive mount still holds in memory, and unmount it.
+    Drive mount still holds in memory, and leave Drive mounted for whatever runs next.
 
     Drive's mount uploads in the background; a tab closed right after 04 could leave
     ``model.keras`` or a checkpoint half-uploaded. ``flush_and_unmount`` returns when all
-    is written. Running Setup again mounts Drive again. Elsewhere this does nothing."""
+    is written (Colab has no flush alone); Drive is then mounted again (no dialog: the
+    permission holds for the session) and the working folder is the same, so a cell run
+    after this one (04 again with more ``EPOCHS``, or 06's app saving a result) still
+    works on Drive. If Drive cannot be mounted again, one line says to run Setup first,
+    and the working folder is the runtime's disk. Elsewhere this does nothing."""
     if not env.is_colab or not env.root.is_relative_to(COLAB_DRIVE) or not (COLAB_DRIVE / "MyDrive").is_dir():
         return
     from google.colab import drive as colab_drive
 
     COLAB_LOCAL.mkdir(parents=True, exist_ok=True)
-    os.chdir(COLAB_LOCAL)  # the working folder is on Drive: leave it before unmounting
+    os.chdir(COLAB_LOCAL)  # the working folder is on Drive: leave it while it is unmounted
     colab_drive.flush_and_unmount()
-    log("Drive is written out and unmounted: you can close this tab (run Setup again to go on here)")
+    try:
+        colab_drive.mount(str(COLAB_DRIVE))
+        os.chdir(env.root)
+    except Exception as e:  # noqa: BLE001 - whatever Colab raises, the line below says what to do
+        log(f"Drive is written out, and could not be mounted again ({type(e).__name__}): you can close this tab; "
+            "to go on here, run Setup again before any other cell (until then files land on the runtime's disk)")
+        return
+    log(f"Drive is written out: closing this tab now loses nothing; it stays mounted, and {env.root} is still "
+        "the working folder for any cell you run next")
 
 
 # ------------------------------------------------------------------ steps notebooks share

@@ -201,7 +201,7 @@ def load_checkpoint(run: Path, model, log=print):
     if ckpts:
         raise UserError(
             f"{run} has {len(ckpts)} checkpoints and none loads ({'; '.join(failed)}); nothing was changed; "
-            "fix or move them, or pass --restart to start over (it deletes them)"
+            "fix or move them, or " + say("pass --restart", "set RESTART = True") + " to start over (it deletes them)"
         )
     return None
 

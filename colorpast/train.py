@@ -246,8 +246,9 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     step0 = int(state["global_step"])
     if not fresh and state["epoch"] >= cfg.epochs:
         # Finished (here or on another machine): say so, and do not train again.
-        log(f"{run} is finished: {state['epoch']} of {cfg.epochs} epochs trained (step {step0}); "
-            "pass more --epochs to train further, or --restart to start over")
+        log(f"{run} is finished: {state['epoch']} of {cfg.epochs} epochs trained (step {step0}); " + say(
+            "pass more --epochs to train further, or --restart to start over",
+            "raise EPOCHS to train further, or set RESTART = True to start over"))
         if chief and not (run / FINAL).exists():
             save_model_atomic(model.net, run / FINAL)
         return _result(run, model, state, step0)
@@ -309,7 +310,10 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         e, s = ckpt.nan_at
         raise TrainingError(
             f"the loss became NaN in epoch {e + 1} (step {s}); training stopped and the last good "
-            f"checkpoint (epoch {state['epoch']}) is kept; try a lower --lr (now {cfg.lr})"
+            f"checkpoint (epoch {state['epoch']}) is kept; " + say(
+                f"try a lower --lr (now {cfg.lr})",
+                f"try a lower learning rate: train.settings(..., lr={cfg.lr / 2:g}) (now {cfg.lr}) "
+                "with another RUN or RESTART = True")
         )
     if chief:
         save_model_atomic(model.net, run / FINAL)

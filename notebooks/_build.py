@@ -57,6 +57,7 @@ def setup_cells(gpu: bool, kaggle: bool, drive: bool = True, extras: str = "") -
         text += " It checks for a GPU and says how to get one if there is none."
     install = (
         "import sys\n\n"
+        "# Most users leave these two alone: the repository to install from (a fork's), and its branch, tag or commit\n"
         f'REPO_URL = "{REPO_URL}"  # @param {{type:"string"}}\n'
         f'REF = "{REF}"  # @param {{type:"string"}}\n'
         'IS_COLAB = "google.colab" in sys.modules\n'

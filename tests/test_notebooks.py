@@ -117,6 +117,20 @@ def test_opens_with_title_purpose_badge_setup_and_parameters(name):
 
 
 @pytest.mark.parametrize("name", EXPECTED)
+def test_every_parameter_is_a_colab_form_field_with_a_line_saying_what_it_does(name):
+    """Colab shows `# @param` lines as form fields; each parameter has one, and the
+    comment line above it says what it does (the form shows the code's comments too)."""
+    nb = nbformat.read(NB_DIR / name, as_version=4)
+    lines = nb.cells[_parameters_index(nb)].source.splitlines()
+    assigned = [i for i, ln in enumerate(lines) if re.match(r"[A-Z_]+ = ", ln)]
+    assert assigned and lines[assigned[0]].startswith("SMOKE = False")
+    for i in assigned:
+        assert re.search(r"  # @param (\{type:\"(boolean|string|integer|raw)\"\}|\[.+\])", lines[i]), lines[i]
+        assert lines[i - 1].startswith("# ") and len(lines[i - 1]) > 12, f"no line above {lines[i]!r}"
+    assert not [ln for ln in lines if ln.strip() and not ln.startswith("#") and not re.match(r"[A-Z_]+ = ", ln)]
+
+
+@pytest.mark.parametrize("name", EXPECTED)
 def test_install_line_and_badge_name_the_same_repository(name):
     """One visible form field in Setup, filled from the package's one constant, and the
     badge built from that same constant: a fork changes one line and rebuilds."""
@@ -129,6 +143,7 @@ def test_install_line_and_badge_name_the_same_repository(name):
     (ref,) = [ln for ln in install.splitlines() if ln.startswith("REF = ")]
     assert ref == f'REF = "{notebook.REF}"  # @param {{type:"string"}}'  # a branch, tag or commit to pin
     assert re.search(r'%pip install -q "colorpast(\[heic,app\])? @ git\+\{REPO_URL\}@\{REF\}"', install)  # IPython expands both
+    assert "Most users leave these two alone" in install
     repo_path = notebook.REPO_URL.removeprefix("https://github.com/")
     badges = re.findall(r"colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/", nb.cells[0].source)
     assert badges == [repo_path]

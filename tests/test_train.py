@@ -32,7 +32,7 @@ def _history(run):
     return list(csv.DictReader(open(run / "history.csv")))
 
 
-def test_run_folder_contents_and_resume(prepared, tmp_path):
+def test_run_folder_contents_and_resume(prepared, tmp_path, monkeypatch):
     run = tmp_path / "run"
     cfg = TrainConfig(data=str(prepared), **TINY)
     res = train.train(cfg, run, verbose=False)
@@ -50,6 +50,13 @@ def test_run_folder_contents_and_resume(prepared, tmp_path):
     lines = []
     again = train.train(cfg, run, verbose=False, log=lines.append)
     assert again.resumed_from == 6 and len(_history(run)) == 2 and "is finished" in lines[-1]
+    assert lines[-1].endswith("pass more --epochs to train further, or --restart to start over")
+    from colorpast import errors
+
+    monkeypatch.setattr(errors, "AUDIENCE", "notebook")  # 04's words: its parameters, not the CLI's options
+    train.train(cfg, run, verbose=False, log=lines.append)
+    assert lines[-1].endswith("raise EPOCHS to train further, or set RESTART = True to start over")
+    monkeypatch.undo()
     more = train.train(cfg.with_(epochs=3), run, verbose=False)
     assert more.resumed_from == 6 and [int(r["epoch"]) for r in _history(run)] == [0, 1, 2]
     # Other settings are refused, --restart starts over.

@@ -73,12 +73,20 @@ def fake_colab(tmp_path, monkeypatch):
     colab = types.ModuleType("google.colab")
     calls["flushed"] = 0
 
+    mounted, unmounted = tmp_path / "drive/MyDrive", tmp_path / "drive-unmounted"
+
     def flush_and_unmount():
         calls["flushed"] += 1
+        mounted.rename(unmounted)  # what was written is kept, out of sight
 
-    colab.drive = types.SimpleNamespace(
-        mount=lambda p: (calls["mount"].append(p), (tmp_path / "drive/MyDrive").mkdir(parents=True)),
-        flush_and_unmount=flush_and_unmount)
+    def mount(p):
+        calls["mount"].append(p)
+        if unmounted.exists():
+            unmounted.rename(mounted)
+        else:
+            mounted.mkdir(parents=True)
+
+    colab.drive = types.SimpleNamespace(mount=mount, flush_and_unmount=flush_and_unmount)
     secrets = {"KAGGLE_USERNAME": "someone", "KAGGLE_KEY": "not-printed"}
 
     def get(key):
@@ -258,9 +266,20 @@ def test_setup_without_drive_and_finish_flushes_drive(tmp_path, fake_colab, monk
     assert fake_colab["flushed"] == 0
     env = notebook.setup(gpu=False)
     assert fake_colab["mount"] and notebook.Path.cwd() == env.root
+    capsys.readouterr()
     notebook.finish(env)
-    assert fake_colab["flushed"] == 1 and notebook.Path.cwd() == (tmp_path / "content").resolve()
-    assert "close this tab" in capsys.readouterr().out
+    # Written out, and mounted again: a cell run after the last one still works on Drive.
+    assert fake_colab["flushed"] == 1 and len(fake_colab["mount"]) == 2 and notebook.Path.cwd() == env.root
+    assert env.root.is_relative_to(tmp_path / "drive/MyDrive") and (env.root / "runs").is_dir()
+    assert "closing this tab now loses nothing" in capsys.readouterr().out
+    # Drive refuses to come back: one line says to run Setup, and nothing lands on Drive's empty mount point.
+    def refuse(p):
+        raise RuntimeError("credential propagation was unsuccessful")
+    monkeypatch.setattr(sys.modules["google.colab"].drive, "mount", refuse)
+    notebook.finish(env)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "run Setup again before any other cell" in out and "RuntimeError" in out
+    assert notebook.Path.cwd() == (tmp_path / "content").resolve()
 
 
 def test_local_copy_moves_a_prepared_set_to_the_runtime_disk_once(tmp_path, monkeypatch):

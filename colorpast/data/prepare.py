@@ -20,6 +20,7 @@ theirs from it.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from dataclasses import asdict
@@ -29,7 +30,7 @@ from colorpast.data import shards, sources
 from colorpast.data.decode import FITS, GRAY_CHROMA, MAX_BYTES, MAX_PIXELS, content_key, decode_entry, mean_chroma
 from colorpast.data.ingest import FILE_TIMEOUT_S, PARTS, Folder, decode_all, decode_into
 from colorpast.data.settings import Settings
-from colorpast.errors import UserError
+from colorpast.errors import UserError, say
 from colorpast.fsutil import PARTIAL, discard, writable_dir
 
 # prepare, Settings and SHARD_SIZE, and the names this module offered before decoding and
@@ -72,8 +73,9 @@ def prepare(source, out, size: int = Settings.size, fit: str = Settings.fit, wor
     done = folder.files()
     todo = [e for e in entries if e.name not in done]
     if not todo and finished is not None and finished["files"] == len(entries) and (out / shards.MANIFEST).exists():
-        log(f"{out}: all {len(entries)} files already prepared; nothing to do (pass --restart to redo)")
+        log(f"{out}: all {len(entries)} files already prepared; nothing to do ({say('pass --restart', 'set RESTART = True')} to redo)")
         return finished
+    check_free_space(out, len(todo), cfg.size)
     _write_summary(out, cfg, src, len(entries), folder.rows, complete=False)
     if done:
         log(f"resuming: {len(done)} of {len(entries)} files already prepared, {len(todo)} to go")
@@ -83,6 +85,27 @@ def prepare(source, out, size: int = Settings.size, fit: str = Settings.fit, wor
     summary = _write_summary(out, cfg, src, len(entries), folder.rows, complete=True)
     log(_report(summary, out, len(todo), time.time() - t0))
     return summary
+
+
+SPACE_MARGIN = 64 * 2**20  # bytes: the manifest, the summary, a shard being written
+
+
+def check_free_space(out: Path, files: int, size: int) -> None:
+    """Refuse, before anything is written, to prepare ``files`` photos at ``size`` px into
+    ``out`` when its disk cannot hold them (each kept photo is ``size`` x ``size`` x 3
+    bytes): on Colab a free Drive of 15 GB, shared with mail, holds Flickr30k's 4.7 GB
+    only when it is mostly empty, and a full Drive fails mid-shard."""
+    need = files * size * size * 3 + SPACE_MARGIN
+    free = shutil.disk_usage(out).free
+    if need > free:
+        raise UserError(
+            f"{out}: preparing {files} photos at {size} px needs about {_gb(need)} and its disk has {_gb(free)} free; "
+            "free some space (on Colab: Google Drive's storage), or " + say("pass a smaller --size or another --out",
+                                                                             "choose a smaller SIZE"))
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
 
 
 def _finished(out: Path, cfg: Settings, source: str) -> dict | None:
@@ -103,7 +126,7 @@ def _check_folder(out: Path, cfg: Settings, source: str, restart: bool) -> None:
     if summary.exists():
         old = shards.summary_or_none(out)
         if old is None:
-            raise UserError(f"{summary} is unreadable; pass --restart to prepare {out} again")
+            raise UserError(f"{summary} is unreadable; {say('pass --restart', 'set RESTART = True')} to prepare {out} again")
         wanted = {"version": shards.FORMAT_VERSION, "settings": asdict(cfg), "source": source}
         diff = [k for k in wanted if old.get(k) != wanted[k]]
         if diff:
@@ -112,10 +135,13 @@ def _check_folder(out: Path, cfg: Settings, source: str, restart: bool) -> None:
                 changed = {k: v for k, v in (old.get("settings") or {}).items() if asdict(cfg).get(k) != v}
                 was = ", ".join(filter(None, [was, ", ".join(f"{k}={v}" for k, v in changed.items())]))
             raise UserError(
-                f"{out} was prepared with other settings ({was}); pass --restart to replace it or --out to use another folder"
+                f"{out} was prepared with other settings ({was}); " + say(
+                    "pass --restart to replace it or --out to use another folder",
+                    "set RESTART = True to replace it, or choose another NAME")
             )
     elif out.exists() and any(p.name != PARTS and not p.name.startswith(PARTIAL) for p in out.iterdir()):
-        raise UserError(f"{out} is not empty and holds no prepared set; choose an empty or new --out folder")
+        raise UserError(f"{out} is not empty and holds no prepared set; "
+                        + say("choose an empty or new --out folder", "choose another NAME (the set lands in data/prepared/NAME)"))
     writable_dir(out)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from colorpast.errors import UserError
+from colorpast.errors import UserError, say
 
 FITS = ("crop", "pad", "squash")
 
@@ -52,9 +52,9 @@ class Settings:
         if self.fit not in FITS:
             raise UserError(f"unknown --fit {self.fit!r}; choose one of {', '.join(FITS)}")
         if self.size < 8:
-            raise UserError(f"--size {self.size} is too small (at least 8)")
+            raise UserError(f"{say('--size', 'SIZE')} {self.size} is too small (at least 8)")
         if not (0 <= self.val_percent and 0 <= self.test_percent and self.val_percent + self.test_percent < 100):
-            raise UserError("--val and --test must be percentages that leave some training data")
+            raise UserError(say("--val and --test", "VAL_PERCENT and TEST_PERCENT") + " must be percentages that leave some training data")
 
     def split_of(self, key: str) -> str:
         """train / val / test from a hex content hash (fractions in percent)."""

@@ -15,9 +15,12 @@ test suite runs every notebook that way.
 """
 
 # %% parameters
-SMOKE = False  # True: no download; a look at the photos embedded in scikit-image and matplotlib
-DATASET = "flickr30k"  # flickr30k, anime or art (the seed paper's three), or OWNER/SLUG from kaggle.com/datasets
-WHOLE = None  # None: on Colab 8 photos fetched one by one, locally the whole archive (02 finds it); or True / False
+# True: no download; a look at the photos embedded in scikit-image and matplotlib
+SMOKE = False  # @param {type:"boolean"}
+# flickr30k, anime or art (the seed paper's three), or OWNER/SLUG from kaggle.com/datasets
+DATASET = "flickr30k"  # @param ["flickr30k", "anime", "art"] {allow-input: true}
+# None: on Colab 8 photos fetched one by one, locally the whole archive (02 finds it); or True / False
+WHOLE = None  # @param {type:"raw"}
 
 """
 ## Kaggle credentials

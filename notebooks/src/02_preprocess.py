@@ -15,11 +15,20 @@ in a minute on a CPU; the test suite runs every notebook that way.
 """
 
 # %% parameters
-SMOKE = False  # True: the 6 embedded photos at 64 px
-NAME = "flickr30k"  # flickr30k, anime, art or OWNER/SLUG on Kaggle; the prepared set lands in data/prepared/NAME
-SOURCE = None  # None: the Kaggle dataset NAME, downloaded here when needed; or a folder, a .zip, or "embedded"
-SIZE = 224  # output side in pixels
-VAL_PERCENT, TEST_PERCENT = 5, 5
+# True: the 6 embedded photos at 64 px
+SMOKE = False  # @param {type:"boolean"}
+# flickr30k, anime, art or OWNER/SLUG on Kaggle; the prepared set lands in data/prepared/NAME
+NAME = "flickr30k"  # @param ["flickr30k", "anime", "art"] {allow-input: true}
+# None: the Kaggle dataset NAME, downloaded here when needed; or a folder, a .zip, or "embedded" (in quotes)
+SOURCE = None  # @param {type:"raw"}
+# output side in pixels
+SIZE = 224  # @param {type:"integer"}
+# the share of the photos held out for validation, in percent
+VAL_PERCENT = 5  # @param {type:"integer"}
+# the share held out for the test split (05 scores it), in percent
+TEST_PERCENT = 5  # @param {type:"integer"}
+# True: delete the prepared set data/prepared/NAME and prepare it again (another SIZE or split); set it back afterwards
+RESTART = False  # @param {type:"boolean"}
 
 # %%
 from colorpast.data import download
@@ -42,7 +51,7 @@ finds `prepared.json` and moves on, with no "grant access" dialog.
 
 if SOURCE is None:
     SOURCE = env.raw / f"{FOLDER}.zip"
-    if not notebook.is_prepared(PREPARED):
+    if RESTART or not notebook.is_prepared(PREPARED):
         SOURCE = download.download(NAME, dest=env.raw, unzip=False)
 
 """
@@ -53,12 +62,14 @@ Every file is decoded once, on every core, and kept, rejected or skipped with it
 Kept photos are centre-cropped to `SIZE x SIZE` and stored as uint8 RGB shards: Lab is
 computed later, on the GPU, so the disk holds 3 bytes a pixel. The split depends on a
 photo's pixels alone, so adding photos never moves old ones between splits. An interrupted
-run resumes; a finished one is left as it is.
+run resumes; a finished one is left as it is (`RESTART = True` prepares it again, and the prepared
+folder refuses other settings until then, with one line saying so). It first checks that the
+disk (Drive on Colab) has room for the shards, and says how much is missing if not.
 """
 
 from colorpast.data.prepare import prepare
 
-summary = prepare(SOURCE, PREPARED, size=SIZE, val_percent=VAL_PERCENT, test_percent=TEST_PERCENT)
+summary = prepare(SOURCE, PREPARED, size=SIZE, val_percent=VAL_PERCENT, test_percent=TEST_PERCENT, restart=RESTART)
 print("kept per split:", summary["counts"], " rejected:", summary["rejected_by_reason"] or "none",
       " skipped:", summary.get("skipped_by_reason") or "none")
 
@@ -95,8 +106,8 @@ viz.gallery(lab[..., 0] / 100, ["L (model input)"] * len(lab));
 """
 ## Done
 
-On Colab, Drive writes in the background: this writes out everything still on its way and
-unmounts it, so closing the tab now loses nothing.
+On Colab, Drive writes in the background: this writes out everything still on its way, so
+closing the tab now loses nothing. Drive stays mounted: cells run after this one still work.
 """
 
 notebook.finish(env)

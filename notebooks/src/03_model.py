@@ -15,8 +15,10 @@ CPU; the test suite runs every notebook that way.
 """
 
 # %% parameters
-SMOKE = False  # True: a 64 px forward pass
-MODEL = "seed16"  # one of colorpast.models.names()
+# True: a 64 px forward pass
+SMOKE = False  # @param {type:"boolean"}
+# one of colorpast.models.names(), listed below
+MODEL = "seed16"  # @param ["seed16", "effunet", "effunet_cls", "effunet_hints", "seed16_hints", "seed16_cls", "colorful"] {allow-input: true}
 
 """
 ## The registry

@@ -17,14 +17,22 @@ notebook that way.
 """
 
 # %% parameters
-SMOKE = False  # True: the embedded set, 2 epochs x 3 steps at 32 px
-DATA = "data/prepared/flickr30k"  # made by 02_preprocess
-RUN = "runs/effunet-flickr30k"  # checkpoints, history and the final model land here
-MODEL = None  # None: the preset's (effunet; seed16 for default and seed); "seed16_hints" or "effunet_hints" learn to follow your colour hints (06)
-PRESET = "effunet"  # effunet (recognises what it colours: the most accurate), fast, default or seed (the seed paper's recipe)
-EPOCHS = None  # None: the preset's (the run's own when it exists); raise it to continue a finished run
-RESTART = False  # True: delete RUN's checkpoints and start it over with the parameters above
-COPY_TO_RUNTIME = True  # on Colab: train from a copy of DATA on the runtime's disk (faster than Drive)
+# True: the embedded set, 2 epochs x 3 steps at 32 px
+SMOKE = False  # @param {type:"boolean"}
+# made by 02_preprocess
+DATA = "data/prepared/flickr30k"  # @param {type:"string"}
+# checkpoints, history and the final model land here
+RUN = "runs/effunet-flickr30k"  # @param {type:"string"}
+# None: the preset's (effunet; seed16 for default and seed); "seed16_hints" or "effunet_hints" learn to follow your colour hints (06)
+MODEL = None  # @param {type:"raw"}
+# effunet (recognises what it colours: the most accurate), fast, default or seed (the seed paper's recipe)
+PRESET = "effunet"  # @param ["effunet", "fast", "default", "seed"]
+# None: the preset's (the run's own when it exists); raise it to continue a finished run
+EPOCHS = None  # @param {type:"raw"}
+# True: delete RUN's checkpoints and start it over with the parameters above
+RESTART = False  # @param {type:"boolean"}
+# on Colab: train from a copy of DATA on the runtime's disk (faster than Drive)
+COPY_TO_RUNTIME = True  # @param {type:"boolean"}
 
 # %%
 if SMOKE:
@@ -104,8 +112,8 @@ evaluate.grid(comp, title="photos never trained on");
 ## Done
 
 On Colab, Drive writes in the background: this writes out the final model and the last
-checkpoint if they are still on their way, and unmounts Drive, so closing the tab now
-loses nothing.
+checkpoint if they are still on their way, so closing the tab now loses nothing. Drive
+stays mounted: raise `EPOCHS` and run the cells again, and the same run continues on Drive.
 """
 
 notebook.finish(env)

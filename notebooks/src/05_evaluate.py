@@ -16,12 +16,18 @@ CPU; the test suite runs every notebook that way.
 """
 
 # %% parameters
-SMOKE = False  # True: the 2 test photos of the embedded set; never downloads weights
-DATA = "data/prepared/flickr30k"  # made by 02_preprocess
-RUN = "runs/effunet-flickr30k"  # made by 04_train; left out of the table when absent
-SPLIT = "test"
-LIMIT = 500  # photos to score (None: the whole split)
-FETCH_COLORFUL = True  # download the official Colorful weights (129 MB) once into weights/
+# True: the 2 test photos of the embedded set; never downloads weights
+SMOKE = False  # @param {type:"boolean"}
+# made by 02_preprocess
+DATA = "data/prepared/flickr30k"  # @param {type:"string"}
+# made by 04_train; left out of the table when absent
+RUN = "runs/effunet-flickr30k"  # @param {type:"string"}
+# the split scored: test (never trained on), val or train
+SPLIT = "test"  # @param ["test", "val", "train"]
+# photos to score (None: the whole split)
+LIMIT = 500  # @param {type:"raw"}
+# download the official Colorful weights (129 MB) once into weights/
+FETCH_COLORFUL = True  # @param {type:"boolean"}
 
 # %%
 if SMOKE:
@@ -85,8 +91,8 @@ display(Image(filename=report["paths"]["chart"]))
 """
 ## Done
 
-On Colab, this writes out the report still on its way to Drive and unmounts it, so
-closing the tab now loses nothing.
+On Colab, this writes out the report still on its way to Drive, so closing the tab now
+loses nothing. Drive stays mounted for any cell you run next.
 """
 
 notebook.finish(env)

@@ -16,16 +16,26 @@ the whole notebook in a minute on a CPU; the test suite runs every notebook that
 """
 
 # %% parameters
-SMOKE = False  # True: two embedded photos, saved in black and white, at 64 px
-MODEL = "runs/effunet-flickr30k"  # a run folder (04_train), "colorful:official", or a .keras file
-PHOTOS = "photos"  # a folder (or one file) of your photos, on Drive on Colab; kept from session to session
-OUT = "colorized"  # colorized PNGs land here, at the input's resolution
-UPLOAD = True  # on Colab: offer an upload button every session (cancel it to add nothing)
-REDO = False  # True: colorize every photo again (after training a better model, say); False: only new ones
-SIZE = None  # the shorter side the model runs at (None: the model's own, 224 for effunet and seed16)
-NORMALIZE = True  # the model sees a faded print's L stretched and despeckled; the output keeps the photo's own L
-HINTS_MODEL = "runs/seed16_hints-flickr30k"  # a run of 04_train with MODEL = "seed16_hints", for the colours you know
-APP = True  # open the app below, to paint the colours you know on your own photos
+# True: two embedded photos, saved in black and white, at 64 px
+SMOKE = False  # @param {type:"boolean"}
+# a run folder (04_train), "colorful:official", or a .keras file
+MODEL = "runs/effunet-flickr30k"  # @param {type:"string"}
+# a folder (or one file) of your photos, on Drive on Colab; kept from session to session
+PHOTOS = "photos"  # @param {type:"string"}
+# colorized PNGs land here, at the input's resolution
+OUT = "colorized"  # @param {type:"string"}
+# on Colab: offer an upload button every session (cancel it to add nothing)
+UPLOAD = True  # @param {type:"boolean"}
+# True: colorize every photo again (after training a better model, say); False: only new ones
+REDO = False  # @param {type:"boolean"}
+# the shorter side the model runs at (None: the model's own, 224 for effunet and seed16)
+SIZE = None  # @param {type:"raw"}
+# the model sees a faded print's L stretched and despeckled; the output keeps the photo's own L
+NORMALIZE = True  # @param {type:"boolean"}
+# a run of 04_train with MODEL = "seed16_hints", for the colours you know
+HINTS_MODEL = "runs/seed16_hints-flickr30k"  # @param {type:"string"}
+# open the app below, to paint the colours you know on your own photos
+APP = True  # @param {type:"boolean"}
 
 # %%
 if SMOKE:
@@ -137,8 +147,9 @@ if APP:
 """
 ## Done
 
-On Colab, this writes out what is still on its way to Drive and unmounts it, so closing the
-tab now loses nothing (the download button still works: the zip is on the runtime's disk).
+On Colab, this writes out what is still on its way to Drive, so closing the tab now loses
+nothing. Drive stays mounted: the app above keeps saving into `OUT/app` on Drive until the
+runtime stops, and the download button still works.
 """
 
 notebook.finish(env)

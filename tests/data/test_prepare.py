@@ -411,6 +411,43 @@ def test_other_settings_need_restart_and_rerun_is_idempotent(tmp_path, bad_sourc
         _quiet_prepare(src, src)
 
 
+def test_notebooks_are_told_their_parameters_not_the_command_lines_options(tmp_path, monkeypatch):
+    from colorpast import errors
+
+    src = tmp_path / "src"
+    for i in range(3):
+        save(src / f"{i}.png", photo(60, 60, i))
+    out = _quiet_prepare(src, tmp_path / "out", size=32, min_side=16)
+    monkeypatch.setattr(errors, "AUDIENCE", "notebook")
+    lines = []
+    prep.prepare(src, out, size=32, min_side=16, workers=0, progress=False, log=lines.append)
+    assert lines == [f"{out}: all 3 files already prepared; nothing to do (set RESTART = True to redo)"]
+    with pytest.raises(UserError, match=r"other settings \(size=32\); set RESTART = True to replace it, or choose another NAME$"):
+        _quiet_prepare(src, out, size=48, min_side=16)
+    with pytest.raises(UserError, match="^SIZE 4 is too small"):
+        _quiet_prepare(src, tmp_path / "o2", size=4)
+
+
+def test_a_disk_too_full_is_one_line_before_anything_is_written(tmp_path, monkeypatch):
+    """Each kept photo takes SIZE x SIZE x 3 bytes: 2,000 photos at 224 px are about 0.4 GB,
+    refused on a disk with 0.2 GB free, before a file is written; a set that fits goes on."""
+    src = tmp_path / "src"
+    for i in range(4):
+        save(src / f"{i}.png", photo(60, 60, i))
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(prep.shutil, "disk_usage", lambda p: usage._replace(free=200_000_000))
+    monkeypatch.setattr(prep.sources, "source_entries", lambda s, _real=prep.sources.source_entries: _real(s) * 500)
+    out = tmp_path / "out"
+    with pytest.raises(UserError) as e:
+        _quiet_prepare(src, out, size=224)
+    assert str(e.value) == (f"{out}: preparing 2000 photos at 224 px needs about 0.4 GB and its disk has 0.2 GB free; "
+                            "free some space (on Colab: Google Drive's storage), or pass a smaller --size or another --out")
+    assert [p.name for p in out.rglob("*")] == [ingest.PARTS]  # its empty folder of parts: nothing else
+    monkeypatch.undo()
+    monkeypatch.setattr(prep.shutil, "disk_usage", lambda p: usage._replace(free=200_000_000))
+    assert json.loads((_quiet_prepare(src, out, size=224, min_side=16) / shards.SUMMARY).read_text())["files"] == 4
+
+
 def test_the_cli_and_prepare_take_their_defaults_from_settings(monkeypatch):
     p = argparse.ArgumentParser()
     prepare_command.add_arguments(p)
