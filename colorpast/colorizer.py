@@ -29,7 +29,7 @@ from colorpast.errors import UserError, say
 from colorpast.fsutil import atomic_path
 from colorpast.models import predict_ab, spec as model_spec
 # find_images, read_image and output_path re-exported: notebooks and users import them from here
-from colorpast.photofiles import _by_pixels, find_images, output_path, read_image
+from colorpast.photofiles import _by_pixels, find_images, not_photos, output_path, read_image
 
 
 def train_hints_model() -> str:
@@ -310,7 +310,8 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
     Photos are decoded and colorized in groups of at most ``batch_size`` photos and
     ``batch_pixels`` pixels (one photo at least), each output made in uint8 and written
     before the next: peak memory follows the largest group, not the number of photos.
-    A file that cannot be read is reported through ``log`` and skipped; the rest go on.
+    A file that cannot be read is reported through ``log`` and skipped; the rest go on;
+    so is every file under a folder that is not a photo (a PDF, a zip), with why.
     ``hints``: colour hints (as :func:`colorize` takes them) when ``paths`` name one photo.
     ``skip_done``: leave photos whose output already exists as they are (06's second
     session colorizes only the new uploads).
@@ -326,6 +327,9 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
         hints = hint_tools.load(hints, read_image(files[0]).shape[:2])
 
     files = find_images(paths)
+    if log:
+        for f, why in not_photos(paths):
+            log(f"skipped {f}: {why}")
     out_dir = Path(out_dir)
     written, failed = [], []
 

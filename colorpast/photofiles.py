@@ -19,7 +19,19 @@ from colorpast.errors import UserError
 # optional pillow-heif (``pip install colorpast[heic]``). Without it such a file is
 # skipped with that reason, not passed over in silence.
 HEIC_SUFFIXES = {".heic", ".heif"}
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", *HEIC_SUFFIXES}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".jpe", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm",
+                  *HEIC_SUFFIXES}
+# What a file that is not a photo is, and what to do with it (anything else: the generic reason).
+NOT_PHOTOS = {
+    ".pdf": "a PDF: save its pages as JPEG or PNG images first",
+    ".zip": "a zip archive: unpack it and add the photos inside",
+    ".rar": "an archive: unpack it and add the photos inside",
+    ".7z": "an archive: unpack it and add the photos inside",
+    ".mov": "a video, not a photo", ".mp4": "a video, not a photo",
+    ".dng": "a camera RAW file: export it as JPEG or TIFF first", ".cr2": "a camera RAW file: export it as JPEG or TIFF first",
+    ".nef": "a camera RAW file: export it as JPEG or TIFF first", ".arw": "a camera RAW file: export it as JPEG or TIFF first",
+}
+READABLE = "JPEG, PNG, TIFF, WebP, BMP, GIF or HEIC"
 _HEIF = []  # [True] once pillow-heif's opener is registered, [False] when it is absent
 
 
@@ -58,6 +70,11 @@ def read_image(path) -> np.ndarray:
         raise UserError(f"{path}: {e.strerror or e}") from None
 
 
+def _hidden(f: Path, root: Path) -> bool:
+    """A hidden file or one in a hidden folder below ``root`` (.DS_Store, .ipynb_checkpoints): the system's, not the user's."""
+    return any(part.startswith(".") for part in f.relative_to(root).parts)
+
+
 def find_images(paths) -> list[Path]:
     """Files named on the command line, and image files found under folders (recursively)."""
     found = []
@@ -71,14 +88,42 @@ def find_images(paths) -> list[Path]:
     return found
 
 
+def not_photos(paths) -> list[tuple[Path, str]]:
+    """The files under the folders in ``paths`` that :func:`find_images` passes over, each
+    with why (a PDF, a zip, a video ...), so that nobody's upload vanishes in silence.
+    Hidden files (.DS_Store, a notebook's checkpoints) are the system's and not listed."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() not in IMAGE_SUFFIXES and not _hidden(f, p):
+                    out.append((f, NOT_PHOTOS.get(f.suffix.lower(), f"not a photo format colorpast reads ({READABLE})")))
+    return out
+
+
 def output_path(file, paths, out_dir) -> Path:
     """Where :func:`colorpast.colorizer.colorize_paths` writes ``file`` (found under ``paths``): ``out_dir/<name>.png``,
-    keeping the folder structure below the folder it was found in."""
+    keeping the folder structure below the folder it was found in.
+
+    Photos with the same name but another format beside each other (``a.jpg`` and
+    ``a.png``, ``IMG_1.HEIC`` and ``IMG_1.JPG``) each get their own: ``a-jpg.png`` and
+    ``a-png.png``, so that neither overwrites the other."""
     file = Path(file)
+    name = file.stem + (f"-{file.suffix.lstrip('.')}" if _has_twin(file) else "") + ".png"
     for r in map(Path, paths):
         if r.is_dir() and file.is_relative_to(r):
-            return Path(out_dir) / file.relative_to(r).with_suffix(".png")
-    return Path(out_dir) / (file.stem + ".png")
+            return Path(out_dir) / file.relative_to(r).parent / name
+    return Path(out_dir) / name
+
+
+def _has_twin(file: Path) -> bool:
+    """Whether another photo beside ``file`` has its name with another suffix."""
+    try:
+        siblings = list(file.parent.iterdir())
+    except OSError:
+        return False
+    stem = file.stem.lower()
+    return any(f.stem.lower() == stem and f.suffix.lower() in IMAGE_SUFFIXES and f.name != file.name for f in siblings)
 
 
 def _pixels(path) -> int:

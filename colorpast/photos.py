@@ -26,7 +26,7 @@ from PIL import Image
 from colorpast.data import sources
 from colorpast.fsutil import atomic_path
 from colorpast.notebook import COLAB_LOCAL, Environment
-from colorpast.photofiles import find_images, read_image
+from colorpast.photofiles import READABLE, find_images, not_photos, read_image
 
 DISPLAY_WIDTH = 1600  # px: wider inline images only make the notebook heavy and scroll sideways
 
@@ -95,9 +95,14 @@ def photos_folder(folder, env: Environment, smoke: bool = False, upload: bool = 
         if not any(session.iterdir()):
             session.rmdir()  # cancelled: nothing new
     if not find_images([folder]):
-        log(f"{folder.resolve()} has no photos: " + (
-            "run this cell again and pick some with the upload button" if env.is_colab else
-            "put your photos there (any size, JPEG, PNG, TIFF, HEIC ...) and run this cell again"))
+        others = not_photos([folder])
+        if others:
+            log(f"{folder.resolve()} has no photos colorpast reads ({READABLE}); "
+                + "; ".join(f"{f.name}: {why}" for f, why in others[:5]) + (f"; and {len(others) - 5} more" if len(others) > 5 else ""))
+        else:
+            log(f"{folder.resolve()} has no photos: " + (
+                "run this cell again and pick some with the upload button" if env.is_colab else
+                "put your photos there (any size, JPEG, PNG, TIFF, HEIC ...) and run this cell again"))
     return folder
 
 

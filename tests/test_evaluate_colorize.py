@@ -370,3 +370,51 @@ def test_a_second_session_colorizes_only_new_photos_and_reads_heic(model_file, t
     monkeypatch.setattr(photofiles, "_HEIF", [False])  # what heif_readable reads
     written, failed = colorizer.colorize_paths([heic], model, tmp_path / "o", size=32, progress=False)
     assert written == [] and len(failed) == 1 and "HEIC" in failed[0][1] and "pillow-heif" in failed[0][1]
+
+
+def test_uploads_never_vanish_twins_keep_their_own_output_and_other_files_are_named(model_file, tmp_path):
+    """a.jpg beside a.png, IMG_1.HEIC beside IMG_1.JPG: each photo its own output, neither
+    overwritten; a .jfif is a JPEG and read; a PDF, a zip and a text file are named with
+    why they were skipped; hidden system files are not."""
+    import pillow_heif
+
+    from colorpast import colorizer, photos, photofiles
+    from colorpast.notebook import Environment
+
+    pillow_heif.register_heif_opener()
+    rgb = embedded_sample(["coffee"])[0].rgb[::8, ::8]  # 50 x 75
+    src = tmp_path / "photos"
+    src.mkdir()
+    Image.fromarray(rgb).save(src / "a.jpg")
+    Image.fromarray(rgb[:40]).save(src / "a.png")  # another photo, another size
+    Image.fromarray(rgb).save(src / "IMG_1.HEIC", format="HEIF")
+    Image.fromarray(rgb[:, :60]).save(src / "IMG_1.JPG")
+    Image.fromarray(rgb).save(src / "scan.jfif", format="JPEG")
+    Image.fromarray(rgb).save(src / "alone.png")
+    (src / "letter.pdf").write_bytes(b"%PDF-1.4")
+    (src / "more.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    (src / "notes.txt").write_text("grandma, 1931")
+    (src / ".DS_Store").write_bytes(b"\0")
+    model = colorizer.load_model(str(model_file))
+    lines = []
+    out = tmp_path / "colorized"
+    written, failed = colorizer.colorize_paths([src], model, out, size=32, progress=False, log=lines.append)
+    assert failed == []
+    assert sorted(p.name for p in written) == ["IMG_1-HEIC.png", "IMG_1-JPG.png", "a-jpg.png", "a-png.png",
+                                                "alone.png", "scan.png"]
+    assert Image.open(out / "a-png.png").size == (75, 40) and Image.open(out / "a-jpg.png").size == (75, 50)
+    assert Image.open(out / "IMG_1-JPG.png").size == (60, 50)
+    skipped = [ln for ln in lines if ln.startswith("skipped")]
+    assert len(skipped) == 3 and ".DS_Store" not in "".join(skipped)
+    assert any("letter.pdf: a PDF: save its pages" in ln for ln in skipped)
+    assert any("more.zip: a zip archive: unpack it" in ln for ln in skipped)
+    assert any("notes.txt: not a photo format colorpast reads" in ln for ln in skipped)
+    for f in photofiles.find_images([src]):  # 06's before/after: each photo finds its own output, of its size
+        assert Image.open(photofiles.output_path(f, [src], out)).size == Image.open(f).size
+    # A folder with nothing readable says what it holds and why, not "pick some".
+    (tmp_path / "only").mkdir()
+    (tmp_path / "only/album.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    said = []
+    photos.photos_folder(tmp_path / "only", Environment(False, tmp_path), upload=False, log=said.append)
+    assert said == [f"{(tmp_path / 'only').resolve()} has no photos colorpast reads ({photofiles.READABLE}); "
+                    "album.zip: a zip archive: unpack it and add the photos inside"]

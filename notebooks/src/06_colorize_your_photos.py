@@ -63,6 +63,8 @@ in a subfolder of their own per session, beside the photos of earlier sessions. 
 to add nothing. Locally the folder is created and the line below says where it is. JPEG,
 PNG, TIFF and the other common formats are read; HEIC (what iPhones save) too, with the
 optional `pillow-heif` that Setup installs on Colab (elsewhere: `pip install pillow-heif`).
+A file that is not a photo (a PDF, a zip) is named below with why it is left out; two
+photos with the same name (`a.jpg` and `a.png`) each get their own output.
 """
 
 from colorpast.colorizer import find_images
