@@ -238,8 +238,12 @@ def setup(root=None, drive: bool = True, kaggle: bool = False, gpu: bool = True,
     if root is None and is_colab and not drive and not os.environ.get("COLORPAST_ROOT"):
         root = COLAB_LOCAL
     root = Path(root) if root is not None else default_root(is_colab)
+    no_drive = None
     if is_colab and drive and root.is_relative_to(COLAB_DRIVE):
-        mount_drive()
+        try:
+            mount_drive()
+        except Exception as e:  # noqa: BLE001 - declined ("credential propagation was unsuccessful") or unavailable
+            no_drive, root = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no reason given'}", COLAB_LOCAL
     for name in FOLDERS:
         (root / name).mkdir(parents=True, exist_ok=True)
     os.chdir(root)
@@ -249,6 +253,9 @@ def setup(root=None, drive: bool = True, kaggle: bool = False, gpu: bool = True,
     where = "Google Colab" if is_colab else "local Jupyter"
     log(f"{where}, Python {sys.version.split()[0]}, {library}, colorpast {version.label(version.describe())}")
     log(f"working folder: {env.root} (data/, runs/, reports/, weights/ live here)")
+    if no_drive:
+        log(f"Google Drive is not mounted ({no_drive}): working on this runtime's disk, whose files vanish when "
+            "the runtime disconnects; download what you want to keep, or run Setup again and allow Drive")
     if env.raw != env.root / "data" / "raw":
         log(f"downloads: {env.raw} (this runtime's disk: fast, but lost on a disconnect)")
     if env.gpus:

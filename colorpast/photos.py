@@ -25,6 +25,7 @@ from PIL import Image
 
 from colorpast.data import sources
 from colorpast.fsutil import atomic_path
+from colorpast import notebook as _notebook
 from colorpast.notebook import COLAB_LOCAL, Environment
 from colorpast.photofiles import READABLE, find_images, not_photos, read_image
 
@@ -157,8 +158,16 @@ def offer_download(folder, env: Environment, files=None, log=print) -> Path | No
     chosen = [Path(f) for f in files] if files is not None else (
         sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else [])
     if not chosen:
-        log(f"nothing new colorized in {folder}: nothing to download" if files is not None
-            else f"nothing colorized yet in {folder}: nothing to download")
+        earlier = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+        if files is not None and earlier:  # a later session with no new photos: say where the earlier results are
+            where = folder.resolve()
+            drive = f" (in Google Drive: {where.relative_to(_notebook.COLAB_DRIVE / 'MyDrive')})" if where.is_relative_to(
+                _notebook.COLAB_DRIVE / "MyDrive") else ""
+            log(f"nothing new colorized; the {len(earlier)} colorized earlier are in {where}{drive}: "
+                f"photos.offer_download({str(folder)!r}, env) in a new cell zips them all")
+        else:
+            log(f"nothing new colorized in {folder}: nothing to download" if files is not None
+                else f"nothing colorized yet in {folder}: nothing to download")
         return None
     where = COLAB_LOCAL if env.is_colab else folder.parent
     where.mkdir(parents=True, exist_ok=True)

@@ -234,7 +234,15 @@ def test_offer_download_zips_the_new_files_and_offers_a_button_on_colab(tmp_path
     lines = []
     assert photos.offer_download(tmp_path / "colorized", notebook.Environment(True, tmp_path), files=[],
                                  log=lines.append) is None
-    assert "nothing new" in lines[0]
+    # Day two with nothing new: where the earlier results are, and how to download them all.
+    assert lines == [f"nothing new colorized; the 2 colorized earlier are in {(tmp_path / 'colorized').resolve()}: "
+                     f"photos.offer_download({str(tmp_path / 'colorized')!r}, env) in a new cell zips them all"]
+    drive_out = tmp_path / "drive/MyDrive/colorpast/colorized"
+    drive_out.mkdir(parents=True)
+    (drive_out / "c.png").write_bytes(b"png")
+    lines = []
+    photos.offer_download(drive_out, notebook.Environment(True, tmp_path), files=[], log=lines.append)
+    assert "the 1 colorized earlier are in" in lines[0] and "(in Google Drive: colorpast/colorized)" in lines[0]
 
     class Button:  # as ipywidgets.Button: on_click handlers run on click()
         def __init__(self, **kw):
@@ -280,6 +288,25 @@ def test_setup_without_drive_and_finish_flushes_drive(tmp_path, fake_colab, monk
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "run Setup again before any other cell" in out and "RuntimeError" in out
     assert notebook.Path.cwd() == (tmp_path / "content").resolve()
+
+
+def test_declining_drive_works_on_the_runtimes_disk_and_says_so(tmp_path, fake_colab, monkeypatch, capsys):
+    """06 with Drive's dialog declined: Colab's raw "credential propagation" error becomes
+    one line, and the notebook works in /content/colorpast."""
+    monkeypatch.setattr(notebook, "COLAB_LOCAL", tmp_path / "content")
+
+    def decline(p):
+        raise RuntimeError("Error: credential propagation was unsuccessful")
+
+    monkeypatch.setattr(sys.modules["google.colab"].drive, "mount", decline)
+    env = notebook.setup(gpu=False)
+    assert env.root == (tmp_path / "content").resolve() and notebook.Path.cwd() == env.root
+    assert (env.root / "runs").is_dir()
+    out = capsys.readouterr().out
+    (line,) = [ln for ln in out.splitlines() if "Drive is not mounted" in ln]
+    assert "credential propagation was unsuccessful" in line and "vanish when the runtime disconnects" in line
+    notebook.finish(env)  # nothing on Drive: nothing to flush
+    assert fake_colab["flushed"] == 0
 
 
 def test_local_copy_moves_a_prepared_set_to_the_runtime_disk_once(tmp_path, monkeypatch):
