@@ -38,6 +38,7 @@ from colorpast import colorizer, hints as hint_tools, models, photofiles, photos
 from colorpast.errors import UserError, say
 from colorpast.fsutil import atomic_path
 from colorpast.models import colorful
+from colorpast.runs import trained_runs  # noqa: F401 - the model chooser's order, also app.trained_runs
 
 OFFICIAL = "colorful:official"
 INSTALL = 'the app needs Gradio: pip install "colorpast[app]"'
@@ -87,32 +88,6 @@ class Choice:
 
     ref: str
     label: str
-
-
-def _recognises(run: Path) -> bool:
-    """Whether the run's model has an ImageNet-trained encoder (effunet's family), the
-    models that scored best (benchmarks/RESULTS.md, "Recognition")."""
-    try:
-        return models.spec(json.loads((run / "config.json").read_text()).get("model", "")).encoder
-    except (OSError, ValueError):
-        return False
-
-
-def trained_runs(runs_dir) -> list[Path]:
-    """Run folders under ``runs_dir`` (one or two levels deep, as ``runs/NAME`` and the
-    demo's ``runs/demo/run``) that hold a final model or a checkpoint: the runs of models
-    with an ImageNet-trained encoder first (they colour what they recognise), newest
-    first within each group."""
-    root = Path(runs_dir)
-    if not root.is_dir():
-        return []
-    found = []
-    for config in [*root.glob("*/config.json"), *root.glob("*/*/config.json")]:
-        run = config.parent
-        finished = [run / runs.FINAL] if (run / runs.FINAL).is_file() else runs.list_checkpoints(run)[-1:]
-        if finished:
-            found.append((finished[0].stat().st_mtime, run))
-    return [run for _, run in sorted(found, key=lambda t: (not _recognises(t[1]), -t[0], str(t[1])))]
 
 
 def _run_label(run: Path) -> str:

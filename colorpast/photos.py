@@ -15,6 +15,7 @@ functions that use them, as in ``colorpast.notebook``.
 
 from __future__ import annotations
 
+import csv
 import os
 import time
 import zipfile
@@ -23,18 +24,30 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from colorpast import notebook as _notebook
 from colorpast.data import sources
 from colorpast.fsutil import atomic_path
-from colorpast import notebook as _notebook
 from colorpast.notebook import COLAB_LOCAL, Environment
 from colorpast.photofiles import READABLE, find_images, not_photos, read_image
 
 DISPLAY_WIDTH = 1600  # px: wider inline images only make the notebook heavy and scroll sideways
 
 
-def choose_model(ref: str, fallback: str = "colorful:official", log=print) -> str:
-    """``ref`` when it holds a model (a run folder with trained weights, a .keras file,
-    ``NAME:official``); otherwise ``fallback``.
+BEST = "best"  # 06's MODEL: the model 05 measured best, else the newest trained run, else Colorful
+OFFICIAL = "colorful:official"
+
+
+def choose_model(ref: str, fallback: str = OFFICIAL, log=print, reports="reports", runs_dir="runs") -> str:
+    """The model 06 colorizes with, said in one line when it is not ``ref`` itself.
+
+    ``ref = "best"``: the model with the lowest CIEDE2000 in the newest of 05's reports
+    (``reports/*/metrics.csv``) that scored a trained run, among those that can colorize
+    (runs with weights, Colorful's published weights); without such a report, the first
+    of ``runs.trained_runs`` (an encoder's run first, then the newest); without a trained
+    run, ``fallback``. Otherwise ``ref`` when it holds a model (a run folder with trained
+    weights, a .keras file, ``NAME:official``), with a line when a report measured it
+    behind sepia or another model, so a run that lost is never used in silence; else
+    ``fallback``.
 
     So a first session, before any training, still colorizes: with Colorful's
     published weights, fetched (129 MB, once) when missing. A run folder that 04 left
@@ -43,7 +56,20 @@ def choose_model(ref: str, fallback: str = "colorful:official", log=print) -> st
     """
     from colorpast import runs
 
-    if ref and ":" in ref and not ref.startswith((".", "/")) and not Path(ref).exists():
+    if ref == BEST:
+        measured = best_measured(reports)
+        if measured is not None:
+            chosen, why = measured
+            log(f"using {chosen}: {why}")
+        elif runs.trained_runs(runs_dir):
+            chosen = str(runs.trained_runs(runs_dir)[0])
+            log(f"using {chosen}, the trained run listed first (an encoder's run, then the newest); 05_evaluate has "
+                "scored none yet: after it, this picks the best it measured")
+        else:
+            log(f"no trained run under {runs_dir}/ yet (04_train makes one): using {fallback}, Zhang et al.'s "
+                "published weights")
+            chosen = fallback
+    elif ref and ":" in ref and not ref.startswith((".", "/")) and not Path(ref).exists():
         chosen = ref
     elif ref and Path(ref).is_dir():
         why = runs.missing_weights(ref)
@@ -55,7 +81,11 @@ def choose_model(ref: str, fallback: str = "colorful:official", log=print) -> st
     else:
         log(f"no trained model at {ref!r} (04_train makes one): using {fallback}, Zhang et al.'s published weights")
         chosen = fallback
-    if chosen == "colorful:official":
+    if ref != BEST and chosen == ref:
+        behind = measured_behind(ref, reports)
+        if behind:
+            log(f"note: {behind}; MODEL = {BEST!r} takes the best 05 measured")
+    if chosen == OFFICIAL:
         from colorpast import weights
         from colorpast.models import colorful
 
@@ -63,6 +93,61 @@ def choose_model(ref: str, fallback: str = "colorful:official", log=print) -> st
             log("fetching the official Colorful weights (129 MB, once)")
             weights.fetch("colorful")
     return chosen
+
+
+def _reports(reports) -> list[tuple[Path, dict[str, float]]]:
+    """05's reports, newest first: (folder, {method: CIEDE2000})."""
+    out = []
+    for f in sorted(Path(reports).glob("*/metrics.csv"), key=lambda p: p.stat().st_mtime, reverse=True):
+        try:
+            with open(f, newline="") as fh:
+                scores = {r["method"]: float(r["ciede2000"]) for r in csv.DictReader(fh) if r.get("ciede2000")}
+        except (OSError, KeyError, ValueError):
+            continue  # not one of evaluate's tables: passed over
+        out.append((f.parent, scores))
+    return out
+
+
+def _can_colorize(method: str) -> bool:
+    """A scored method 06 can colorize with: a run with weights, a .keras file, Colorful's published weights."""
+    from colorpast import runs
+
+    if method == OFFICIAL:
+        return True
+    p = Path(method)
+    return (p.is_dir() and runs.missing_weights(p) is None) or (p.is_file() and p.suffix == ".keras")
+
+
+def best_measured(reports="reports") -> tuple[str, str] | None:
+    """(model, why) from the newest of 05's reports that scored a trained model; None without one."""
+    for folder, scores in _reports(reports):
+        usable = {m: s for m, s in scores.items() if _can_colorize(m)}
+        if not any(m != OFFICIAL for m in usable):
+            continue
+        best = min(usable, key=usable.get)
+        others = ", ".join(f"{m} {s:.2f}" for m, s in sorted(scores.items(), key=lambda t: t[1]) if m != best)
+        lost = [m for m in ("sepia", "gray") if m in scores and scores[m] <= usable[best]]
+        why = (f"the lowest CIEDE2000 of the models 05 scored in {folder} ({usable[best]:.2f}; {others}; lower is better)"
+               + (f"; but {' and '.join(lost)} scored as well or better: the model has learned little more than "
+                  "the average colour of photos" if lost else ""))
+        return best, why
+    return None
+
+
+def measured_behind(model: str, reports="reports") -> str | None:
+    """What the newest report that scored ``model`` says against it: the baselines (sepia,
+    gray) and models that scored better; None when none did or none was measured."""
+    key = str(model).rstrip("/")
+    for folder, scores in _reports(reports):
+        mine = scores.get(key)
+        if mine is None:
+            continue
+        better = [(m, s) for m, s in scores.items() if s < mine and (m in ("sepia", "gray") or _can_colorize(m))]
+        if not better:
+            return None
+        return (f"05 measured {key} at CIEDE2000 {mine:.2f} in {folder}, behind "
+                + ", ".join(f"{m} ({s:.2f})" for m, s in sorted(better, key=lambda t: t[1])))
+    return None
 
 
 def photos_folder(folder, env: Environment, smoke: bool = False, upload: bool = True, log=print) -> Path:

@@ -52,7 +52,7 @@ from colorpast import config, version
 from colorpast.config import TrainConfig
 from colorpast.errors import UserError, say
 from colorpast.fsutil import PARTIAL, atomic_path, atomic_write, commit, discard, writable_dir
-from colorpast.models import build
+from colorpast.models import build, spec
 from colorpast.train_step import Colorizer
 
 CONFIG = "config.json"
@@ -337,3 +337,29 @@ def load(run_dir, weights: str = "final"):
         except Exception:  # noqa: BLE001 - a checkpoint cut short: the one before it, as when resuming
             continue
     raise UserError(f"{run} has no loadable trained weights yet")
+
+
+def _recognises(run: Path) -> bool:
+    """Whether the run's model has an ImageNet-trained encoder (effunet's family), the
+    models that scored best (benchmarks/RESULTS.md, "Recognition")."""
+    try:
+        return spec(json.loads((run / "config.json").read_text()).get("model", "")).encoder
+    except (OSError, ValueError):
+        return False
+
+
+def trained_runs(runs_dir) -> list[Path]:
+    """Run folders under ``runs_dir`` (one or two levels deep, as ``runs/NAME`` and the
+    demo's ``runs/demo/run``) that hold a final model or a checkpoint: the runs of models
+    with an ImageNet-trained encoder first (they colour what they recognise), newest
+    first within each group."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    found = []
+    for settings in [*root.glob("*/config.json"), *root.glob("*/*/config.json")]:
+        run = settings.parent
+        finished = [run / FINAL] if (run / FINAL).is_file() else list_checkpoints(run)[-1:]
+        if finished:
+            found.append((finished[0].stat().st_mtime, run))
+    return [run for _, run in sorted(found, key=lambda t: (not _recognises(t[1]), -t[0], str(t[1])))]

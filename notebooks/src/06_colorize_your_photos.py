@@ -18,8 +18,8 @@ the whole notebook in a minute on a CPU; the test suite runs every notebook that
 # %% parameters
 # True: two embedded photos, saved in black and white, at 64 px
 SMOKE = False  # @param {type:"boolean"}
-# a run folder (04_train), "colorful:official", or a .keras file
-MODEL = "runs/effunet-flickr30k"  # @param {type:"string"}
+# "best": the model 05_evaluate measured best (else your trained run, else Colorful's published weights); or a run folder, "colorful:official", a .keras file
+MODEL = "best"  # @param {type:"string"}
 # a folder (or one file) of your photos, on Drive on Colab; kept from session to session
 PHOTOS = "photos"  # @param {type:"string"}
 # colorized PNGs land here, at the input's resolution
@@ -44,9 +44,12 @@ if SMOKE:
 """
 ## The model
 
-Your trained run when it has weights; otherwise Zhang et al.'s published Colorful weights,
-fetched once (129 MB) into `weights/`, so the first session shows a result in minutes,
-before any training. No GPU is needed: a 12-megapixel photo takes seconds on a CPU.
+With `MODEL = "best"`, the model 05_evaluate measured best (lowest CIEDE2000) in its newest
+report, said with its score and the others'; before 05 has run, your trained run; before any
+training, Zhang et al.'s published Colorful weights, fetched once (129 MB) into `weights/`,
+so the first session shows a result in minutes. A model you name is used as named, with a
+line when 05 measured it behind sepia or another model. No GPU is needed: a 12-megapixel
+photo takes seconds on a CPU.
 """
 
 from colorpast import photos
