@@ -320,6 +320,37 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     return _result(run, model, state, step0)
 
 
+# Training speed on a CPU, images per second at 224 px, measured on the 2-core development
+# machine (one thread each; a Colab CPU runtime has 2 cores): effunet 4,000 images in 1,223 s,
+# effunet_cls in 1,673 s (benchmarks/RESULTS.md, "Recognition"); seed16 about 2.5 images/s
+# (TensorFlow 2.21). Other models and sizes are scaled from these by pixels: an estimate.
+CPU_IMAGES_PER_S = {"effunet": 3.3, "effunet_hints": 3.3, "effunet_cls": 2.4, "seed16": 2.5, "seed16_hints": 2.5}
+
+
+def cpu_estimate(cfg: TrainConfig, done_epochs: int = 0) -> str:
+    """One line for a run about to train on a CPU: how long it takes, how long until its
+    first checkpoint, and, when that is more than a quarter of an hour, a smaller run to
+    pick (04 on a CPU runtime prints it)."""
+    size = cfg.size or 224  # None: the model's own, 224
+    measured = cfg.model in CPU_IMAGES_PER_S
+    rate = CPU_IMAGES_PER_S.get(cfg.model, CPU_IMAGES_PER_S["seed16"]) * (224 / size) ** 2
+    per_epoch = cfg.steps_per_epoch * cfg.batch_size
+    left = max(0, cfg.epochs - done_epochs) * per_epoch
+
+    def span(seconds: float) -> str:
+        return f"{seconds / 3600:.1f} hours" if seconds >= 5400 else f"{max(1, round(seconds / 60))} min"
+
+    line = (f"on a CPU this run trains {left:,} images at about {rate:.1f} a second ({cfg.model} at {size} px"
+            + ("" if measured else ", not measured: seed16's speed") + f"): about {span(left / rate)}, "
+            f"the first checkpoint after {span(per_epoch / rate)}")
+    if per_epoch / rate <= 900:
+        return line
+    small = max(1, round(600 * rate / cfg.batch_size))  # steps for about ten minutes an epoch
+    return line + ". For a first look, a checkpoint every ~10 minutes: " + say(
+        f"--steps-per-epoch {small}, or a GPU",
+        f"train.settings(..., steps_per_epoch={small}) in the Configuration cell with another RUN, or a GPU runtime")
+
+
 def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True, log=print) -> TrainResult:
     """Train on a prepared set (``cfg.data``): the same as ``colorpast train``."""
     if not cfg.data:

@@ -33,3 +33,20 @@ def test_a_set_without_val_split_trains_with_one_progress_bar(tmp_path, capsys):
     assert result.best is not None and (tmp_path / "run" / train.BEST).is_file()  # best by training loss
     err = capsys.readouterr().err
     assert "epoch 2/2" in err and "6/6" in err and "3/3" not in err  # one bar over both epochs' 6 steps
+
+
+def test_a_cpu_run_says_how_long_it_takes_and_what_smaller_run_to_pick(monkeypatch):
+    from colorpast import errors, train
+    from colorpast.config import preset
+
+    line = train.cpu_estimate(preset("effunet"))
+    assert line.startswith("on a CPU this run trains 160,000 images at about 3.3 a second (effunet at 224 px): "
+                           "about 13.5 hours, the first checkpoint after 81 min")
+    assert line.endswith("--steps-per-epoch 124, or a GPU")  # 124 x 16 images at 3.3/s: about 10 minutes
+    assert "trains 64,000 images" in train.cpu_estimate(preset("effunet"), done_epochs=6)  # 4 epochs left
+    assert "not measured: seed16's speed" in train.cpu_estimate(preset("fast"))
+    short = train.cpu_estimate(preset("demo"))
+    assert "first look" not in short and "12,000 images" in short
+    monkeypatch.setattr(errors, "AUDIENCE", "notebook")
+    assert train.cpu_estimate(preset("effunet")).endswith(
+        "train.settings(..., steps_per_epoch=124) in the Configuration cell with another RUN, or a GPU runtime")
