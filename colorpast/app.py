@@ -102,6 +102,36 @@ def _hint_models() -> set[str]:
     return {n for n in models.names() if models.spec(n).hints}
 
 
+def takes_hints(ref: str | None) -> bool:
+    """Whether the model ``ref`` (a run folder, ``NAME:official``, a .keras file) follows colour hints."""
+    if not ref:
+        return False
+    p = Path(ref)
+    if p.is_dir():
+        try:
+            return json.loads((p / "config.json").read_text()).get("model") in _hint_models()
+        except (OSError, ValueError):
+            return False
+    if ":" in ref and not p.exists():
+        return ref.split(":")[0] in _hint_models()
+    try:
+        return bool(models.spec(load_model(ref)).hints)
+    except UserError:
+        return False
+
+
+def notice(ref: str | None) -> str:
+    """What the page says above everything about its model: nothing when the model follows
+    hints; that the brush is off when it does not; what to do when there is no model."""
+    if not ref:
+        return f"**No model yet.** {no_model()[0].upper()}{no_model()[1:]}."
+    if takes_hints(ref):
+        return ""
+    return (f"**{ref} takes no colour hints: painting is off.** It colorizes on its own; a model that "
+            "follows painted colours is a run of seed16_hints or effunet_hints ("
+            + say("colorpast train --model seed16_hints", '04_train with MODEL = "seed16_hints"') + ").")
+
+
 def official_weights_present() -> bool:
     return (colorful.weights_dir() / colorful.OFFICIAL_WEIGHTS).is_file()
 
@@ -289,6 +319,7 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
     ``given``: ``--model``; ``default``: the model chosen at start-up (:func:`startup_model`)."""
     gr = gradio()
     out_dir = Path(out_dir)
+    photofiles.heif_readable()  # Gradio reads dropped files with Pillow: HEIC too, once pillow-heif's opener is in
 
     def choices():
         return [(c.label, c.ref) for c in model_choices(runs_dir, given)]
@@ -315,19 +346,30 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
             raise gr.Error(str(e)) from None
         return (r.before, r.after), str(r.png), r.message
 
+    def model_changed(model_ref):
+        """The brush only where it does something: a model that takes no hints turns it off, and says so."""
+        return gr.update(interactive=takes_hints(model_ref)), notice(model_ref)
+
+    def on_load(model_ref):
+        """Runs trained since the page started appear; with no model chosen yet, the first of them."""
+        found = choices()
+        ref = model_ref or (found[0][1] if found else None)
+        return gr.Dropdown(choices=found, value=ref), gr.update(interactive=takes_hints(ref)), notice(ref)
+
     # Gradio keeps every upload and result in its own cache: files older than a day go every
     # hour, and all of them when the page starts again.
     with gr.Blocks(title="colorpast", analytics_enabled=False, delete_cache=(3600, 86400)) as page:
         gr.Markdown("# colorpast\nDrop in a black-and-white photo: it is colorized at once. Then paint the "
                     "colours you know on the gray copy (only their hue counts; gray means *no colour here*), "
                     "or upload hints, and press **Colorize** again.")
+        note = gr.Markdown(notice(default), elem_id="notice")
         with gr.Row():
             with gr.Column():
                 photo = gr.Image(label="1. Your photo", type="filepath", image_mode=None, sources=["upload"],
                                  elem_id="photo", height=260)
                 editor = gr.ImageEditor(
                     label="2. Paint the colours you know", type="numpy", image_mode="RGBA", format="png",
-                    sources=[], transforms=[], layers=False, elem_id="editor", height=440,
+                    sources=[], transforms=[], layers=False, elem_id="editor", height=440, interactive=takes_hints(default),
                     brush=gr.Brush(colors=PALETTE, default_color=PALETTE[0], default_size=BRUSH_PX,
                                    color_mode="defaults"))
                 hints_file = gr.File(label="or upload hints: a scribble PNG the photo's size, or a JSON list "
@@ -350,8 +392,13 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
         photo.upload(show_photo, photo, [editor, slider, download, status]).then(colorize_event, inputs, outputs)
         photo.clear(show_photo, photo, [editor, slider, download, status])
         go.click(colorize_event, inputs, outputs)
-        page.load(lambda: gr.Dropdown(choices=choices()), None, model)  # runs trained since start appear
+        model.change(model_changed, model, [editor, note])
+        page.load(on_load, model, [model, editor, note])
     return page
+
+
+INLINE_HEIGHT = 1150  # px: the page's two columns inline in a notebook (Gradio's default, 500, cuts them)
+_running: list = []  # the page a notebook cell started, closed when the cell runs again
 
 
 def launch(port: int | None = 7860, host: str = "127.0.0.1", model: str | None = None, runs_dir="runs",
@@ -363,11 +410,19 @@ def launch(port: int | None = 7860, host: str = "127.0.0.1", model: str | None =
     (each is downloaded from the page). Returns the running Blocks when ``block`` is
     False (tests; call ``.close()``). A port in use or a ``--model`` that does not load
     is a one-line UserError. ``port=None``: the first free one from 7860 (notebook 06).
+
+    In a notebook (``block`` False), the page shows inline below the cell, tall enough for
+    its two columns, through Colab's or Jupyter's own proxy; no address is printed (the
+    local one is wrong there), and running the cell again closes the page it started
+    before starting the new one.
     """
     gr = gradio()
     temporary = out_dir is None and block
     out_dir = Path(tempfile.mkdtemp(prefix="colorpast-app-") if out_dir is None else out_dir)
     page = None
+    if not block:
+        while _running:  # the cell run again: one server, not two
+            _running.pop().close()
     try:
         default = startup_model(model, runs_dir, log=log)
         if model:
@@ -375,14 +430,18 @@ def launch(port: int | None = 7860, host: str = "127.0.0.1", model: str | None =
         page = build(runs_dir, out_dir, given=model, default=default)
         try:
             page.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True, quiet=True,
-                        show_error=True, ssr_mode=False, mcp_server=False, pwa=False, theme=theme(gr))
+                        show_error=True, ssr_mode=False, mcp_server=False, pwa=False, theme=theme(gr),
+                        height=INLINE_HEIGHT)
         except OSError as e:
             page = None
             raise UserError(f"cannot listen on {host}:{port} ({e.strerror or 'in use'}): choose another --port") from None
+        if not block:
+            _running.append(page)
+            log(f"colorpast app: below (model: {default or 'none'}); it runs until the runtime stops, and running "
+                "this cell again starts it afresh")
+            return page
         log(f"colorpast app: open http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{page.server_port} "
             f"in a browser (model: {default or 'none'}); Ctrl-C stops it")
-        if not block:
-            return page
         while True:
             time.sleep(1)
     except KeyboardInterrupt:

@@ -241,11 +241,61 @@ def test_offline_page_starts_without_a_model_and_a_busy_port_is_one_line(tmp_pat
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as r:
             assert r.status == 200 and b"colorpast" in r.read()
         assert "starting without a model" in lines[-2] and "model: none" in lines[-1]
-        with pytest.raises(UserError, match=f"cannot listen on 127.0.0.1:{port}.*--port"):
-            app.launch(port=port, model=hint_model, runs_dir=tmp_path / "runs", block=False, log=lines.append)
+        # The page itself says what to do, and the brush is off (nothing would follow it).
+        props = _props(port)
+        assert props["notice"]["value"].startswith("**No model yet.** No model to colorize with: train one")
+        assert props["editor"]["interactive"] is False
+        # A notebook cell run again: the first page is closed, not left serving beside the new one.
+        lines.clear()
+        again = app.launch(port=None, model=hint_model, runs_dir=tmp_path / "runs", out_dir=tmp_path / "out",
+                           block=False, log=lines.append)
+        try:
+            with pytest.raises(OSError):
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+            assert lines == [f"colorpast app: below (model: {hint_model}); it runs until the runtime stops, and "
+                             "running this cell again starts it afresh"]
+            props = _props(again.server_port)
+            assert props["notice"]["value"] == "" and props["editor"]["interactive"] is not False
+        finally:
+            again.close()
     finally:
         page.close()
     assert outbound == []  # no analytics, no version check, no share link
+
+
+def test_a_busy_port_is_one_line(tmp_path, hint_model):
+    _needs_gradio()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(UserError, match=f"cannot listen on 127.0.0.1:{port}.*--port"):
+            app.launch(port=port, model=hint_model, runs_dir=tmp_path / "runs", block=False, log=lambda _: None)
+
+
+def test_a_model_without_hints_turns_the_brush_off_and_says_which_do(tmp_path):
+    """The page's notice and brush for each kind of model: a hints model (nothing said),
+    one without hints (painting off, and what takes them), none (what to do)."""
+    from colorpast import models
+    from colorpast.config import TrainConfig
+
+    plain = tmp_path / "plain.keras"
+    models.build("seed16", (None, None, 1)).save(plain)
+    assert not app.takes_hints(str(plain)) and not app.takes_hints("colorful:official") and not app.takes_hints(None)
+    (tmp_path / "runs/h").mkdir(parents=True)
+    TrainConfig(model="effunet_hints").to_json(tmp_path / "runs/h/config.json")
+    assert app.takes_hints(str(tmp_path / "runs/h")) and app.notice(str(tmp_path / "runs/h")) == ""
+    said = app.notice("colorful:official")
+    assert said.startswith("**colorful:official takes no colour hints: painting is off.**")
+    assert "colorpast train --model seed16_hints" in said
+    assert app.notice(None).startswith("**No model yet.**")
+
+
+def _props(port) -> dict:
+    """The page's components by elem_id, as its /config describes them to the browser."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=30) as r:
+        config = json.loads(r.read())
+    return {c["props"]["elem_id"]: c["props"] for c in config["components"] if c.get("props", {}).get("elem_id")}
 
 
 def test_the_verb_serves_until_ctrl_c_and_leaves_nothing_behind(tmp_path, hint_model):

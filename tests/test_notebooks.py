@@ -299,7 +299,7 @@ def test_colorize_notebook_alone_fetches_colorful_and_shows_sensible_sizes(works
     assert "big.png: 3000 x 2000 px (shown at 800 px wide)" in text
     # The worked example of hints (offline in SMOKE: an embedded photo, an untrained seed16_hints), then the app.
     assert (root / "examples/astronaut-bw.png").is_file()
-    assert "colorpast app: open http://127.0.0.1:" in text
+    assert "colorpast app: below (model: " in text and "http://127.0.0.1" not in text
 
 
 @pytest.mark.slow

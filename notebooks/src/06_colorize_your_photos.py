@@ -139,7 +139,9 @@ The same thing for your photos, with a brush: drop a photo in, paint strokes of 
 colours you know on its gray copy, press **Colorize**, download the full-resolution
 result (also saved in `OUT/app`). It opens below, in the notebook (on Colab through Colab's own proxy: nothing is
 public). It uses `MODEL` and lists every trained run under `runs/`; only a model that
-takes hints follows the strokes. It runs until the runtime stops.
+takes hints follows the strokes (with another, the brush is off and the page says which
+models do). It runs until the runtime stops; running this cell again replaces it. A HEIC
+photo can be dropped in too.
 """
 
 if APP:
