@@ -127,8 +127,13 @@ def notice(ref: str | None) -> str:
         return f"**No model yet.** {no_model()[0].upper()}{no_model()[1:]}."
     if takes_hints(ref):
         return ""
+    if photos.official_hints_ready(fetch=False):
+        return (f"**{ref} takes no colour hints: painting is off.** It colorizes on its own; to paint the "
+                f"colours you know, choose {photos.HINTS_OFFICIAL} (Zhang et al. 2017's published model) above.")
     return (f"**{ref} takes no colour hints: painting is off.** It colorizes on its own; a model that "
-            "follows painted colours is a run of seed16_hints or effunet_hints ("
+            "follows painted colours is Zhang et al. 2017's published one ("
+            + say("colorpast weights fetch siggraph17, once, online", "run 06's hints cell once, online")
+            + ") or a run of seed16_hints or effunet_hints ("
             + say("colorpast train --model seed16_hints", '04_train with MODEL = "seed16_hints"') + ").")
 
 
@@ -148,6 +153,8 @@ def model_choices(runs_dir, given: str | None = None) -> list[Choice]:
             out.append(Choice(str(run), _run_label(run)))
     if given != OFFICIAL and official_weights_present():
         out.append(Choice(OFFICIAL, f"{OFFICIAL} (Zhang et al. 2016, no hints)"))
+    if given != photos.HINTS_OFFICIAL and photos.official_hints_ready(fetch=False):
+        out.append(Choice(photos.HINTS_OFFICIAL, f"{photos.HINTS_OFFICIAL} (Zhang et al. 2017, takes hints)"))
     return out
 
 

@@ -34,8 +34,10 @@ from colorpast.photofiles import _by_pixels, find_images, not_photos, output_pat
 
 def train_hints_model() -> str:
     """What to do when a model takes no hints, in the words of the command line or the notebook."""
-    return say("train a model that does (colorpast train --model seed16_hints)",
-               'train one that does (04_train with MODEL = "seed16_hints") and give its run as HINTS_MODEL')
+    return say("use siggraph17:official, Zhang et al. 2017's published model (colorpast weights fetch siggraph17 "
+               "once, online), or train one (colorpast train --model seed16_hints)",
+               'HINTS_MODEL = "siggraph17:official" (Zhang et al. 2017\'s published model), or train one '
+               '(04_train with MODEL = "seed16_hints") and give its run as HINTS_MODEL')
 
 
 def load_model(ref: str):

@@ -48,14 +48,19 @@ _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
 
 def parse_color(value) -> np.ndarray:
-    """A colour as ``#rrggbb``, ``#rgb`` or ``[r, g, b]`` (0..255) -> float32 RGB in [0, 1].
+    """A colour as ``#rrggbb``, ``#rgb``, ``[r, g, b]`` (0..255) or a name in plain words
+    (the CSS colour names: "red", "sky blue", "dark green", "tan") -> float32 RGB in [0, 1].
 
     Raises UserError naming the value when it does not parse.
     """
     if isinstance(value, str):
         m = _HEX.match(value.strip())
         if not m:
-            raise UserError(f"colour {value!r} does not parse: give #rrggbb, #rgb or [r, g, b] with 0..255")
+            named = _named(value)
+            if named is None:
+                raise UserError(f"colour {value!r} does not parse: give a colour name (red, sky blue, tan ...), "
+                                "#rrggbb, #rgb or [r, g, b] with 0..255")
+            return named
         h = m.group(1)
         if len(h) == 3:
             h = "".join(c * 2 for c in h)
@@ -64,7 +69,17 @@ def parse_color(value) -> np.ndarray:
         isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 255 for v in value
     ):
         return np.asarray(value, np.float32) / 255.0
-    raise UserError(f"colour {value!r} does not parse: give #rrggbb, #rgb or [r, g, b] with 0..255")
+    raise UserError(f"colour {value!r} does not parse: give a colour name (red, sky blue, tan ...), "
+                    "#rrggbb, #rgb or [r, g, b] with 0..255")
+
+
+def _named(value: str) -> np.ndarray | None:
+    """A CSS colour name, spaces, hyphens and case ignored ("Sky blue" = "skyblue"); None if unknown."""
+    from matplotlib.colors import CSS4_COLORS
+
+    key = value.strip().lower().replace(" ", "").replace("-", "").replace("grey", "gray")
+    hex_ = CSS4_COLORS.get(key)
+    return None if hex_ is None else np.array([int(hex_[i:i + 2], 16) for i in (1, 3, 5)], np.float32) / 255.0
 
 
 def color_to_ab(value) -> tuple[float, float]:

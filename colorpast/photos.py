@@ -334,10 +334,36 @@ def example_hints(photo, hints=EXAMPLE_HINTS) -> list[dict]:
     return [{"x": min(w - 1, round(fx * w)), "y": min(h - 1, round(fy * h)), "color": c} for fx, fy, c in hints]
 
 
+HINTS_OFFICIAL = "siggraph17:official"
+
+
+def official_hints_ready(fetch: bool = True, log=print) -> bool:
+    """Whether Zhang et al. 2017's published weights are on disk; with ``fetch``, fetched
+    first when missing (137 MB, once). Offline, one line says what to do and False."""
+    from colorpast import weights
+    from colorpast.errors import UserError
+    from colorpast.models import siggraph17
+
+    if (siggraph17.weights_dir() / siggraph17.OFFICIAL_WEIGHTS).is_file():
+        return True
+    if not fetch:
+        return False
+    log("fetching Zhang et al. 2017's published weights for hints (137 MB, once)")
+    try:
+        weights.fetch("siggraph17")
+    except UserError as e:
+        log(f"{e}; hints need a model that takes them: run this cell again online, or train one with 04_train "
+            '(MODEL = "seed16_hints")')
+        return False
+    return True
+
+
 def hints_model(ref, smoke: bool = False, log=print):
-    """A model that takes hints for the worked example: ``ref`` when it is a trained run or
-    file of one; in SMOKE mode a fresh, untrained ``seed16_hints`` (its colours mean
-    nothing: it only runs the steps); otherwise None, with one line on how to train one."""
+    """A model that takes hints for the worked example and 06's hints cell: ``ref`` when it
+    is a trained run or file of one; otherwise Zhang et al. 2017's published network
+    (``siggraph17:official``, fetched once), said in one line; in SMOKE mode a fresh,
+    untrained ``seed16_hints`` (its colours mean nothing: it only runs the steps, offline).
+    None only when neither is at hand (offline, nothing trained), with one line."""
     from colorpast import models, runs
     from colorpast.colorizer import load_model
 
@@ -347,9 +373,9 @@ def hints_model(ref, smoke: bool = False, log=print):
         model = load_model(str(ref))
         if models.spec(model).hints:
             return model
-    log(f"no trained model that takes hints at {ref!r}: train one with 04_train (MODEL = \"seed16_hints\", "
-        f"RUN = {str(ref)!r}), then run this cell again")
-    return None
+    log(f"no trained model that takes hints at {ref!r}: using {HINTS_OFFICIAL}, Zhang et al. 2017's published "
+        "network (04_train with MODEL = \"seed16_hints\" trains your own)")
+    return load_model(HINTS_OFFICIAL) if official_hints_ready(log=log) else None
 
 
 def show_hints_example(photo, model, hints, log=print):
@@ -379,3 +405,84 @@ def show_hints_example(photo, model, hints, log=print):
     display(fig)
     plt.close(fig)
     return fig
+
+
+# ------------------------------------------------------------------ your colours, by position
+
+
+def grid_step(length: int) -> int:
+    """A round step (1, 2 or 5 times a power of ten) that draws at most 10 grid lines along ``length`` px."""
+    step = 1
+    for exp in range(12):
+        for m in (1, 2, 5):
+            step = m * 10**exp
+            if length / step <= 10:
+                return step
+    return step
+
+
+def pick_photo(folder, name=None, log=print) -> Path | None:
+    """The photo of ``folder`` called ``name`` (a file name or a path below it), else the
+    first one; None, with one line, when there is none."""
+    found = find_images([folder]) if Path(folder).exists() else []
+    if name:
+        chosen = [f for f in found if f.name == name or str(f).endswith(str(name))]
+        if not chosen:
+            log(f"no photo {name!r} in {folder}; its photos: {', '.join(f.name for f in found[:8]) or 'none'}")
+            return None
+        return chosen[0]
+    if not found:
+        log(f"no photo in {folder} to give colours to")
+        return None
+    return found[0]
+
+
+def show_grid(photo, width: int = DISPLAY_WIDTH // 2):
+    """Inline: the photo in black and white with a grid labelled in its own pixels, to
+    read positions off for hints (x to the right, y down, from the top-left corner).
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    from colorpast.colorizer import gray
+
+    rgb = read_image(photo)
+    h, w = rgb.shape[:2]
+    shown = fit_width(np.clip(gray(rgb), 0, 1), width)
+    step = grid_step(max(h, w))
+    fig, ax = plt.subplots(figsize=(width / 100 + 0.8, width / 100 * h / w + 0.8), dpi=100)
+    ax.imshow(shown, extent=(0, w, h, 0), interpolation="antialiased")
+    ax.set_xticks(range(0, w + 1, step))
+    ax.set_yticks(range(0, h + 1, step))
+    ax.grid(color="#ffd23f", alpha=0.6, linewidth=0.7)
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel("x (pixels)")
+    ax.set_ylabel("y (pixels)")
+    ax.set_title(f"{Path(photo).name}: {w} x {h} px", pad=28)
+    fig.tight_layout()
+    display(fig)
+    plt.close(fig)
+    return fig
+
+
+def colorize_with_points(photo, model, points, out_dir, log=print) -> Path:
+    """Colour ``photo`` with ``points``: ``(x, y, colour)`` (x, y in the photo's pixels,
+    the colour a name in plain words or a hex) or ``{"x", "y", "color"}`` dicts. Shows the
+    points drawn on the gray photo, the automatic result and the one with the points side
+    by side, and writes the full-resolution result as ``out_dir/<name>-hints.png``. A
+    point outside the photo or a colour that does not parse is one line (UserError)."""
+    from colorpast import hints as hint_tools
+    from colorpast.colorizer import colorize
+
+    given = [p if isinstance(p, dict) else {"x": p[0], "y": p[1], "color": p[2]} for p in points]
+    rgb = read_image(photo)
+    parsed = hint_tools.points(given, rgb.shape[:2], source="POINTS")  # checked before any work
+    show_hints_example(photo, model, given)
+    dest = Path(out_dir) / f"{Path(photo).stem}-hints.png"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    out = colorize(rgb, model, hints=parsed)
+    with atomic_path(dest) as tmp:
+        Image.fromarray(np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)).save(tmp)
+    log(f"{len(given)} colours given: {dest}")
+    return dest

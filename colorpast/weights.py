@@ -42,7 +42,7 @@ class Release:
     sha256: str
     filename: str  # the downloaded file, kept beside the converted one
     converted: str  # the Keras weights file
-    kind: str = "colorful"  # which converter: "colorful" or "fid-inception"
+    kind: str = "colorful"  # which converter: "colorful", "siggraph17" or "fid-inception"
 
 
 # The sha256 starts with the "9b330a0b" in the file name (torch.hub's check_hash
@@ -53,6 +53,18 @@ RELEASES = {
         sha256="9b330a0bae53f4ded77b1e23defbf78beaa09c10ebc4c4999e8e4f4a160b93f9",
         filename="colorization_release_v2-9b330a0b.pth",
         converted="colorful_eccv16.weights.h5",
+    ),
+    # Zhang et al. 2017's user-guided network, beside Colorful's in the same release. The
+    # sha256 starts with the "df00044c" of its name; the full value and the size (136,787,426
+    # bytes) are as two independent projects record them. Not downloadable where this was
+    # written (only the package registry is reachable): the value is not verified here. The
+    # size fits the architecture: its 34,192,787 float32 values are 136,771,148 bytes.
+    "siggraph17": Release(
+        url="https://colorizers.s3.us-east-2.amazonaws.com/siggraph17-df00044c.pth",
+        sha256="df00044c0a4d7c3edcecf6f75437ce346a66e7a42612d9b968e1a7e17dbc6f66",
+        filename="siggraph17-df00044c.pth",
+        converted="siggraph17.weights.h5",
+        kind="siggraph17",
     ),
     # pytorch-fid's release, the file that clean-fid and torch-fidelity use too. The
     # "6726825d" in its name is the start of its sha256 (torch.hub's convention); the full
@@ -165,6 +177,40 @@ def colorful_from_state_dict(sd: dict[str, np.ndarray]):
     return model
 
 
+def siggraph17_from_state_dict(sd: dict[str, np.ndarray]):
+    """Build the Keras SIGGRAPH 2017 network with the release's ``state_dict``'s weights.
+
+    Every key is used except ``model_class`` (the colour-suggestion classifier this
+    package does not use) and BatchNorm's ``num_batches_tracked``; a key missing, left
+    over or of another shape is a one-line error, so a file of another layout never
+    loads half-converted."""
+    from colorpast.models import siggraph17
+
+    model = siggraph17.build_siggraph17((None, None, 1))
+    bn, used, missing = siggraph17.batchnorm_layers(), set(), []
+    for layer_name, prefix in siggraph17.key_map().items():
+        layer = model.get_layer(layer_name)
+        names = [f"{prefix}.{k}" for k in (("weight", "bias", "running_mean", "running_var") if layer_name in bn
+                                             else ("weight", "bias"))]
+        if any(n not in sd for n in names):
+            missing += [n for n in names if n not in sd]
+            continue
+        vals = [sd[n] for n in names]
+        if layer_name not in bn:  # Conv2d (out, in, kh, kw) / ConvTranspose2d (in, out, kh, kw) -> (kh, kw, ., .)
+            vals[0] = np.transpose(vals[0], (2, 3, 1, 0))
+        want = [tuple(v.shape) for v in layer.get_weights()]
+        if [tuple(v.shape) for v in vals] != want:
+            raise UserError(f"{prefix}: shapes {[v.shape for v in vals]} do not fit {layer_name} {want}")
+        layer.set_weights([np.asarray(v, np.float32) for v in vals])
+        used.update(names)
+    if missing:
+        raise UserError(f"the state_dict lacks {len(missing)} of the release's keys, e.g. {missing[0]}")
+    left = sorted(k for k in sd if k not in used and not k.startswith("model_class.") and not k.endswith("num_batches_tracked"))
+    if left:
+        raise UserError(f"the state_dict has {len(left)} keys this network does not have, e.g. {left[0]}")
+    return model
+
+
 def convert_colorful(pth_path, out_path) -> Path:
     """Convert an official ECCV16 ``.pth`` to a Keras ``.weights.h5`` (written atomically)."""
     return save_weights_atomic(colorful_from_state_dict(read_pth(pth_path)), out_path)
@@ -183,4 +229,6 @@ def fetch(name: str, out=None, url=None, force: bool = False, progress: bool = T
         from colorpast.models import fid_inception
 
         return fid_inception.convert(src, out)
+    if rel.kind == "siggraph17":
+        return save_weights_atomic(siggraph17_from_state_dict(read_pth(src)), out)
     return convert_colorful(src, out)

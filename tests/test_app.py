@@ -273,7 +273,7 @@ def test_a_busy_port_is_one_line(tmp_path, hint_model):
             app.launch(port=port, model=hint_model, runs_dir=tmp_path / "runs", block=False, log=lambda _: None)
 
 
-def test_a_model_without_hints_turns_the_brush_off_and_says_which_do(tmp_path):
+def test_a_model_without_hints_turns_the_brush_off_and_says_which_do(tmp_path, monkeypatch):
     """The page's notice and brush for each kind of model: a hints model (nothing said),
     one without hints (painting off, and what takes them), none (what to do)."""
     from colorpast import models
@@ -285,10 +285,17 @@ def test_a_model_without_hints_turns_the_brush_off_and_says_which_do(tmp_path):
     (tmp_path / "runs/h").mkdir(parents=True)
     TrainConfig(model="effunet_hints").to_json(tmp_path / "runs/h/config.json")
     assert app.takes_hints(str(tmp_path / "runs/h")) and app.notice(str(tmp_path / "runs/h")) == ""
+    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
     said = app.notice("colorful:official")
     assert said.startswith("**colorful:official takes no colour hints: painting is off.**")
-    assert "colorpast train --model seed16_hints" in said
+    assert "colorpast weights fetch siggraph17" in said and "colorpast train --model seed16_hints" in said
     assert app.notice(None).startswith("**No model yet.**")
+    # Zhang et al. 2017's published weights on disk: offered, and named in the notice.
+    (tmp_path / "weights").mkdir()
+    models.build("siggraph17").save_weights(tmp_path / "weights/siggraph17.weights.h5")
+    assert "choose siggraph17:official (Zhang et al. 2017's published model) above" in app.notice(str(plain))
+    assert app.takes_hints("siggraph17:official")
+    assert [c.ref for c in app.model_choices(tmp_path / "runs", str(plain))][-1] == "siggraph17:official"
 
 
 def _props(port) -> dict:

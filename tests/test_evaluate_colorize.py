@@ -1,6 +1,7 @@
 """colorpast evaluate and colorpast colorize, end to end on small inputs."""
 
 import csv
+import json
 import subprocess
 import sys
 
@@ -418,3 +419,27 @@ def test_uploads_never_vanish_twins_keep_their_own_output_and_other_files_are_na
     photos.photos_folder(tmp_path / "only", Environment(False, tmp_path), upload=False, log=said.append)
     assert said == [f"{(tmp_path / 'only').resolve()} has no photos colorpast reads ({photofiles.READABLE}); "
                     "album.zip: a zip archive: unpack it and add the photos inside"]
+
+
+def test_hints_with_a_model_that_takes_none_use_the_published_2017_model_when_fetched(model_file, tmp_path,
+                                                                                    monkeypatch, capsys):
+    """`colorize --hints` with nothing trained that takes hints: Zhang et al. 2017's published
+    model once its weights are on disk (random ones here), said in one line; without
+    them, one line naming the fetch."""
+    from colorpast import cli, models
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(embedded_sample(["coffee"])[0].rgb[::8, ::8]).save(photo)  # 50 x 75
+    (tmp_path / "h.json").write_text(json.dumps([{"x": 10, "y": 10, "color": "#b22234"}]))
+    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
+    args = ["colorize", str(photo), "--model", str(model_file), "--out", str(tmp_path / "o"), "--size", "32",
+            "--hints", str(tmp_path / "h.json")]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "colorpast weights fetch siggraph17" in err
+    (tmp_path / "weights").mkdir()
+    models.build("siggraph17").save_weights(tmp_path / "weights/siggraph17.weights.h5")
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert f"{model_file} takes no colour hints: using siggraph17:official" in err
+    assert Image.open(tmp_path / "o/p.png").size == (75, 50)

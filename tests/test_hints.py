@@ -14,13 +14,14 @@ from colorpast.errors import UserError
 
 @pytest.mark.parametrize("value, rgb", [
     ("#b22234", (178, 34, 52)), ("b22234", (178, 34, 52)), ("#ABC", (170, 187, 204)), ([10, 200, 30], (10, 200, 30)),
-    ((0, 0, 255), (0, 0, 255)),
+    ((0, 0, 255), (0, 0, 255)), ("red", (255, 0, 0)), ("Sky blue", (135, 206, 235)), ("dark-green", (0, 100, 0)),
+    ("grey", (128, 128, 128)), (" Tan ", (210, 180, 140)),
 ])
 def test_colours_parse(value, rgb):
     assert np.allclose(hints.parse_color(value) * 255, rgb)
 
 
-@pytest.mark.parametrize("value", ["red", "#12345", "#gg0000", [300, 0, 0], [1, 2], [True, 0, 0], None, 7])
+@pytest.mark.parametrize("value", ["blurple", "#12345", "#gg0000", [300, 0, 0], [1, 2], [True, 0, 0], None, 7])
 def test_colours_that_do_not_parse_are_one_line(value):
     with pytest.raises(UserError, match="does not parse") as e:
         hints.parse_color(value)

@@ -289,12 +289,15 @@ def test_colorize_notebook_alone_fetches_colorful_and_shows_sensible_sizes(works
     text = _check_common(nb, "06_colorize_your_photos.ipynb", seconds)
     assert "no trained run under runs/ yet" in text and "using colorful:official" in text
     assert (root / "weights/colorful_eccv16.weights.h5").is_file()
-    assert sorted(p.name for p in (root / "colorized").iterdir() if p.is_file()) == ["big.png"]  # no upload, no samples
+    # No upload, no samples; the colours given by position (SMOKE's two POINTS) beside it.
+    assert sorted(p.name for p in (root / "colorized").iterdir() if p.is_file()) == ["big-hints.png", "big.png"]
+    assert Image.open(root / "colorized/big-hints.png").size == (3000, 2000)
     assert Image.open(root / "colorized/big.png").size == (3000, 2000)  # full resolution on disk
     assert (root / "colorized.zip").is_file()
     widths = [w for w, _ in _images(nb)]
     print("inline widths", widths)
-    assert len(widths) == 3 and max(widths) <= 1700, widths  # overview, detail and the hints example, not 6000 px
+    # overview, detail, the hints example, the grid and the colours by position; none 6000 px wide
+    assert len(widths) == 5 and max(widths) <= 1700, widths
     assert abs(widths[1] - 2 * 384) <= 40, widths  # the detail: two 384 px crops, one photo pixel per PNG pixel
     assert "big.png: 3000 x 2000 px (shown at 800 px wide)" in text
     # The worked example of hints (offline in SMOKE: an embedded photo, an untrained seed16_hints), then the app.

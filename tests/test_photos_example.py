@@ -58,14 +58,62 @@ def test_the_example_hints_are_points_inside_the_photo_that_parse(tmp_path):
     assert all(b < -10 for _, b in sky)  # blue: negative b
 
 
-def test_a_model_for_hints_is_one_that_takes_them_or_none_with_a_line(tmp_path):
+def test_a_model_for_hints_is_a_trained_one_else_the_published_2017_network(tmp_path, monkeypatch):
+    from colorpast import weights
+
+    def offline(name, **_):
+        raise UserError(f"could not download the {name} weights")
+
+    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
+    monkeypatch.setattr(weights, "fetch", offline)
     assert models.spec(photos.hints_model("anything", smoke=True)).hints
     lines = []
-    assert photos.hints_model(str(tmp_path / "nothing"), log=lines.append) is None
+    assert photos.hints_model(str(tmp_path / "nothing"), log=lines.append) is None  # offline, nothing trained
+    assert "using siggraph17:official" in lines[0] and "could not download the siggraph17 weights" in lines[-1]
+    assert 'run this cell again online, or train one with 04_train (MODEL = "seed16_hints")' in lines[-1]
     plain = tmp_path / "plain.keras"
     models.build("seed16").save(plain)
-    assert photos.hints_model(str(plain), log=lines.append) is None
-    assert len(lines) == 2 and all('04_train (MODEL = "seed16_hints"' in line for line in lines)
+    lines = []
+    assert photos.hints_model(str(plain), log=lines.append) is None and "takes hints at" in lines[0]
     made = tmp_path / "hints.keras"
     models.build("seed16_hints").save(made)
-    assert models.spec(photos.hints_model(str(made), log=lines.append)).hints and len(lines) == 2
+    lines = []
+    assert models.spec(photos.hints_model(str(made), log=lines.append)).hints and lines == []
+    # The published weights on disk (here random ones, converted as fetch does): used without a download.
+    (tmp_path / "weights").mkdir()
+    models.build("siggraph17").save_weights(tmp_path / "weights/siggraph17.weights.h5")
+    model = photos.hints_model(str(tmp_path / "nothing"), log=lines.append)
+    assert model.name == "siggraph17" and len(lines) == 1 and "using siggraph17:official" in lines[0]
+
+
+def test_colours_by_position_on_a_grid_in_the_photos_pixels(tmp_path, monkeypatch):
+    """06's own-colours cell: a grid labelled in the photo's pixels, points given as
+    (x, y, colour name or hex) drawn and used, the result saved at full size; a point
+    off the photo is one line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+    assert [photos.grid_step(n) for n in (12, 451, 1000, 1001, 3000)] == [2, 50, 100, 200, 500]
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(np.full((60, 90, 3), 128, np.uint8)).save(folder / "b.png")
+    Image.fromarray(np.full((30, 40, 3), 90, np.uint8)).save(folder / "a.png")
+    lines = []
+    assert photos.pick_photo(folder) == folder / "a.png"
+    assert photos.pick_photo(folder, "b.png") == folder / "b.png"
+    assert photos.pick_photo(folder, "c.png", log=lines.append) is None and "its photos: a.png, b.png" in lines[0]
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    fig = photos.show_grid(folder / "b.png")
+    ax = fig.axes[0]
+    assert list(ax.get_xticks()) == [0, 10, 20, 30, 40, 50, 60, 70, 80, 90] and ax.get_ylim() == (60, 0)
+    model = models.build("seed16_hints")
+    out = photos.colorize_with_points(folder / "b.png", model, [(10, 20, "sky blue"), {"x": 80, "y": 50, "color": "#b22234"}],
+                                      tmp_path / "out", log=lines.append)
+    assert out == tmp_path / "out/b-hints.png" and Image.open(out).size == (90, 60)
+    assert lines[-1] == f"2 colours given: {out}" and len(shown) == 2  # the grid, then the three panels
+    with pytest.raises(UserError, match=r"POINTS: point 1 \(x=95, y=5\) is outside the 90 x 60 photo"):
+        photos.colorize_with_points(folder / "b.png", model, [(95, 5, "red")], tmp_path / "out")
+    with pytest.raises(UserError, match="colour 'blurple' does not parse"):
+        photos.colorize_with_points(folder / "b.png", model, [(5, 5, "blurple")], tmp_path / "out")

@@ -40,6 +40,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     # Keras comes with the colorizer: imported here so that --help stays fast.
     from colorpast.colorizer import colorize_paths, load_model
+    from colorpast.models import spec as model_spec
+    from colorpast.photos import HINTS_OFFICIAL, official_hints_ready
     from colorpast.photofiles import find_images
 
     files = find_images(args.paths)  # a missing path is a one-line error before the model loads
@@ -50,6 +52,11 @@ def run(args) -> int:
             raise UserError(f"{args.hints}: no such hints file (give a .json list of points or a scribble .png)")
     out = writable_dir(args.out)
     model = load_model(args.model)
+    if args.hints is not None and not model_spec(model).hints and official_hints_ready(fetch=False):
+        # No trained model that takes hints: Zhang et al. 2017's published one, when fetched.
+        sys.stderr.write(f"colorpast colorize: {args.model} takes no colour hints: using {HINTS_OFFICIAL}, "
+                         "Zhang et al. 2017's published model\n")
+        model = load_model(HINTS_OFFICIAL)
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
     if args.normalize:
         decode["normalize"] = True

@@ -76,4 +76,6 @@ def predict_ab(model, L, batch_size: int = 8, hints=None, **decode) -> np.ndarra
 
 
 # Registered models: importing a module registers it.
-from colorpast.models import colorful, effunet, koalarization, seed16, seed16_bn, seed16_cls, seed16_hints  # noqa: E402,F401
+from colorpast.models import (  # noqa: E402,F401
+    colorful, effunet, koalarization, seed16, seed16_bn, seed16_cls, seed16_hints, siggraph17,
+)

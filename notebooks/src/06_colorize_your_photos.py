@@ -119,8 +119,10 @@ photos.offer_download(OUT, env, files=written);
 ## Colours you know: a worked example
 
 A model can only guess a colour the gray photo does not show. When you know some (the sky
-was blue, the sand is sand), say so: a model that takes hints (`seed16_hints`, trained by
-04 with `MODEL = "seed16_hints"`) spreads each one along the photo's structure. Here, the
+was blue, the sand is sand), say so: a model that takes hints spreads each one along the
+photo's structure. `HINTS_MODEL` when you trained one (04 with `MODEL = "seed16_hints"`);
+otherwise Zhang et al.'s published SIGGRAPH 2017 network, fetched once (137 MB), so this
+works with nothing trained. Here, the
 Great Sphinx of Giza in the 1870s (public domain, fetched once, about 100 kB) with twelve
 points: six of sky, three of sand, three of stone. The same list, as JSON, is what
 `colorpast colorize photo.jpg --hints hints.json` takes: x and y in the photo's pixels.
@@ -131,6 +133,33 @@ hints = photos.example_hints(example)
 hints_model = photos.hints_model(HINTS_MODEL, smoke=SMOKE)
 if hints_model is not None:
     photos.show_hints_example(example, hints_model, hints)
+
+"""
+## Your colours, by position
+
+Say what you know about one of your photos: the grid below labels its pixels (x to the
+right, y down, from the top-left corner). Read the position of each thing whose colour
+you know off the grid, and list it in `POINTS` as `(x, y, colour)`, the colour in plain
+words (`"red"`, `"sky blue"`, `"dark green"`, `"tan"`: the CSS colour names) or as a hex
+code (`"#b22234"`). Run the cell: the points are drawn on the photo for checking, beside
+the automatic result and the one with your colours, saved at full resolution in `OUT`.
+"""
+
+# a file name in PHOTOS (None: the first photo there)
+HINT_PHOTO = None  # @param {type:"raw"}
+photo = photos.pick_photo(PHOTOS, HINT_PHOTO)
+if photo is not None:
+    photos.show_grid(photo)
+
+# %%
+POINTS = [  # (x, y, colour): x and y read off the grid above, the colour a name or a hex code
+    # (120, 45, "sky blue"),
+    # (300, 410, "dark red"),
+]
+if SMOKE:
+    POINTS = [(5, 5, "sky blue"), (40, 60, "#b22234")]
+if photo is not None and POINTS and hints_model is not None:
+    photos.colorize_with_points(photo, hints_model, POINTS, OUT)
 
 """
 ## Paint the colours you know: the app
