@@ -32,7 +32,8 @@ def test_the_example_photo_is_fetched_once_and_a_failed_fetch_is_one_line(tmp_pa
     got = photos.example_photo(tmp_path / "examples", url=f"{base}/1870sSphinx.jpg", log=lines.append)
     assert got == tmp_path / "examples/1870sSphinx.jpg" and got.read_bytes() == (root / "1870sSphinx.jpg").read_bytes()
     assert lines == [f"fetching the example photo from {base}/1870sSphinx.jpg"]
-    server.shutdown()  # a second session: the file is there, nothing is fetched
+    server.shutdown()  # a second session: the file is there, nothing is fetched; the server is gone
+    server.server_close()  # (closed, so a fetch is refused at once instead of waiting for its timeout)
     assert photos.example_photo(tmp_path / "examples", url=f"{base}/1870sSphinx.jpg", log=lines.append) == got
     assert len(lines) == 1
     with pytest.raises(UserError, match=r"^could not fetch the example photo http://127\.0\.0\.1:\d+/gone\.jpg"):
