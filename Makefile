@@ -14,8 +14,10 @@ OUT    ?= runs/demo
 demo: $(VENV)/.installed-run
 	$(BIN)/colorpast demo --out $(OUT)
 
+# Two processes, each test file whole in one (module fixtures stay shared): the suite's
+# tests mostly wait on one core (load about 1.2 on two cores run one at a time).
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

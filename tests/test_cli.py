@@ -205,7 +205,9 @@ def test_colorize_and_evaluate_pass_every_option_on(tmp_path, monkeypatch):
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(photo)
     (tmp_path / "h.json").write_text("[]")
     calls = {}
-    monkeypatch.setattr(colorizer, "load_model", lambda name: f"model {name}")
+    import types
+
+    monkeypatch.setattr(colorizer, "load_model", lambda name: types.SimpleNamespace(name="seed16_hints", ref=name))
     monkeypatch.setattr(colorizer, "colorize_paths",
                         lambda paths, model, out, **kw: calls.setdefault("colorize", (model, kw)) and ([], []))
     monkeypatch.setattr(evaluate, "evaluate", lambda data, names, out, **kw: calls.setdefault("evaluate", (names, kw)))
@@ -213,7 +215,7 @@ def test_colorize_and_evaluate_pass_every_option_on(tmp_path, monkeypatch):
                      "--saturation", "1.5", "--temperature", "0.2", "--hints", str(tmp_path / "h.json"),
                      "--size", "96", "--batch-size", "2"]) == 0
     model, kw = calls["colorize"]
-    assert model == "model m.keras"
+    assert model.ref == "m.keras"
     assert kw["normalize"] is True and kw["saturation"] == 1.5 and kw["temperature"] == 0.2
     assert kw["hints"] == str(tmp_path / "h.json") and kw["size"] == 96 and kw["batch_size"] == 2
     assert cli.main(["evaluate", "--data", str(tmp_path), "--models", "a", "b", "--out", str(tmp_path / "r"),
