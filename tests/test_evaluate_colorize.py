@@ -373,7 +373,7 @@ def test_a_second_session_colorizes_only_new_photos_and_reads_heic(model_file, t
     assert written == [] and len(failed) == 1 and "HEIC" in failed[0][1] and "pillow-heif" in failed[0][1]
 
 
-def test_uploads_never_vanish_twins_keep_their_own_output_and_other_files_are_named(model_file, tmp_path):
+def test_uploads_never_vanish_twins_keep_their_own_output_heic_too_and_other_files_are_named(model_file, tmp_path):
     """a.jpg beside a.png, IMG_1.HEIC beside IMG_1.JPG: each photo its own output, neither
     overwritten; a .jfif is a JPEG and read; a PDF, a zip and a text file are named with
     why they were skipped; hidden system files are not."""
