@@ -102,13 +102,20 @@ def build_colorful(input_shape=(None, None, 1), weights=None, name: str = "color
     x = layers.Conv2D(256, 3, padding="same", activation="relu", name="conv8_2")(x)
     x = layers.Conv2D(256, 3, padding="same", activation="relu", name="conv8_3")(x)
     outputs = layers.Conv2D(bins.Q, 1, name="conv8_313", dtype="float32")(x)  # float32 logits under mixed precision
-    model = keras.Model(inputs, outputs, name=name)
-    if weights is not None:
-        path = weights_dir() / OFFICIAL_WEIGHTS if weights == "official" else Path(weights)
-        if not path.is_file():
-            hint = "; run: colorpast weights fetch colorful" if weights == "official" else ""
-            raise UserError(f"no weights file {path}{hint}")
-        model.load_weights(str(path))
+    return load_weights(keras.Model(inputs, outputs, name=name), weights, OFFICIAL_WEIGHTS, "colorful")
+
+
+def load_weights(model: keras.Model, weights, official_file: str, release: str) -> keras.Model:
+    """``model`` with ``weights``: None (as built), "official" (``weights_dir()/official_file``,
+    made by ``colorpast weights fetch RELEASE``) or the path of a ``.weights.h5`` file; a
+    missing file is one line naming the fetch. Shared by the models with published weights."""
+    if weights is None:
+        return model
+    path = weights_dir() / official_file if weights == "official" else Path(weights)
+    if not path.is_file():
+        hint = f"; run: colorpast weights fetch {release}" if weights == "official" else ""
+        raise UserError(f"no weights file {path}{hint}")
+    model.load_weights(str(path))
     return model
 
 

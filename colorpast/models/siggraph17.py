@@ -34,13 +34,11 @@ Weights: ``colorpast weights fetch siggraph17`` downloads ``siggraph17-df00044c.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import keras
 from keras import layers, ops
 
 from colorpast.color import L_CENT, L_NORM
-from colorpast.errors import UserError
+from colorpast.models.colorful import load_weights, weights_dir  # noqa: F401 - weights_dir: also siggraph17.weights_dir
 from colorpast.models.registry import register_regression
 
 AB_NORM = 110.0  # the release's ab scale, in and out
@@ -108,12 +106,6 @@ class SiggraphInput(layers.Layer):
         return (*shapes[0][:-1], 4)
 
 
-def weights_dir() -> Path:
-    from colorpast.models.colorful import weights_dir as colorful_dir
-
-    return colorful_dir()
-
-
 def build_siggraph17(input_shape=(None, None, 1), weights=None, name: str = "siggraph17") -> keras.Model:
     """The SIGGRAPH 2017 network: ``[L, hint map]`` -> ab / 110 (tanh) at the input's size.
 
@@ -145,14 +137,7 @@ def build_siggraph17(input_shape=(None, None, 1), weights=None, name: str = "sig
         if block != "model10":
             x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{block}_{2 * n + 1}")(x)
     ab = layers.Conv2D(2, 1, activation="tanh", name="model_out_0", dtype="float32")(x)
-    model = keras.Model([L, hint_map], ab, name=name)
-    if weights is not None:
-        path = weights_dir() / OFFICIAL_WEIGHTS if weights == "official" else Path(weights)
-        if not path.is_file():
-            hint = "; run: colorpast weights fetch siggraph17" if weights == "official" else ""
-            raise UserError(f"no weights file {path}{hint}")
-        model.load_weights(str(path))
-    return model
+    return load_weights(keras.Model([L, hint_map], ab, name=name), weights, OFFICIAL_WEIGHTS, "siggraph17")
 
 
 register_regression(
