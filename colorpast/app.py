@@ -76,7 +76,28 @@ def gradio():
         import gradio as gr
     except ImportError:
         raise UserError(INSTALL) from None
+    from colorpast.notebook import in_colab
+
+    if colab_broken(gr.__version__) and in_colab():
+        raise UserError(f"Gradio {gr.__version__} cannot show the app inside Colab (it loops on \"Connection to the "
+                        "server was lost\", Gradio's issue 13629, fixed in 6.27): run Setup again, which installs "
+                        "a newer one, then Runtime > Restart session")
     return gr
+
+
+# Gradio 6.4.0 to 6.26.x lose the page behind Colab's proxy (issue 13629: bisected there,
+# from 6.3.0 working to 6.4.0 broken; fixed by pull request 13800 in 6.27.0, per Gradio's
+# CHANGELOG); Colab preinstalled 6.19 from June 2026. The app extra asks for 6.31 or later.
+COLAB_BROKEN = ((6, 4), (6, 27))
+
+
+def colab_broken(version: str) -> bool:
+    """Whether this Gradio version is one that loops behind Colab's proxy."""
+    try:
+        v = tuple(int(x) for x in version.split(".")[:2])
+    except ValueError:
+        return False
+    return COLAB_BROKEN[0] <= v < COLAB_BROKEN[1]
 
 
 # ----------------------------------------------------------------------------- models

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import urllib.request
 
 import numpy as np
@@ -178,6 +179,25 @@ def test_without_gradio_one_line_names_the_extra(monkeypatch, capsys):
     assert cli.main(["app", "--port", "1"]) == 2
     err = capsys.readouterr().err
     assert err == 'colorpast app: error: the app needs Gradio: pip install "colorpast[app]"\n'
+
+
+def test_on_colab_a_gradio_that_loops_behind_its_proxy_is_one_line(monkeypatch):
+    """Gradio 6.4 to 6.26 lose the page behind Colab's proxy (Gradio issue 13629, fixed in
+    6.27): on Colab such a version stops with one line saying how to get a newer one;
+    elsewhere, and with a version outside that range, the app goes on."""
+    fake = types.ModuleType("gradio")
+    monkeypatch.setitem(sys.modules, "gradio", fake)
+    assert [app.colab_broken(v) for v in ("6.3.0", "6.4.0", "6.19.0", "6.26.9", "6.27.0", "6.31.0", "7.0", "dev")] == [
+        False, True, True, True, False, False, False, False]
+    fake.__version__ = "6.19.0"
+    assert app.gradio() is fake  # not on Colab: Gradio's own proxying is not involved
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    with pytest.raises(UserError) as e:
+        app.gradio()
+    assert "\n" not in str(e.value) and "6.19.0" in str(e.value) and "13629" in str(e.value)
+    assert "Setup" in str(e.value) and "Restart" in str(e.value)
+    fake.__version__ = "6.31.0"
+    assert app.gradio() is fake
 
 
 # ---------------------------------------------------------------------- the page
