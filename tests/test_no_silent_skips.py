@@ -40,3 +40,13 @@ def test_tests_skip_only_through_missing():
             continue
         found = re.findall(r"pytest\.skip\(|importorskip\(|mark\.skip|mark\.xfail|pytest\.xfail\(", path.read_text())
         assert not found, f"{path.relative_to(conftest.REPO)} skips with {found[0]}; use conftest.missing"
+
+
+def test_the_slow_files_run_first_and_each_exists(request):
+    """conftest.SLOW_FIRST names files that exist (a renamed one would silently go back to
+    the end of the queue), and the collected order starts with them."""
+    for name in conftest.SLOW_FIRST:
+        assert (conftest.REPO / name).is_file(), f"conftest.SLOW_FIRST names {name}, which does not exist"
+    files = list(dict.fromkeys(item.nodeid.split("::")[0] for item in request.session.items))
+    collected = [f for f in conftest.SLOW_FIRST if f in files]
+    assert files[: len(collected)] == collected
