@@ -5,11 +5,14 @@ to the photo's size and joined with the photo's own full-resolution L, so the ou
 keeps every pixel of detail and the input's size.
 
 Memory: a photo stays in its own dtype (uint8 from a file) and the full-resolution steps
-(its L, the upsampled ab, the conversion back to RGB) run in bands of rows of about
-``BAND_PIXELS`` pixels, so a 40-megapixel scan costs its uint8 input, its output, its
-L in float32 for the downscale, and a few bands; ``colorize_paths`` writes uint8 and
-groups photos by pixels (``BATCH_PIXELS``), not by count. Measured with
-``benchmarks/bench_colorize_memory.py`` (RESULTS.md, "Colorize: memory of 40 MP scans").
+(its L, averaged down for the model; the upsampled ab; the conversion back to RGB) run in
+bands of rows of about ``BAND_PIXELS`` pixels (its L is kept at full size in float32
+up to ``LEAN_PIXELS``, and made again band by band above); ``colorize_paths`` writes each uint8 photo's
+colour into the photo's own array and hands that to ``cv2.imwrite``, so a scan costs
+about its uint8 pixels once (a 300 MP scan 0.9 GB; ``photofiles.MAX_PIXELS`` is the
+limit), and groups photos by pixels (``BATCH_PIXELS``), not by count. Measured with
+``benchmarks/bench_colorize_memory.py`` (RESULTS.md, "Colorize: memory of 40 MP scans"
+and "... of 300 MP scans").
 """
 
 from __future__ import annotations
@@ -121,6 +124,11 @@ def colorize(image, model, size: int | None = None, hints=None, normalize: bool 
 # 0.5 s, Lab -> RGB 0.15 s instead of 0.6 s). They run in bands of rows, the last one
 # padded to the others' height, so they compile once per photo width.
 BAND_PIXELS = 1 << 20 # about 1 MP a band: float32 temporaries of 12 MB, not of 480 MB for a 40 MP scan
+PNG_LEVEL = 6  # zlib level of colorize_paths' PNG files: Pillow's default, which they were written with before
+# Above this size a photo's L is not kept at full size (4 bytes a pixel: 1.2 GB for a 300 MP
+# scan) but made twice, band by band: once for the model's small L, once for the output
+# (12 MP: 3.2 s instead of 1.9 s, bench_colorize.py).
+LEAN_PIXELS = 50_000_000
 BATCH_PIXELS = 24_000_000  # colorize_paths: photos decoded and colorized together (one at least)
 
 
@@ -136,6 +144,11 @@ def _compose_band(L, across, lo, hi, frac):
     (``hs x W x 2``, the small ab already resized across), at ``frac[i]`` (``h x 1 x 1``)."""
     ab = ops.take(across, lo, axis=0) * (1.0 - frac) + ops.take(across, hi, axis=0) * frac
     return color.lab_to_rgb(ops.concatenate([L, ab], axis=-1))
+
+
+def _compose_band_rgb(rgb, across, lo, hi, frac):
+    """:func:`_compose_band` from a band of the photo itself (``h x W x 3`` float RGB), its L made here."""
+    return _compose_band(color.rgb_to_L(rgb), across, lo, hi, frac)
 
 
 _COMPILED: dict = {}
@@ -221,14 +234,35 @@ def full_res_L(image) -> np.ndarray:
     return L
 
 
-def _compose(L, ab_small, dtype=np.float32) -> np.ndarray:
-    """The photo's own full-resolution ``H x W x 1`` L + ``h x w x 2`` ab upsampled bilinearly
-    -> ``H x W x 3`` RGB, float32 in [0, 1] or uint8 (rounded), made band by band.
+def small_L(image, size: tuple[int, int]) -> np.ndarray:
+    """The photo's L area-averaged to ``size`` (``h x w x 1`` float32), made band by band:
+    each band's L is averaged across to ``w`` columns, then the ``H x w`` column of bands
+    down to ``h`` rows. Area averaging is separable, so this is ``resize_area(full_res_L(image),
+    size)`` to float rounding, without the photo's L at full size (1.2 GB for a 300 MP scan)."""
+    H, W = image.shape[:2]
+    h, w = size
+    across = np.empty((H, w, 1), np.float32)
+    for y0, y1, rows in _bands(H, W):
+        L = _run_band(_full_res_L, rows, _as_rgb_float(image[y0:y1]))
+        across[y0:y1] = resize_area(L, (y1 - y0, w))
+    return resize_area(across, (h, w))
+
+
+def _compose(image, ab_small, dtype=np.float32, out=None, bgr: bool = False, L=None) -> np.ndarray:
+    """The photo's own full-resolution L + ``h x w x 2`` ab upsampled bilinearly -> ``H x W
+    x 3`` RGB, float32 in [0, 1] or uint8 (rounded), made band by band: from ``L`` (``H x W
+    x 1``, :func:`full_res_L`) when given, else from ``image`` (in its own dtype), each
+    band's L made as it is needed.
+
+    ``out``: the array to write into; it may be ``image`` itself (an ``H x W x 3`` uint8
+    photo becomes its colorized self, band by band, each band read before it is written),
+    so that a 300 MP scan costs one photo's memory, not three. ``bgr``: channels in
+    OpenCV's order (for ``cv2.imwrite``).
 
     The upsampling is ``ops.image.resize``'s bilinear (half-pixel centres, edges held),
     done as its two separable passes: across, once, to ``h x W`` on the host; down, in
     each band's compiled step."""
-    h, w = L.shape[:2]
+    h, w = image.shape[:2]
     hs = ab_small.shape[0]
     across = cv2.resize(np.ascontiguousarray(ab_small, np.float32), (w, hs), interpolation=cv2.INTER_LINEAR)
     across = across.reshape(hs, w, 2)
@@ -236,27 +270,35 @@ def _compose(L, ab_small, dtype=np.float32) -> np.ndarray:
     lo = np.floor(src).astype(np.int32)
     hi = np.minimum(lo + 1, hs - 1)
     frac = (src - lo).astype(np.float32)[:, None, None]
-    out = np.empty((h, w, 3), dtype)
+    if out is None:
+        out = np.empty((h, w, 3), dtype)
     for y0, y1, rows in _bands(h, w):
-        rgb = _run_band(_compose_band, rows, L[y0:y1], lo[y0:y1], hi[y0:y1], frac[y0:y1], whole=(across,))
-        out[y0:y1] = rgb if dtype == np.float32 else np.clip(np.rint(rgb * 255), 0, 255)
+        if L is not None:
+            rgb = _run_band(_compose_band, rows, L[y0:y1], lo[y0:y1], hi[y0:y1], frac[y0:y1], whole=(across,))
+        else:
+            rgb = _run_band(_compose_band_rgb, rows, _as_rgb_float(image[y0:y1]), lo[y0:y1], hi[y0:y1], frac[y0:y1],
+                            whole=(across,))
+        if bgr:
+            rgb = rgb[..., ::-1]
+        out[y0:y1] = rgb if out.dtype == np.float32 else np.clip(np.rint(rgb * 255), 0, 255)
     return out
 
 
 def _predict_small(images, model, size, hints=None, normalize: bool = False, saturation: float = 1.0,
-                   **decode) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each photo's full-resolution L (``H x W x 1``) and ab at its working size
-    (``h x w x 2``, Lab units, times ``saturation``); photos with the same working size
-    share one model call. ``normalize``: the model sees :func:`normalize_L` of each L."""
+                   **decode) -> list[tuple[np.ndarray | None, np.ndarray]]:
+    """Each photo's full-resolution L (``H x W x 1``; None above ``LEAN_PIXELS``, where it is
+    made again as the output is) and ab at its working size (``h x w x 2``, Lab units, times
+    ``saturation``); photos with the same working size share one model call.
+    ``normalize``: the model sees :func:`normalize_L` of each L."""
     s = model_spec(model)
     given = [None] * len(images) if hints is None else [
         None if h is None else hint_tools.load(h, im.shape[:2]) for h, im in zip(hints, images)]
     sizes = [working_size(im.shape[0], im.shape[1], size or s.default_size, s.multiple) for im in images]
-    Ls = [full_res_L(im) for im in images]
+    Ls = [full_res_L(im) if im.shape[0] * im.shape[1] <= LEAN_PIXELS else None for im in images]
     out = [None] * len(images)
     for ws in dict.fromkeys(sizes):
         idx = [i for i, z in enumerate(sizes) if z == ws]
-        L_small = np.stack([resize_area(Ls[i], ws) for i in idx])
+        L_small = np.stack([small_L(images[i], ws) if Ls[i] is None else resize_area(Ls[i], ws) for i in idx])
         if normalize:
             L_small = np.stack([normalize_L(L) for L in L_small])
         maps = None
@@ -282,7 +324,8 @@ def colorize_batch(images, model, size: int | None = None, hints=None, normalize
     if hints is not None and any(h is not None for h in hints) and not s.hints:
         raise UserError(f"{model.name} takes no colour hints; {train_hints_model()}")
     images = [_as_image(im) for im in images]
-    return [_compose(L, ab) for L, ab in _predict_small(images, model, size, hints, normalize, saturation, **decode)]
+    smalls = _predict_small(images, model, size, hints, normalize, saturation, **decode)
+    return [_compose(im, ab, L=L) for im, (L, ab) in zip(images, smalls)]
 
 
 def gray(image) -> np.ndarray:
@@ -362,20 +405,24 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
                     failed.append((f, err))
                     if log:
                         log(f"skipped {err}")
+            del chunk  # from here on ``good`` holds the only reference to each photo
             given = None if hints is None else [hints] * len(good)
             small = _predict_small([im for _, im in good], model, size, given, **decode) if good else []
-            names = [f for f, _ in good]
-            del chunk, good  # the photos themselves: from here on their L is all that is needed
-            while small:
-                f, (L, ab) = names.pop(0), small.pop(0)
-                rgb8 = _compose(L, ab, np.uint8)
-                del L
+            while good:
+                (f, photo), (L, ab) = good.pop(0), small.pop(0)
+                # an RGB uint8 photo (every file read_image reads) becomes its colorized self,
+                # in OpenCV's channel order for cv2.imwrite, which writes it as it is (Pillow
+                # would copy it into 4 bytes a pixel first: 1.2 GB for a 300 MP scan)
+                in_place = photo.dtype == np.uint8 and photo.ndim == 3 and photo.shape[-1] == 3 and photo.flags.writeable
+                bgr8 = _compose(photo, ab, np.uint8, out=photo if in_place else None, bgr=True, L=L)
+                del photo, L
                 dest = target(f)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(dest) as tmp:  # a killed run never leaves a torn PNG
-                    Image.fromarray(rgb8).save(tmp)
+                    if not cv2.imwrite(str(tmp), bgr8, [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL]):
+                        raise UserError(f"{dest}: could not be written")
                 written.append(dest)
-                del rgb8
+                del bgr8
             bar.update(len(group))
     bar.close()
     return written, failed

@@ -8,8 +8,11 @@ pixel count, read from the headers. NumPy and Pillow only: no Keras, no model.
 
 from __future__ import annotations
 
+import threading
+import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -32,6 +35,20 @@ NOT_PHOTOS = {
     ".nef": "a camera RAW file: export it as JPEG or TIFF first", ".arw": "a camera RAW file: export it as JPEG or TIFF first",
 }
 READABLE = "JPEG, PNG, TIFF, WebP, BMP, GIF or HEIC"
+# The largest photo colorized: a 300 MP scan costs its uint8 pixels (900 MB) and the
+# process (about 1 GB with TensorFlow and a model), within 2 GB (benchmarks/RESULTS.md,
+# "Colorize: memory of 300 MP scans"). Pillow's decompression-bomb warning and error
+# (from 89 and 179 MP) are left to this limit.
+MAX_PIXELS = 300_000_000
+# From this size on (a 12 MP phone photo and up), a photo OpenCV decodes goes straight into
+# one uint8 array: Pillow's decode holds 4 bytes a pixel and its RGB copy 3 more (2.1 GB at
+# 300 MP against 0.9; a 40 MP scan's colorize peaked at 1.51 GB before, 1.23 after).
+BIG_PIXELS = 10_000_000
+_CV2_FORMATS = {"JPEG", "PNG", "TIFF", "WEBP", "BMP", "PPM"}
+# EXIF orientation -> the array transform that shows the photo upright (views, no copy)
+_ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+           5: lambda a: a.transpose(1, 0, 2), 6: lambda a: np.rot90(a, -1), 7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+           8: lambda a: np.rot90(a, 1)}
 _HEIF = []  # [True] once pillow-heif's opener is registered, [False] when it is absent
 
 
@@ -58,7 +75,13 @@ def read_image(path) -> np.ndarray:
         raise UserError(f"{path}: a HEIC photo (what iPhones save); reading it needs the optional pillow-heif: "
                         "pip install pillow-heif (or colorpast[heic])")
     try:
-        with Image.open(path) as im:
+        with _open(path) as im:
+            w, h = im.size
+            if w * h > MAX_PIXELS:
+                raise UserError(f"{path}: {w} x {h} pixels ({w * h / 1e6:.0f} MP), more than colorpast colorizes "
+                                f"({MAX_PIXELS / 1e6:.0f} MP, about 2 GB of memory); scale it down first")
+            if w * h >= BIG_PIXELS and im.format in _CV2_FORMATS:
+                return _read_big(path, im.size, im.getexif().get(0x0112, 1))
             im = ImageOps.exif_transpose(im)
             if im.mode in ("I;16", "I;16B", "I;16L", "I"):
                 a = np.asarray(im, np.float32)
@@ -68,6 +91,42 @@ def read_image(path) -> np.ndarray:
         raise UserError(f"{path}: not a readable image ({e.__class__.__name__})") from None
     except OSError as e:
         raise UserError(f"{path}: {e.strerror or e}") from None
+
+
+_OPEN_LOCK = threading.Lock()
+
+
+def _open(path):
+    """``Image.open`` (the header only), without Pillow's decompression-bomb warning or
+    error: the size is checked against ``MAX_PIXELS`` by the caller. Pillow's limit is a
+    global, lifted for the call under a lock (colorize_paths opens photos in two threads)."""
+    with _OPEN_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            return Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
+
+
+def _read_big(path, size: tuple[int, int], orientation: int) -> np.ndarray:
+    """A big scan (``BIG_PIXELS`` and more; ``size`` its width and height as stored) decoded
+    by OpenCV straight into one ``H x W x 3`` uint8 RGB array, turned upright by its EXIF
+    ``orientation`` as a view (no copy)."""
+    w, h = size
+    flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    a = np.empty((h, w, 3), np.uint8)
+    try:  # OpenCV 4.10 and later decode into the array given (imread's own result is copied once more)
+        a = cv2.imread(str(path), a, flags)
+    except (TypeError, cv2.error):
+        a = cv2.imread(str(path), flags)
+    if a is None or a.shape != (h, w, 3):
+        raise UserError(f"{path}: not a readable image (OpenCV could not decode it)")
+    rows = max(1, (1 << 22) // (3 * w))  # BGR to RGB in place, 4 MB at a time (cvtColor's dst=a copies the whole)
+    for y0 in range(0, h, rows):
+        band = a[y0:y0 + rows]
+        band[:] = band[..., ::-1]
+    return _ORIENT.get(orientation, lambda x: x)(a)
 
 
 def _hidden(f: Path, root: Path) -> bool:
@@ -129,7 +188,7 @@ def _has_twin(file: Path) -> bool:
 def _pixels(path) -> int:
     """A photo's pixel count from its header (no decoding); 0 when it cannot be read."""
     try:
-        with Image.open(path) as im:
+        with _open(path) as im:
             return im.width * im.height
     except Exception:  # noqa: BLE001 - any unreadable file: its decode reports why
         return 0
