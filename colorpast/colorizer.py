@@ -378,8 +378,10 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
     out_dir = Path(out_dir)
     written, failed = [], []
 
+    listings: dict = {}  # each folder listed once for output_path's twins, not once a photo
+
     def target(f: Path) -> Path:
-        return output_path(f, paths, out_dir)
+        return output_path(f, paths, out_dir, listings)
 
     if skip_done:
         todo = [f for f in files if not target(f).is_file()]

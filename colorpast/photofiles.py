@@ -160,29 +160,36 @@ def not_photos(paths) -> list[tuple[Path, str]]:
     return out
 
 
-def output_path(file, paths, out_dir) -> Path:
+def output_path(file, paths, out_dir, listings: dict | None = None) -> Path:
     """Where :func:`colorpast.colorizer.colorize_paths` writes ``file`` (found under ``paths``): ``out_dir/<name>.png``,
     keeping the folder structure below the folder it was found in.
 
     Photos with the same name but another format beside each other (``a.jpg`` and
     ``a.png``, ``IMG_1.HEIC`` and ``IMG_1.JPG``) each get their own: ``a-jpg.png`` and
-    ``a-png.png``, so that neither overwrites the other."""
+    ``a-png.png``, so that neither overwrites the other. ``listings``: a dict kept by the
+    caller across the files of one run, so each folder is listed once, not once a photo."""
     file = Path(file)
-    name = file.stem + (f"-{file.suffix.lstrip('.')}" if _has_twin(file) else "") + ".png"
+    name = file.stem + (f"-{file.suffix.lstrip('.')}" if _has_twin(file, {} if listings is None else listings) else "") + ".png"
     for r in map(Path, paths):
         if r.is_dir() and file.is_relative_to(r):
             return Path(out_dir) / file.relative_to(r).parent / name
     return Path(out_dir) / name
 
 
-def _has_twin(file: Path) -> bool:
-    """Whether another photo beside ``file`` has its name with another suffix."""
-    try:
-        siblings = list(file.parent.iterdir())
-    except OSError:
-        return False
-    stem = file.stem.lower()
-    return any(f.stem.lower() == stem and f.suffix.lower() in IMAGE_SUFFIXES and f.name != file.name for f in siblings)
+def _has_twin(file: Path, listings: dict) -> bool:
+    """Whether another photo beside ``file`` has its name with another suffix (``listings``:
+    each folder's photo names by lowercased stem, filled as folders are first seen)."""
+    folder = file.parent
+    if folder not in listings:
+        stems: dict[str, set] = {}
+        try:
+            for f in folder.iterdir():
+                if f.suffix.lower() in IMAGE_SUFFIXES:
+                    stems.setdefault(f.stem.lower(), set()).add(f.name)
+        except OSError:
+            pass
+        listings[folder] = stems
+    return bool(listings[folder].get(file.stem.lower(), set()) - {file.name})
 
 
 def _pixels(path) -> int:

@@ -378,23 +378,24 @@ def hints_model(ref, smoke: bool = False, log=print):
     return load_model(HINTS_OFFICIAL) if official_hints_ready(log=log) else None
 
 
-def show_hints_example(photo, model, hints, log=print):
+def show_hints_example(photo, model, hints, log=print, rgb=None, with_hints=None):
     """Inline: the photo, colorized on its own and with ``hints`` (marked on the gray
-    copy as dots of their colour), side by side. Returns the figure."""
+    copy as dots of their colour), side by side. Returns the figure. ``rgb``: the photo
+    already read; ``with_hints``: its colorization with the hints already made."""
     import matplotlib.pyplot as plt
     from IPython.display import display
 
     from colorpast import hints as hint_tools
     from colorpast.colorizer import colorize, gray
 
-    rgb = read_image(photo)
+    rgb = read_image(photo) if rgb is None else rgb
     marked = np.clip(gray(rgb), 0, 1)
     r = max(2, round(min(rgb.shape[:2]) / 80))
     for p in hints:
         y0, x0 = max(0, p["y"] - r), max(0, p["x"] - r)
         marked[y0 : p["y"] + r + 1, x0 : p["x"] + r + 1] = hint_tools.parse_color(p["color"])
     panels = [("gray, with the hints", marked), ("on its own", colorize(rgb, model)),
-              (f"with {len(hints)} hints", colorize(rgb, model, hints=hints))]
+              (f"with {len(hints)} hints", colorize(rgb, model, hints=hints) if with_hints is None else with_hints)]
     h, w = rgb.shape[:2]
     fig, axes = plt.subplots(1, 3, figsize=(15, 15 * h / w / 3 + 0.6))
     for ax, (title, image) in zip(axes, panels):
@@ -478,10 +479,10 @@ def colorize_with_points(photo, model, points, out_dir, log=print) -> Path:
     given = [p if isinstance(p, dict) else {"x": p[0], "y": p[1], "color": p[2]} for p in points]
     rgb = read_image(photo)
     parsed = hint_tools.points(given, rgb.shape[:2], source="POINTS")  # checked before any work
-    show_hints_example(photo, model, given)
+    out = colorize(rgb, model, hints=parsed)
+    show_hints_example(photo, model, given, rgb=rgb, with_hints=out)
     dest = Path(out_dir) / f"{Path(photo).stem}-hints.png"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    out = colorize(rgb, model, hints=parsed)
     with atomic_path(dest) as tmp:
         Image.fromarray(np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)).save(tmp)
     log(f"{len(given)} colours given: {dest}")

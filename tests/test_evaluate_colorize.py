@@ -4,6 +4,7 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -412,6 +413,12 @@ def test_uploads_never_vanish_twins_keep_their_own_output_heic_too_and_other_fil
     assert any("notes.txt: not a photo format colorpast reads" in ln for ln in skipped)
     for f in photofiles.find_images([src]):  # 06's before/after: each photo finds its own output, of its size
         assert Image.open(photofiles.output_path(f, [src], out)).size == Image.open(f).size
+    # One run lists each folder once for the twins, not once a photo (a 2,000-photo upload)
+    listed, real = [], Path.iterdir
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Path, "iterdir", lambda self: listed.append(self) or real(self))
+        colorizer.colorize_paths([src], model, tmp_path / "again", size=32, progress=False)
+    assert listed == [src]
     # A folder with nothing readable says what it holds and why, not "pick some".
     (tmp_path / "only").mkdir()
     (tmp_path / "only/album.zip").write_bytes(b"PK\x05\x06" + bytes(18))

@@ -110,9 +110,14 @@ def test_colours_by_position_on_a_grid_in_the_photos_pixels(tmp_path, monkeypatc
     ax = fig.axes[0]
     assert list(ax.get_xticks()) == [0, 10, 20, 30, 40, 50, 60, 70, 80, 90] and ax.get_ylim() == (60, 0)
     model = models.build("seed16_hints")
+    from colorpast import colorizer
+
+    calls, real = [], colorizer.colorize
+    monkeypatch.setattr(colorizer, "colorize", lambda *a, **k: calls.append(k.get("hints")) or real(*a, **k))
     out = photos.colorize_with_points(folder / "b.png", model, [(10, 20, "sky blue"), {"x": 80, "y": 50, "color": "#b22234"}],
                                       tmp_path / "out", log=lines.append)
     assert out == tmp_path / "out/b-hints.png" and Image.open(out).size == (90, 60)
+    assert len(calls) == 2 and sum(c is None for c in calls) == 1  # once on its own, once with the points: not twice
     assert lines[-1] == f"2 colours given: {out}" and len(shown) == 2  # the grid, then the three panels
     with pytest.raises(UserError, match=r"POINTS: point 1 \(x=95, y=5\) is outside the 90 x 60 photo"):
         photos.colorize_with_points(folder / "b.png", model, [(95, 5, "red")], tmp_path / "out")
