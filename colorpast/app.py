@@ -425,6 +425,37 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
     return page
 
 
+# Chromium on Linux gives an iPhone's IMG_0001.HEIC (the suffix in capitals) no type, and
+# Gradio's photo box, which takes "image/*", then drops it without a word (a lower-case
+# .heic is typed image/heic and goes through). Before Gradio sees a picked or dropped
+# file, one named .heic/.heif with no type gets image/heic; the server reads it with
+# pillow-heif (registered in build). Tested in Chromium (tests/test_app.py).
+HEIC_TYPE_JS = """<script>
+(() => {
+  const untyped = (f) => !f.type && /\\.(heic|heif)$/i.test(f.name);
+  const typed = (files) => {
+    const dt = new DataTransfer();
+    for (const f of files) {
+      dt.items.add(untyped(f) ? new File([f], f.name, {type: "image/heic", lastModified: f.lastModified}) : f);
+    }
+    return dt;
+  };
+  document.addEventListener("change", (e) => {
+    const input = e.target;
+    if (input instanceof HTMLInputElement && input.type === "file" && [...(input.files || [])].some(untyped)) {
+      input.files = typed(input.files).files;
+    }
+  }, true);
+  document.addEventListener("drop", (e) => {
+    if (e.colorpastTyped || !e.dataTransfer || ![...e.dataTransfer.files].some(untyped)) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    const again = new DragEvent("drop", {bubbles: true, cancelable: true, dataTransfer: typed(e.dataTransfer.files)});
+    again.colorpastTyped = true;
+    e.target.dispatchEvent(again);
+  }, true);
+})();
+</script>"""
 INLINE_HEIGHT = 1150  # px: the page's two columns inline in a notebook (Gradio's default, 500, cuts them)
 _running: list = []  # the page a notebook cell started, closed when the cell runs again
 
@@ -459,7 +490,7 @@ def launch(port: int | None = 7860, host: str = "127.0.0.1", model: str | None =
         try:
             page.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True, quiet=True,
                         show_error=True, ssr_mode=False, mcp_server=False, pwa=False, theme=theme(gr),
-                        height=INLINE_HEIGHT)
+                        height=INLINE_HEIGHT, head=HEIC_TYPE_JS)
         except OSError as e:
             page = None
             raise UserError(f"cannot listen on {host}:{port} ({e.strerror or 'in use'}): choose another --port") from None

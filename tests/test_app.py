@@ -533,3 +533,56 @@ def test_the_page_colorizes_a_photo_with_painted_and_uploaded_hints(tmp_path, mo
         browser.quit()
         page.close()
     assert outbound == []
+
+
+def test_a_heic_dropped_into_the_page_is_read_and_colorized(tmp_path, hint_model, outbound):
+    """In a real browser: an iPhone's IMG_0001.HEIC picked with the photo box's file
+    dialog, then another dropped onto it, are each colorized at full size. Chromium on
+    Linux gives a capitalised .HEIC no type, and Gradio's box (image/*) dropped such a
+    file without a word until the page typed it (app.HEIC_TYPE_JS); the server reads it
+    with pillow-heif, registered when the page is built."""
+    _needs_gradio()
+    import base64
+
+    import pillow_heif  # noqa: F401 - the heic extra; make test installs it
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from skimage import data
+
+    photo, dropped = tmp_path / "IMG_0001.HEIC", tmp_path / "IMG_0002.HEIC"
+    pillow_heif.from_pillow(Image.fromarray(data.coffee()[::2, ::2])).save(photo)  # 300 x 200
+    pillow_heif.from_pillow(Image.fromarray(data.coffee()[::4, ::4])).save(dropped)  # 150 x 100
+    out = tmp_path / "out"
+    port = _free_port()
+    page = app.launch(port=port, model=hint_model, runs_dir=tmp_path / "runs", out_dir=out, block=False,
+                      log=lambda _: None)
+    browser = _browser(tmp_path)
+    try:
+        wait = WebDriverWait(browser, 60, poll_frequency=0.2)
+
+        def colorized(name, size):
+            png = out / f"{name}_colorized.png"
+            wait.until(lambda b: f"{size[0]} x {size[1]} px colorized" in b.find_element(By.ID, "status").text)
+            wait.until(lambda b: png.is_file())
+            with Image.open(png) as im:
+                assert im.size == size
+
+        browser.get(f"http://127.0.0.1:{port}/")
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#photo input[type=file]"))
+        browser.find_element(By.CSS_SELECTOR, "#photo input[type=file]").send_keys(str(photo))
+        colorized("IMG_0001", (300, 200))
+        browser.get(f"http://127.0.0.1:{port}/")  # a fresh page, its photo box empty
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#photo input[type=file]"))
+        browser.execute_script("""
+            const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+            const dt = new DataTransfer();
+            dt.items.add(new File([bytes], "IMG_0002.HEIC", {type: ""}));  // as Chromium on Linux has it
+            const zone = document.querySelector("#photo input[type=file]").parentElement;
+            for (const kind of ["dragenter", "dragover", "drop"]) {
+                zone.dispatchEvent(new DragEvent(kind, {bubbles: true, cancelable: true, dataTransfer: dt}));
+            }""", base64.b64encode(dropped.read_bytes()).decode())
+        colorized("IMG_0002", (150, 100))
+    finally:
+        browser.quit()
+        page.close()
+    assert outbound == []
