@@ -3,7 +3,7 @@
 ``find_images`` lists the photos named or found under folders, ``read_image`` decodes
 one as uint8 RGB (HEIC too, with the optional pillow-heif), ``output_path`` says where
 ``colorizer.colorize_paths`` writes its PNG, and ``_by_pixels`` groups files by their
-pixel count, read from the headers. NumPy and Pillow only: no Keras, no model.
+pixel count, read from the headers. NumPy, Pillow and OpenCV: no Keras, no model.
 """
 
 from __future__ import annotations
