@@ -348,6 +348,18 @@ def sepia(image) -> np.ndarray:
     return color.lab_to_rgb(np.concatenate([L, np.broadcast_to(np.float32(SEPIA_AB), L.shape[:-1] + (2,))], -1))
 
 
+def _write_png(bgr8: np.ndarray, path: Path) -> None:
+    """``H x W x 3`` uint8 in OpenCV's order -> a PNG at ``path``, by ``cv2.imwrite`` as it
+    is; by Pillow (a copy) where OpenCV cannot open the path (OpenCV on Windows with
+    non-ASCII names)."""
+    try:
+        if cv2.imwrite(str(path), bgr8, [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL]):
+            return
+    except cv2.error:
+        pass
+    Image.fromarray(np.ascontiguousarray(bgr8[..., ::-1])).save(path, format="PNG", compress_level=PNG_LEVEL)
+
+
 def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progress: bool = True, log=None,
                    hints=None, skip_done: bool = False, batch_pixels: int = BATCH_PIXELS, **decode):
     """Colorize files and folders into ``out_dir`` as PNG (``<name>.png``, folder structure kept).
@@ -421,8 +433,7 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
                 dest = target(f)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(dest) as tmp:  # a killed run never leaves a torn PNG
-                    if not cv2.imwrite(str(tmp), bgr8, [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL]):
-                        raise UserError(f"{dest}: could not be written")
+                    _write_png(bgr8, tmp)
                 written.append(dest)
                 del bgr8
             bar.update(len(group))

@@ -81,7 +81,9 @@ def read_image(path) -> np.ndarray:
                 raise UserError(f"{path}: {w} x {h} pixels ({w * h / 1e6:.0f} MP), more than colorpast colorizes "
                                 f"({MAX_PIXELS / 1e6:.0f} MP, about 2 GB of memory); scale it down first")
             if w * h >= BIG_PIXELS and im.format in _CV2_FORMATS:
-                return _read_big(path, im.size, im.getexif().get(0x0112, 1))
+                big = _read_big(path, im.size, im.getexif().get(0x0112, 1))
+                if big is not None:
+                    return big
             im = ImageOps.exif_transpose(im)
             if im.mode in ("I;16", "I;16B", "I;16L", "I"):
                 a = np.asarray(im, np.float32)
@@ -109,10 +111,11 @@ def _open(path):
             Image.MAX_IMAGE_PIXELS = limit
 
 
-def _read_big(path, size: tuple[int, int], orientation: int) -> np.ndarray:
+def _read_big(path, size: tuple[int, int], orientation: int) -> np.ndarray | None:
     """A big scan (``BIG_PIXELS`` and more; ``size`` its width and height as stored) decoded
     by OpenCV straight into one ``H x W x 3`` uint8 RGB array, turned upright by its EXIF
-    ``orientation`` as a view (no copy)."""
+    ``orientation`` as a view (no copy). None when OpenCV cannot read it (a path it cannot
+    open, as OpenCV on Windows with non-ASCII names): Pillow reads it then."""
     w, h = size
     flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
     a = np.empty((h, w, 3), np.uint8)
@@ -121,7 +124,7 @@ def _read_big(path, size: tuple[int, int], orientation: int) -> np.ndarray:
     except (TypeError, cv2.error):
         a = cv2.imread(str(path), flags)
     if a is None or a.shape != (h, w, 3):
-        raise UserError(f"{path}: not a readable image (OpenCV could not decode it)")
+        return None
     rows = max(1, (1 << 22) // (3 * w))  # BGR to RGB in place, 4 MB at a time (cvtColor's dst=a copies the whole)
     for y0 in range(0, h, rows):
         band = a[y0:y0 + rows]

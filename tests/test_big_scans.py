@@ -100,3 +100,26 @@ def test_colorize_paths_names_a_scan_beyond_the_limit_and_colorizes_the_rest(tmp
     # the PNG (written by OpenCV from the photo's own array) is the colorize of the photo, channels in order
     expect = colorizer.colorize(photofiles.read_image(photos / "small.jpg"), model, 32)
     assert np.abs(out.astype(int) - np.rint(expect * 255)).max() <= 1
+
+
+def test_where_opencv_cannot_open_a_path_pillow_reads_and_writes_it(tmp_path, monkeypatch):
+    """OpenCV on Windows opens no path with non-ASCII letters (a family's "Fotos da avó"):
+    a big scan is then read by Pillow, and the result written by Pillow, the same photo."""
+    import cv2
+
+    from colorpast import colorizer
+    from colorpast.models import build
+
+    folder = tmp_path / "Fotos da avó"
+    folder.mkdir()
+    Image.fromarray(_photo(40, 48)).save(folder / "retrato.png")
+    model = build("seed16")
+    monkeypatch.setattr(photofiles, "BIG_PIXELS", 1)
+    expect = colorizer.colorize(photofiles.read_image(folder / "retrato.png"), model, 32)
+    monkeypatch.setattr(cv2, "imread", lambda *a, **k: None)
+    monkeypatch.setattr(cv2, "imwrite", lambda *a, **k: False)
+    np.testing.assert_array_equal(photofiles.read_image(folder / "retrato.png"), _photo(40, 48))
+    written, failed = colorizer.colorize_paths([folder], model, tmp_path / "out", size=32, progress=False)
+    assert failed == [] and [p.name for p in written] == ["retrato.png"]
+    out = np.asarray(Image.open(written[0]))
+    assert out.shape == (40, 48, 3) and np.abs(out.astype(int) - np.rint(expect * 255)).max() <= 1
