@@ -1,6 +1,7 @@
 """``colorpast app``: the functions behind the page, its verb, and the page itself in a
 real browser (headless Chromium driven by Selenium), offline."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -444,6 +445,23 @@ def _browser(tmp_path):
     return webdriver.Chrome(service=Service(driver), options=opts)
 
 
+@contextlib.contextmanager
+def _page_in_browser(tmp_path, model, out):
+    """The app on a free port with ``model``, results in ``out``, and a browser for it:
+    yields (browser, wait, url); both are closed afterwards."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port = _free_port()
+    page = app.launch(port=port, model=model, runs_dir=tmp_path / "runs", out_dir=out, block=False,
+                      log=lambda _: None)
+    browser = _browser(tmp_path)
+    try:
+        yield browser, WebDriverWait(browser, 60, poll_frequency=0.2), f"http://127.0.0.1:{port}/"
+    finally:
+        browser.quit()
+        page.close()
+
+
 def _requested(browser) -> list[str]:
     """Every web URL (http, https, ws, wss) the browser asked for so far; its own
     chrome:// pages and the page's data: and blob: URLs reach no network."""
@@ -465,7 +483,6 @@ def test_the_page_colorizes_a_photo_with_painted_and_uploaded_hints(tmp_path, mo
     _needs_gradio()
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
     from skimage import data
 
     photo = tmp_path / "chelsea.png"
@@ -480,12 +497,7 @@ def test_the_page_colorizes_a_photo_with_painted_and_uploaded_hints(tmp_path, mo
         return colorize_photo(photo, model, out_dir, strokes=strokes, **options)
 
     monkeypatch.setattr(app, "colorize_photo", seen)
-    port = _free_port()
-    page = app.launch(port=port, model=hint_model, runs_dir=tmp_path / "runs", out_dir=out, block=False,
-                      log=lambda _: None)
-    browser = _browser(tmp_path)
-    try:
-        wait = WebDriverWait(browser, 60, poll_frequency=0.2)
+    with _page_in_browser(tmp_path, hint_model, out) as (browser, wait, url):
 
         def status_says(text):
             wait.until(lambda b: text in b.find_element(By.ID, "status").text)
@@ -498,7 +510,7 @@ def test_the_page_colorizes_a_photo_with_painted_and_uploaded_hints(tmp_path, mo
                 assert im.size == (451, 300)
                 return np.asarray(im.convert("RGB"))
 
-        browser.get(f"http://127.0.0.1:{port}/")
+        browser.get(url)
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#photo input[type=file]"))
         browser.find_element(By.CSS_SELECTOR, "#photo input[type=file]").send_keys(str(photo))
         assert "451 x 300 px colorized without hints" in status_says("without hints")
@@ -527,11 +539,8 @@ def test_the_page_colorizes_a_photo_with_painted_and_uploaded_hints(tmp_path, mo
         if os.environ.get("COLORPAST_APP_SCREENSHOT"):
             time.sleep(1)  # the slider's images decode after the status text shows
             browser.save_screenshot(os.environ["COLORPAST_APP_SCREENSHOT"])
-        outside = [u for u in _requested(browser) if not u.startswith(f"http://127.0.0.1:{port}/")]
+        outside = [u for u in _requested(browser) if not u.startswith(url)]
         assert outside == [], f"the page asked for other hosts: {outside[:5]}"
-    finally:
-        browser.quit()
-        page.close()
     assert outbound == []
 
 
@@ -546,19 +555,13 @@ def test_a_heic_dropped_into_the_page_is_read_and_colorized(tmp_path, hint_model
 
     import pillow_heif  # noqa: F401 - the heic extra; make test installs it
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
     from skimage import data
 
     photo, dropped = tmp_path / "IMG_0001.HEIC", tmp_path / "IMG_0002.HEIC"
     pillow_heif.from_pillow(Image.fromarray(data.coffee()[::2, ::2])).save(photo)  # 300 x 200
     pillow_heif.from_pillow(Image.fromarray(data.coffee()[::4, ::4])).save(dropped)  # 150 x 100
     out = tmp_path / "out"
-    port = _free_port()
-    page = app.launch(port=port, model=hint_model, runs_dir=tmp_path / "runs", out_dir=out, block=False,
-                      log=lambda _: None)
-    browser = _browser(tmp_path)
-    try:
-        wait = WebDriverWait(browser, 60, poll_frequency=0.2)
+    with _page_in_browser(tmp_path, hint_model, out) as (browser, wait, url):
 
         def colorized(name, size):
             png = out / f"{name}_colorized.png"
@@ -567,11 +570,11 @@ def test_a_heic_dropped_into_the_page_is_read_and_colorized(tmp_path, hint_model
             with Image.open(png) as im:
                 assert im.size == size
 
-        browser.get(f"http://127.0.0.1:{port}/")
+        browser.get(url)
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#photo input[type=file]"))
         browser.find_element(By.CSS_SELECTOR, "#photo input[type=file]").send_keys(str(photo))
         colorized("IMG_0001", (300, 200))
-        browser.get(f"http://127.0.0.1:{port}/")  # a fresh page, its photo box empty
+        browser.get(url)  # a fresh page, its photo box empty
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#photo input[type=file]"))
         browser.execute_script("""
             const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
@@ -582,7 +585,4 @@ def test_a_heic_dropped_into_the_page_is_read_and_colorized(tmp_path, hint_model
                 zone.dispatchEvent(new DragEvent(kind, {bubbles: true, cancelable: true, dataTransfer: dt}));
             }""", base64.b64encode(dropped.read_bytes()).decode())
         colorized("IMG_0002", (150, 100))
-    finally:
-        browser.quit()
-        page.close()
     assert outbound == []
