@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.abc
+import importlib.util
 import os
 import sys
 
@@ -42,27 +44,61 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _quiet_tensorflow() -> None:
-    """Import TensorFlow with its C++ start-up chatter (oneDNN, CUDA probing) silenced.
+class _QuietLoader(importlib.abc.Loader):
+    """TensorFlow's own loader, run with file descriptor 2 pointed at /dev/null."""
 
-    TF_CPP_MIN_LOG_LEVEL=3 keeps C++ log lines out (Python errors still show); a few are
-    printed before absl logging starts and ignore it, so stderr is pointed at
-    /dev/null for the import alone. COLORPAST_TF_VERBOSE=1 shows everything.
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 2)
+                self.loader.exec_module(module)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            module.__loader__ = module.__spec__.loader = self.loader  # the package as it would be
+
+    def __getattr__(self, name):  # get_data, is_package, resource readers: the real loader's
+        return getattr(self.loader, name)
+
+
+class _QuietTensorFlow(importlib.abc.MetaPathFinder):
+    """Finds ``tensorflow`` once, for a loader that silences its start-up chatter."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+def _quiet_tensorflow() -> None:
+    """Have TensorFlow, when something imports it, start without its C++ chatter.
+
+    TF_CPP_MIN_LOG_LEVEL=3 keeps C++ log lines out (Python errors still show); a few
+    (oneDNN, CUDA probing) are printed before absl logging starts and ignore it, so stderr
+    is pointed at /dev/null while the ``tensorflow`` package runs its __init__. Nothing is
+    imported here: a verb that never needs TensorFlow (download, prepare, a mistake found
+    before the model loads) does not pay the seconds it takes. COLORPAST_TF_VERBOSE=1
+    shows everything.
     """
     if os.environ.get("COLORPAST_TF_VERBOSE") == "1" or "tensorflow" in sys.modules:
         return
     if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
         return  # JAX or PyTorch: TensorFlow may be absent, and is not needed
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    if not any(isinstance(f, _QuietTensorFlow) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorFlow())
 
 
 # Verb -> the module that defines it (see the module docstring).

@@ -84,6 +84,40 @@ def test_help_imports_neither_keras_nor_tensorflow():
     assert r.stdout.split() == ["False", "False"]
 
 
+def test_tensorflow_loads_only_for_a_verb_that_needs_it_and_without_its_chatter(tmp_path):
+    """Mistakes found before the model loads, and the verbs that need no Keras (prepare,
+    download, weights), answer without TensorFlow's seconds of import; where it loads,
+    its C++ start-up lines (oneDNN, CUDA probing, absl) stay off stderr."""
+    from PIL import Image
+
+    photo = tmp_path / "p.png"
+    Image.new("RGB", (40, 30), (120, 90, 60)).save(photo)
+    code = ("import sys; from colorpast import cli; rc = cli.main(sys.argv[1:]); "
+            "print('RC', rc, 'TF', 'tensorflow' in sys.modules, 'KERAS', 'keras' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "COLORPAST_TF_VERBOSE")}
+
+    def verb(*args):
+        return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                              timeout=300, env=env)
+
+    model = tmp_path / "m.keras"
+    for args in (["colorize", tmp_path / "missing.jpg", "--model", model, "--out", tmp_path / "o"],
+                 ["colorize", photo, "--model", model, "--out", tmp_path / "o", "--hints", tmp_path / "none.json"],
+                 ["colorize", photo, photo, "--model", model, "--out", tmp_path / "o", "--hints", photo],
+                 ["prepare", tmp_path / "missing", "--out", tmp_path / "prep"]):
+        r = verb(*args)
+        assert "RC 2 TF False KERAS False" in r.stdout, (args, r.stdout, r.stderr[-1500:])
+        assert r.stderr.count("\n") == 1, r.stderr
+    code_model = "from colorpast import models; models.build('seed16').save(sys.argv[1])"
+    subprocess.run([sys.executable, "-c", "import sys; " + code_model, str(model)], check=True, timeout=300,
+                   capture_output=True)
+    r = verb("colorize", photo, "--model", model, "--out", tmp_path / "o", "--size", "32")
+    assert "RC 0 TF True" in r.stdout, r.stdout + r.stderr[-1500:]
+    from test_notebooks import CPP_LOG
+
+    assert not CPP_LOG.search(r.stderr), r.stderr[-1500:]
+
+
 # `colorpast train`'s options are TrainConfig's fields.
 
 

@@ -38,19 +38,19 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    # Keras comes with the colorizer: imported here so that --help stays fast.
-    from colorpast.colorizer import colorize_paths, load_model
-    from colorpast.models import spec as model_spec
-    from colorpast.photos import HINTS_OFFICIAL, official_hints_ready
     from colorpast.photofiles import find_images
 
-    files = find_images(args.paths)  # a missing path is a one-line error before the model loads
+    # The user's mistakes that need no model are found before Keras (and TensorFlow) load: seconds.
+    files = find_images(args.paths)
     if args.hints is not None:
         if len(files) != 1:
             raise UserError(f"--hints belong to one photo; {len(files)} were given")
         if not Path(args.hints).is_file():
             raise UserError(f"{args.hints}: no such hints file (give a .json list of points or a scribble .png)")
     out = writable_dir(args.out)
+    from colorpast.colorizer import colorize_paths, load_model
+    from colorpast.models import spec as model_spec
+    from colorpast.photos import HINTS_OFFICIAL, official_hints_ready
     model = load_model(args.model)
     if args.hints is not None and not model_spec(model).hints and official_hints_ready(fetch=False):
         # No trained model that takes hints: Zhang et al. 2017's published one, when fetched.

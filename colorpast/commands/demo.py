@@ -1,5 +1,7 @@
 """``colorpast demo``: train seed16 on the embedded photos and colorize held-out ones."""
 
+from colorpast.fsutil import writable_dir
+
 HELP = "train seed16 on the embedded photos and colorize held-out ones (about 10 minutes on a 2-core CPU)"
 DESCRIPTION = (
     "Train the seed paper's 16-layer model on real colour photos that ship with "
@@ -18,6 +20,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    writable_dir(args.out)  # a mistake in --out is one line before Keras (and TensorFlow) load: seconds
     from colorpast.demo import demo  # Keras comes with it: imported here so that --help stays fast
 
     demo(out=args.out, smoke=args.smoke, restart=args.restart)  # it prints its tables and files as it goes

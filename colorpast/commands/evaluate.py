@@ -50,9 +50,9 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    out = writable_dir(args.out)  # a mistake in --out is one line before Keras (and TensorFlow) load: seconds
     from colorpast.evaluate import evaluate  # Keras comes with it: imported here so that --help stays fast
 
-    out = writable_dir(args.out)
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
     if args.normalize:
         decode["normalize"] = True
