@@ -21,6 +21,27 @@ pytestmark = pytest.mark.slow
 TINY = dict(model="seed16", batch_size=4, steps_per_epoch=3, epochs=2, lr=1e-3, val_batches=None)
 
 
+@pytest.fixture
+def small_model():
+    """A registered model of two small convolutions under the seed's float32 tanh head: for
+    the tests of the training loop under mixed precision, where the network is not what is
+    tested and seed16's sixteen float16 layers take most of a minute to run on this CPU."""
+    import keras
+    from keras import layers
+
+    from colorpast.models import registry
+
+    def build(input_shape=(None, None, 1), name="test_small"):
+        inputs = keras.Input(shape=input_shape, name="L")
+        x = layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+        x = layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+        return keras.Model(inputs, layers.Conv2D(2, 3, padding="same", activation="tanh", dtype="float32")(x), name=name)
+
+    registry.register_regression("test_small", build, "two convolutions: tests of the loop only")
+    yield "test_small"
+    registry._REGISTRY.pop("test_small")
+
+
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     d = tmp_path_factory.mktemp("prep")
@@ -244,12 +265,12 @@ def test_corrupt_checkpoints_fall_back_and_all_corrupt_stops_with_nothing_touche
     assert _snapshot(run) == before, "a run whose checkpoints do not load must be left as it is"
 
 
-def test_a_changed_precision_resumes_with_the_optimizer_state_converted(prepared, tmp_path, monkeypatch):
+def test_a_changed_precision_resumes_with_the_optimizer_state_converted(prepared, small_model, tmp_path, monkeypatch):
     """precision "auto" resolves to mixed_float16 on a T4 and float32 on a CPU runtime: a
     run moved between them resumes, in both directions, with Adam's moments carried over."""
     import keras
 
-    cfg = TrainConfig(data=str(prepared), **{**TINY, "epochs": 1})
+    cfg = TrainConfig(data=str(prepared), **{**TINY, "epochs": 1, "model": small_model})
     run, lines = tmp_path / "run", []
 
     def fit_as(precision, epochs):
@@ -266,7 +287,7 @@ def test_a_changed_precision_resumes_with_the_optimizer_state_converted(prepared
         from colorpast.models import build
         from colorpast.train_step import Colorizer
 
-        model = Colorizer(build("seed16", (None, None, 1)))
+        model = Colorizer(build(small_model, (None, None, 1)))
         model.compile(optimizer=train.make_optimizer(cfg))
         model.optimizer.build(model.trainable_variables)
         assert train.load_checkpoint(run, model, log=lambda m: None) is not None
@@ -295,7 +316,7 @@ def test_a_changed_precision_resumes_with_the_optimizer_state_converted(prepared
 
 
 @pytest.mark.tensorflow
-def test_steps_count_batches_when_the_float16_loss_scale_skips_some(prepared, tmp_path, monkeypatch):
+def test_steps_count_batches_when_the_float16_loss_scale_skips_some(prepared, small_model, tmp_path, monkeypatch):
     """Under mixed_float16 Keras skips a step whose scaled gradients overflow, and the
     optimizer's ``iterations`` stands still: the global step (checkpoint names, history,
     where the data stream resumes) must still count the batches."""
@@ -322,7 +343,7 @@ def test_steps_count_batches_when_the_float16_loss_scale_skips_some(prepared, tm
     loader = Loader(shards.open_split(prepared, "train"), 4)
     monkeypatch.setattr(devices, "resolve_precision", lambda setting: "mixed_float16")
     try:
-        res = train.fit(TrainConfig(data=str(prepared), **TINY), tmp_path / "run", loader,
+        res = train.fit(TrainConfig(data=str(prepared), **{**TINY, "model": small_model}), tmp_path / "run", loader,
                         verbose=False, log=lambda m: None)
     finally:
         keras.mixed_precision.set_global_policy("float32")
