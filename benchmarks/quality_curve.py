@@ -77,6 +77,7 @@ RECIPES.update({
                              "--encoder-lr", "0.1"],
     "effunet_cls": ["--model", "effunet_cls", *EFFUNET, "--prior", "{prior}"],
     "effunet_hints": ["--model", "effunet_hints", *EFFUNET, "--loss", "l1"],
+    "effunet+age": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--age", "0.5"],
 })
 EPOCHS = 4
 SHOWN = ["ciede2000", "colorfulness", "colorfulness_delta", "psnr", "ab_error"]
@@ -153,6 +154,30 @@ def sepia_row(name: str, data, split: str, cache: Path, size=None) -> dict:
     return row
 
 
+def earlier_rows(paths, table: list[dict], sets: list[str]) -> list[dict]:
+    """The rows of earlier tables (``table.csv`` as this script writes it), numbers as
+    numbers, less those of a recipe and budget in ``table``; one line if a file lacks a set."""
+    here = {(r["recipe"], r["budget"]) for r in table}
+    rows = {}
+    for path in paths:
+        try:
+            with open(path, newline="") as f:
+                found = list(csv.DictReader(f))
+        except OSError as e:
+            raise SystemExit(f"quality_curve: --with {path}: {e.strerror or e}") from None
+        for r in found:
+            missing = [s for s in sets if f"{s}_ciede2000" not in r]
+            if missing:
+                raise SystemExit(f"quality_curve: --with {path} has no scores on {', '.join(missing)}; "
+                                 f"give --eval the sets it was scored on")
+            row = {"recipe": r["recipe"], "budget": int(r["budget"]),
+                   "train_seconds": float(r["train_seconds"]) if r.get("train_seconds") else None}
+            row.update({k: float(v) for k, v in r.items() if any(k.startswith(f"{s}_") for s in sets)})
+            if (row["recipe"], row["budget"]) not in here:
+                rows[row["recipe"], row["budget"]] = row
+    return list(rows.values())
+
+
 def figure(table: list[dict], sets: list[str], path: Path, sepia: dict | None = None) -> None:
     import matplotlib
 
@@ -197,6 +222,9 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="reports/quality")
     p.add_argument("--figure", help="the figure's path (default: OUT/quality_curve.png)")
     p.add_argument("--smoke", action="store_true", help="tiny settings: 32 px crops, budgets of 16 and 32 images")
+    p.add_argument("--with", dest="earlier", nargs="+", default=[], metavar="CSV",
+                   help="rows of an earlier run's table.csv (runs no longer on this machine), tabled and drawn "
+                        "beside these; a recipe and budget scored here replaces its earlier row")
     p.add_argument("--no-train", action="store_true",
                    help="train nothing: score and draw the finished runs only, and name the others")
     a = p.parse_args(argv)
@@ -248,6 +276,12 @@ def main(argv=None) -> int:
             table.append(row)
             print(f"quality_curve: scored {r}-{b}: " + ", ".join(f"{s} CIEDE2000 {row[f'{s}_ciede2000']:.2f} "
                                                              f"ΔCF {row[f'{s}_colorfulness_delta']:.1f}" for s in sets), flush=True)
+    gray_row = table[0] if table else None  # gray as scored here, to the last digit
+    table = earlier_rows(a.earlier, table, list(sets)) + table
+    order = list(dict.fromkeys(r["recipe"] for r in table))
+    table.sort(key=lambda r: (order.index(r["recipe"]), r["budget"]))
+    if not table:
+        raise SystemExit("quality_curve: nothing to table: no run was scored and --with gave no rows")
     with open(out / "table.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(table[0]))
         w.writeheader()
@@ -257,7 +291,7 @@ def main(argv=None) -> int:
     for s in sets:
         lines += [f"### {s}", "", "| recipe | images seen | train s | CIEDE2000 ↓ | CF | ΔCF ↓ | PSNR ↑ | ab error ↓ |",
                   "|---|---|---|---|---|---|---|---|"]
-        g = table[0]
+        g = gray_row or table[0]
         lines.append(f"| gray (ab = 0) | - | - | {g[f'{s}_gray_ciede2000']:.2f} | {g[f'{s}_gray_colorfulness']:.1f} | "
                      f"{g[f'{s}_gray_colorfulness_delta']:.2f} | {g[f'{s}_gray_psnr']:.2f} | {g[f'{s}_gray_ab_error']:.2f} |")
         e = sepia[s]

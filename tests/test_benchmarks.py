@@ -1,6 +1,7 @@
 """The training benchmark runs end to end on a tiny set (so a session with an accelerator
 can run it first time); its figures are recorded in benchmarks/RESULTS.md, not tested."""
 
+import csv
 import json
 import os
 import subprocess
@@ -95,6 +96,26 @@ def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
     again = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and again.stdout.count("found finished") == 2
     assert (tmp_path / "out" / "table.md").read_text() == table
+    # An earlier table's rows (runs no longer here) come in beside a run scored now, which
+    # replaces its own earlier row; a table scored on other sets is one line.
+    earlier = tmp_path / "earlier.csv"
+    rows = list(csv.DictReader(open(tmp_path / "out" / "table.csv")))
+    with open(earlier, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows([{**rows[0], "recipe": "old_recipe", "budget": "1000", "tiny_ciede2000": "99.5"},
+                     {**rows[1], "tiny_ciede2000": "77.25"}])
+    merged = args[:args.index("--recipes")] + ["--recipes", "recommended", "--budgets", "16", "--no-train",
+                                               "--with", str(earlier)] + args[args.index("--runs"):]
+    r = subprocess.run(merged, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    table = (tmp_path / "out" / "table.md").read_text()
+    assert "| old_recipe | 1,000 | " in table and "| 99.50 |" in table
+    assert "| recommended | 16 |" in table and "77.25" not in table
+    assert [r["recipe"] for r in csv.DictReader(open(tmp_path / "out" / "table.csv"))] == ["old_recipe", "recommended"]
+    other = [a if not a.startswith("tiny=") else a.replace("tiny=", "other=") for a in merged]
+    r = subprocess.run(other, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1 and r.stderr.strip().endswith("has no scores on other; give --eval the sets it was scored on")
 
 
 def test_gpu_quality_smoke_runs_with_tensorflow_absent_on_jax(tmp_path):
