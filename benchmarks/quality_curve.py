@@ -154,10 +154,9 @@ def sepia_row(name: str, data, split: str, cache: Path, size=None) -> dict:
     return row
 
 
-def earlier_rows(paths, table: list[dict], sets: list[str]) -> list[dict]:
-    """The rows of earlier tables (``table.csv`` as this script writes it), numbers as
-    numbers, less those of a recipe and budget in ``table``; one line if a file lacks a set."""
-    here = {(r["recipe"], r["budget"]) for r in table}
+def earlier_rows(paths, sets: list[str]) -> dict:
+    """{(recipe, budget): row} of earlier tables (``table.csv`` as this script writes it),
+    numbers as numbers; one line if a file cannot be read or lacks one of ``sets``."""
     rows = {}
     for path in paths:
         try:
@@ -173,9 +172,8 @@ def earlier_rows(paths, table: list[dict], sets: list[str]) -> list[dict]:
             row = {"recipe": r["recipe"], "budget": int(r["budget"]),
                    "train_seconds": float(r["train_seconds"]) if r.get("train_seconds") else None}
             row.update({k: float(v) for k, v in r.items() if any(k.startswith(f"{s}_") for s in sets)})
-            if (row["recipe"], row["budget"]) not in here:
-                rows[row["recipe"], row["budget"]] = row
-    return list(rows.values())
+            rows[row["recipe"], row["budget"]] = row
+    return rows
 
 
 def figure(table: list[dict], sets: list[str], path: Path, sepia: dict | None = None) -> None:
@@ -242,6 +240,7 @@ def main(argv=None) -> int:
     if any("{prior}" in RECIPES[r] for r in a.recipes) and not prior.exists():
         subprocess.run([*cp, "prior", "--data", str(data), "--out", str(prior)], check=True)
     sets = dict(s.split("=", 1) for s in a.eval) if a.eval else {"cbsd68": str(shared / "cbsd68"), "imagenet-test": str(data)}
+    earlier = earlier_rows(a.earlier, list(sets))  # before hours of training: a wrong file is one line now
     runs = Path(a.runs)
     jobs = [(f"{r}-{b}", train_command(r, b, data, runs / f"{r}-{b}", prior), runs / f"{r}-{b}")
             for b in a.budgets for r in a.recipes]
@@ -277,7 +276,7 @@ def main(argv=None) -> int:
             print(f"quality_curve: scored {r}-{b}: " + ", ".join(f"{s} CIEDE2000 {row[f'{s}_ciede2000']:.2f} "
                                                              f"ΔCF {row[f'{s}_colorfulness_delta']:.1f}" for s in sets), flush=True)
     gray_row = table[0] if table else None  # gray as scored here, to the last digit
-    table = earlier_rows(a.earlier, table, list(sets)) + table
+    table = [row for key, row in earlier.items() if key not in {(r["recipe"], r["budget"]) for r in table}] + table
     order = list(dict.fromkeys(r["recipe"] for r in table))
     table.sort(key=lambda r: (order.index(r["recipe"]), r["budget"]))
     if not table:

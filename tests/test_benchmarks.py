@@ -116,6 +116,7 @@ def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
     other = [a if not a.startswith("tiny=") else a.replace("tiny=", "other=") for a in merged]
     r = subprocess.run(other, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 1 and r.stderr.strip().endswith("has no scores on other; give --eval the sets it was scored on")
+    assert "scored" not in r.stdout  # found before any work
 
 
 def test_gpu_quality_smoke_runs_with_tensorflow_absent_on_jax(tmp_path):
