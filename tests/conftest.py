@@ -4,6 +4,7 @@ The environment is set at import time, before TensorFlow, Keras or matplotlib ar
 imported by any test, and is inherited by the subprocesses tests start.
 """
 
+import importlib.util
 import os
 import socket
 import tempfile
@@ -32,6 +33,18 @@ os.environ["MPLBACKEND"] = "Agg"
 os.environ["CUDA_VISIBLE_DEVICES"] = ""  # the suite is CPU-only and deterministic
 os.environ.pop("KAGGLE_USERNAME", None)
 os.environ.pop("KAGGLE_KEY", None)
+# JAX's persistent compilation cache, one for the whole run: set by the first process
+# (pytest's, or xdist's controller) and inherited by its workers, the subprocesses tests
+# start and the pytest run inside the JAX pass. That pass and the GPU scripts' smoke runs
+# compile the same train steps at the same shapes again and again, each compile seconds
+# on this CPU (a tiny seed16 training on JAX: 37 s cold, 11 s with the cache warm). The
+# first compile of each computation still runs in the suite. A size limit makes JAX lock
+# the folder (with filelock) around each read and write: processes share it at once.
+if not os.environ.get("COLORPAST_TESTS_JAX_CACHE") and importlib.util.find_spec("filelock"):
+    os.environ["COLORPAST_TESTS_JAX_CACHE"] = os.environ["JAX_COMPILATION_CACHE_DIR"] = str(_SANDBOX / "jax-cache")
+    os.environ["JAX_COMPILATION_CACHE_MAX_SIZE"] = str(4 << 30)
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
