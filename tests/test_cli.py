@@ -85,7 +85,8 @@ def test_help_imports_neither_keras_nor_tensorflow():
 
 
 def test_tensorflow_loads_only_for_a_verb_that_needs_it_and_without_its_chatter(tmp_path):
-    """Mistakes found before the model loads, and the verbs that need no Keras (prepare,
+    """Mistakes found before the model loads (a missing photo, hints file or prepared set),
+    and the verbs that need no Keras (prepare,
     download, weights), answer without TensorFlow's seconds of import; where it loads,
     its C++ start-up lines (oneDNN, CUDA probing, absl) stay off stderr."""
     from PIL import Image
@@ -104,7 +105,8 @@ def test_tensorflow_loads_only_for_a_verb_that_needs_it_and_without_its_chatter(
     for args in (["colorize", tmp_path / "missing.jpg", "--model", model, "--out", tmp_path / "o"],
                  ["colorize", photo, "--model", model, "--out", tmp_path / "o", "--hints", tmp_path / "none.json"],
                  ["colorize", photo, photo, "--model", model, "--out", tmp_path / "o", "--hints", photo],
-                 ["prepare", tmp_path / "missing", "--out", tmp_path / "prep"]):
+                 ["prepare", tmp_path / "missing", "--out", tmp_path / "prep"],
+                 ["train", "--data", tmp_path / "missing", "--run", tmp_path / "run"]):
         r = verb(*args)
         assert "RC 2 TF False KERAS False" in r.stdout, (args, r.stdout, r.stderr[-1500:])
         assert r.stderr.count("\n") == 1, r.stderr

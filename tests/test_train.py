@@ -14,32 +14,14 @@ import tensorflow as tf
 from colorpast import devices, train
 from colorpast.config import TrainConfig
 from colorpast.errors import TrainingError, UserError
+from conftest import cli
 from prepared_fixture import make_prepared
 
-pytestmark = pytest.mark.slow
+# The loop's tests train conftest's two-convolution model: the network is not what they
+# test, and seed16's sixteen layers cost most of their time (the JAX pass runs them again).
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("small_model")]
 
-TINY = dict(model="seed16", batch_size=4, steps_per_epoch=3, epochs=2, lr=1e-3, val_batches=None)
-
-
-@pytest.fixture
-def small_model():
-    """A registered model of two small convolutions under the seed's float32 tanh head: for
-    the tests of the training loop under mixed precision, where the network is not what is
-    tested and seed16's sixteen float16 layers take most of a minute to run on this CPU."""
-    import keras
-    from keras import layers
-
-    from colorpast.models import registry
-
-    def build(input_shape=(None, None, 1), name="test_small"):
-        inputs = keras.Input(shape=input_shape, name="L")
-        x = layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
-        x = layers.Conv2D(8, 3, padding="same", activation="relu")(x)
-        return keras.Model(inputs, layers.Conv2D(2, 3, padding="same", activation="tanh", dtype="float32")(x), name=name)
-
-    registry.register_regression("test_small", build, "two convolutions: tests of the loop only")
-    yield "test_small"
-    registry._REGISTRY.pop("test_small")
+TINY = dict(model="test_small", batch_size=4, steps_per_epoch=3, epochs=2, lr=1e-3, val_batches=None)
 
 
 @pytest.fixture(scope="module")
@@ -427,7 +409,7 @@ def test_unwritable_or_full_run_folder_is_reported_before_training(prepared, tmp
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9, 10**6))
     with pytest.raises(UserError, match="MiB free"):
-        train.train(TrainConfig(data=str(prepared), **TINY), tmp_path / "full", verbose=False)
+        train.train(TrainConfig(data=str(prepared), **{**TINY, "model": "seed16"}), tmp_path / "full", verbose=False)
     assert not train.list_checkpoints(tmp_path / "full")
 
 
@@ -469,10 +451,11 @@ def test_cli_train_errors_are_one_line(tmp_path):
     ("multiworker", {"TF_CONFIG": "{not json"}, "TF_CONFIG is not a cluster description"),
     ("multiworker", {"TF_CONFIG": '{"cluster": {}}'}, "TF_CONFIG is not a cluster description"),
 ])
-def test_strategy_without_its_hardware_or_cluster_is_one_line(prepared, tmp_path, strategy, env, message):
-    r = subprocess.run([sys.executable, "-m", "colorpast", "train", "--data", str(prepared), "--run", str(tmp_path / "r"),
-                        "--strategy", strategy, "--epochs", "1", "--steps-per-epoch", "1"],
-                       capture_output=True, text=True, timeout=120, env={**os.environ, **env})
+def test_strategy_without_its_hardware_or_cluster_is_one_line(prepared, tmp_path, strategy, env, message, monkeypatch):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    r = cli("train", "--data", prepared, "--run", tmp_path / "r", "--strategy", strategy, "--epochs", "1",
+            "--steps-per-epoch", "1")
     if devices.backend() != "tensorflow":  # TPUs and clusters are tf.distribute's, here
         message = "needs the TensorFlow backend"
     assert r.returncode == 2, r.stderr[-2000:]

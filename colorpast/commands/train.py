@@ -81,6 +81,10 @@ def config_from_args(args) -> TrainConfig:
 
 
 def run(args) -> int:
+    if args.data:  # a wrong --data is one line before Keras loads (its import takes seconds); train() checks again
+        from colorpast.data.shards import read_summary
+
+        read_summary(args.data)
     from colorpast.train import train  # Keras comes with it: imported here so that --help stays fast
 
     result = train(config_from_args(args), args.run, restart=args.restart)
