@@ -128,3 +128,58 @@ def shared_folder(name: str) -> Path:
     if not p.is_dir():
         missing(f"{p} is absent (the shared development photos live beside the repository)")
     return p
+
+
+def cli(*args):
+    """``colorpast ARGS`` run inside this test process: the same parser, commands and
+    error handling (one line, its exit code) as the console script, without a fresh
+    Python importing TensorFlow for every call (7 to 10 s each here). The script itself,
+    its process, exit status and import costs, is tested in tests/test_cli.py.
+    Returns what subprocess.run would (returncode, stdout, stderr)."""
+    import contextlib
+    import io
+    import subprocess
+
+    from colorpast.cli import main
+
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as e:  # argparse's errors and --help
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    return subprocess.CompletedProcess(["colorpast", *argv], code, out.getvalue(), err.getvalue())
+
+
+def _small(name: str, hints: bool):
+    """A registered model of two small convolutions under a float32 tanh head (with
+    ``hints``, taking ``[L, hint map]`` as every hint model does): for tests of the
+    training loop, resume and hints, where the network is not what is tested and seed16's
+    sixteen layers would take most of their time. Registered for the test, then removed."""
+    import keras
+    from keras import layers
+
+    from colorpast.models import registry
+
+    def build(input_shape=(None, None, 1), name=name):
+        L = keras.Input(shape=input_shape, name="L")
+        inputs = [L, keras.Input(shape=(*input_shape[:2], 3), name="hints")] if hints else L
+        x = layers.Concatenate()(inputs) if hints else L
+        x = layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+        return keras.Model(inputs, layers.Conv2D(2, 3, padding="same", activation="tanh", dtype="float32")(x), name=name)
+
+    registry.register_regression(name, build, "two convolutions: tests of the loop only", hints=hints)
+    yield name
+    registry._REGISTRY.pop(name)
+
+
+@pytest.fixture
+def small_model():
+    yield from _small("test_small", hints=False)
+
+
+@pytest.fixture
+def small_hint_model():
+    yield from _small("test_small_hints", hints=True)

@@ -2,8 +2,6 @@
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ from PIL import Image
 import colorpast
 from colorpast import models
 from colorpast.data.sources import embedded_sample
+from conftest import cli
 from prepared_fixture import make_prepared
 
 pytestmark = pytest.mark.slow
@@ -42,8 +41,7 @@ def photos(tmp_path_factory):
     return d
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "colorpast", *map(str, args)], capture_output=True, text=True, timeout=300)
+_cli = cli  # the commands in this process (conftest.cli); tests/test_cli.py runs the script itself
 
 
 def test_colorize_folder_keeps_sizes_structure_and_reports_bad_files(photos, model_file, tmp_path):
@@ -190,14 +188,12 @@ def test_evaluate_reports_colorfulness_delta_from_the_set_means(model_file, tmp_
     assert "colorfulness_delta ↓" in (out / "metrics.md").read_text()
 
 
-def test_fid_without_weights_is_one_line_before_any_work(model_file, tmp_path):
+def test_fid_without_weights_is_one_line_before_any_work(model_file, tmp_path, monkeypatch):
     prep = tmp_path / "prep"
     make_prepared(prep, {"train": 2, "test": 2}, size=32, per_shard=2)
+    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "none"))
     for extra in (["--fid"], ["--protocol", "paper"]):
-        r = subprocess.run(
-            [sys.executable, "-m", "colorpast", "evaluate", "--data", str(prep), "--out", str(tmp_path / "r"), *extra],
-            capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "COLORPAST_WEIGHTS": str(tmp_path / "none")},
-        )
+        r = _cli("evaluate", "--data", prep, "--out", tmp_path / "r", *extra)
         assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
         assert "colorpast weights fetch fid-inception" in r.stderr and "drop --fid" in r.stderr
         assert not (tmp_path / "r" / "metrics.md").exists()

@@ -79,11 +79,11 @@ def test_the_new_models_and_options_train_and_colorize(prepared, tmp_path, model
     assert out.shape == (70, 90, 3)
 
 
-def test_hints_ageing_and_the_schedule_resume_exactly(prepared, tmp_path, monkeypatch):
+def test_hints_ageing_and_the_schedule_resume_exactly(prepared, small_hint_model, tmp_path, monkeypatch):
     """The hint patches, the print parameters and the learning rate are functions of the
     seed and step: a run stopped by Ctrl-C mid-epoch and resumed ends with the weights of
-    one that never stopped."""
-    cfg = TrainConfig(data=str(prepared), model="seed16_hints", size=32, age=0.5, schedule="cosine", seed=3,
+    one that never stopped (a small model taking hints: the train step is what is tested)."""
+    cfg = TrainConfig(data=str(prepared), model=small_hint_model, size=32, age=0.5, schedule="cosine", seed=3,
                       deterministic=True, **TINY)
     whole = train.train(cfg, tmp_path / "whole", verbose=False)
     monkeypatch.setenv("COLORPAST_FAULT", "sigint-at-step:4")
