@@ -96,9 +96,11 @@ def test_hints_ageing_and_the_schedule_resume_exactly(prepared, small_hint_model
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_a_hint_model_uses_its_hints(prepared, tmp_path):
+def test_a_hint_model_uses_its_hints(prepared, small_hint_model, tmp_path):
+    """Trained with simulated hints, a model's colours follow the hints colorize gives it
+    (seed16_hints' own answer to hints: tests/test_evaluate_colorize.py, through the CLI)."""
     keras.utils.set_random_seed(0)
-    cfg = TrainConfig(data=str(prepared), model="seed16_hints", size=32, **TINY)
+    cfg = TrainConfig(data=str(prepared), model=small_hint_model, size=32, **TINY)
     model = train.train(cfg, tmp_path / "run", verbose=False).model
     photo = np.asarray(np.random.default_rng(1).integers(0, 255, (48, 64, 3)), np.uint8)
     auto = colorizer.colorize(photo, model, size=48)
