@@ -153,25 +153,10 @@ def cli(*args):
 
 
 def _small(name: str, hints: bool):
-    """A registered model of two small convolutions under a float32 tanh head (with
-    ``hints``, taking ``[L, hint map]`` as every hint model does): for tests of the
-    training loop, resume and hints, where the network is not what is tested and seed16's
-    sixteen layers would take most of their time. Registered for the test, then removed."""
-    import keras
-    from keras import layers
-
     from colorpast.models import registry
+    from small_model import register_small
 
-    def build(input_shape=(None, None, 1), name=name):
-        L = keras.Input(shape=input_shape, name="L")
-        inputs = [L, keras.Input(shape=(*input_shape[:2], 3), name="hints")] if hints else L
-        x = layers.Concatenate()(inputs) if hints else L
-        x = layers.Conv2D(8, 3, padding="same", activation="relu")(x)
-        x = layers.Conv2D(8, 3, padding="same", activation="relu")(x)
-        return keras.Model(inputs, layers.Conv2D(2, 3, padding="same", activation="tanh", dtype="float32")(x), name=name)
-
-    registry.register_regression(name, build, "two convolutions: tests of the loop only", hints=hints)
-    yield name
+    yield register_small(name, hints)
     registry._REGISTRY.pop(name)
 
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -84,9 +85,15 @@ def test_summary_names_the_loss_the_best_weights_were_chosen_by(tmp_path):
     assert "no epoch finished" in train._result(tmp_path, model, {"epoch": 0, "history": []}, 0).summary()
 
 
+# `colorpast train` in its own process (signals, SIGKILL, exit codes), training the small model.
+CLI_WITH_SMALL_MODEL = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+                        "from small_model import register_small; register_small(); "
+                        "from colorpast.cli import main; sys.exit(main())")
+
+
 def _cli_train(run, prepared, *extra, env=None):
-    args = [sys.executable, "-m", "colorpast", "train", "--data", str(prepared), "--run", str(run),
-            "--epochs", "4", "--steps-per-epoch", "12", "--batch-size", "4", "--size", "32",
+    args = [sys.executable, "-c", CLI_WITH_SMALL_MODEL, "train", "--data", str(prepared), "--run", str(run),
+            "--model", "test_small", "--epochs", "4", "--steps-per-epoch", "12", "--batch-size", "4", "--size", "32",
             "--val-batches", "1", "--deterministic", *extra]
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})
