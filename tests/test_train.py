@@ -428,10 +428,11 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from colorpast import devices, train
 from colorpast.config import TrainConfig
-from colorpast import devices
+import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})
+from small_model import register_small; register_small()
 s = devices.make_strategy("mirrored")
 assert s.num_replicas_in_sync == 2, s.num_replicas_in_sync
-cfg = TrainConfig(data={str(prepared)!r}, model="seed16", batch_size=4, steps_per_epoch=2, epochs=1,
+cfg = TrainConfig(data={str(prepared)!r}, model="test_small", batch_size=4, steps_per_epoch=2, epochs=1,
                   val_batches=1, strategy="mirrored")
 r = train.train(cfg, {str(tmp_path / 'mirrored')!r}, verbose=False)
 print("OK", r.epochs_done)
@@ -497,7 +498,9 @@ os.environ["TF_CONFIG"] = json.dumps({"cluster": {"worker": [f"localhost:{p}" fo
 import numpy as np
 from colorpast import devices, train
 from colorpast.config import TrainConfig
-cfg = TrainConfig(data=sys.argv[5], model="seed16", batch_size=4, steps_per_epoch=2, epochs=epochs, val_batches=1,
+sys.path.insert(0, sys.argv[6])
+from small_model import register_small; register_small()
+cfg = TrainConfig(data=sys.argv[5], model="test_small", batch_size=4, steps_per_epoch=2, epochs=epochs, val_batches=1,
                   strategy="multiworker")
 r = train.train(cfg, run, verbose=False)
 print("RESULT", json.dumps({"epochs": r.epochs_done, "resumed": r.resumed_from,
@@ -520,7 +523,8 @@ def _free_ports(n):
 
 def _two_workers(prepared, runs, epochs):
     ports = ",".join(map(str, _free_ports(2)))
-    procs = [subprocess.Popen([sys.executable, "-c", MULTIWORKER, str(i), ports, str(runs[i]), str(epochs), str(prepared)],
+    procs = [subprocess.Popen([sys.executable, "-c", MULTIWORKER, str(i), ports, str(runs[i]), str(epochs), str(prepared),
+                               str(Path(__file__).parent)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
     results = []
     for p in procs:
