@@ -8,7 +8,7 @@ every budget, a budget being the number of training images (crops) it sees: 4 ep
 ``budget / 4 / batch`` steps, one run folder each (``runs/quality/RECIPE-BUDGET``).
 Each run is evaluated with every metric on CBSD68 (full resolution) and on the prepared
 ImageNet set's test split, gray and sepia (one colour everywhere) included. The script writes a table (``table.md``,
-``table.csv``: budget, training seconds, CIEDE2000, CF, ΔCF, PSNR, ab error, per set)
+``table.csv``: budget, training seconds (summed over a resumed run's segments), CIEDE2000, CF, ΔCF, PSNR, ab error, per set)
 and a figure (CIEDE2000 and ΔCF against images seen, one line per recipe, gray and sepia flat).
 
 Re-running reuses what is finished: a finished run only says so, an interrupted one
@@ -95,9 +95,10 @@ def train_command(recipe: str, budget: int, data: Path, run: Path, prior: Path) 
 
 
 def train_seconds(run: Path) -> float | None:
-    """The seconds the run trained for, as its last training here wrote them (None: unknown)."""
+    """The seconds the run trained for (None: unknown): the sum of ``train_seconds.txt``'s
+    lines, one per training process here, so a run stopped and resumed counts every segment."""
     f = run / "train_seconds.txt"
-    return float(f.read_text()) if f.exists() else None
+    return sum(float(line) for line in f.read_text().split()) if f.exists() else None
 
 
 def train_all(jobs, threads: int, log) -> dict:
@@ -109,11 +110,12 @@ def train_all(jobs, threads: int, log) -> dict:
         start = time.perf_counter()
         r = subprocess.run(cmd, capture_output=True, text=True, env=env)
         took = time.perf_counter() - start
+        finished = r.returncode == 0 and "is finished" in r.stdout + r.stderr
+        if not finished and run.exists():  # this segment's time (an interrupted one too), for the table
+            with open(run / "train_seconds.txt", "a") as f:
+                f.write(f"{took:.1f}\n")
         if r.returncode != 0:
             raise SystemExit(f"quality_curve: {name} failed: {r.stderr.strip().splitlines()[-1:]}")
-        finished = "is finished" in r.stdout + r.stderr
-        if not finished:  # the time a run trained for, kept for re-runs that only find it finished
-            (run / "train_seconds.txt").write_text(f"{took:.1f}\n")
         log(f"quality_curve: {name} {'found finished' if finished else f'trained in {took:.0f} s'}")
         return name, train_seconds(run)
 

@@ -119,6 +119,33 @@ def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
     assert "scored" not in r.stdout  # found before any work
 
 
+def test_quality_curve_counts_every_segment_of_a_resumed_run(tmp_path):
+    """A run stopped (Ctrl-C: a non-zero exit) and resumed is timed over both segments; a
+    run found finished adds nothing. The processes here only sleep: what is checked is the
+    bookkeeping around them."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("quality_curve", ROOT / "benchmarks" / "quality_curve.py")
+    qc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(qc)
+    run = tmp_path / "r-16"
+    run.mkdir()
+
+    def segment(code: str):
+        return qc.train_all((1, [("r-16", [sys.executable, "-c", code], run)]), 1, lambda m: None)
+
+    stop = "import sys, time; time.sleep(0.3); sys.exit('colorpast train: interrupted; checkpoints written so far are kept')"
+    with pytest.raises(SystemExit, match="r-16 failed: .*interrupted"):
+        segment(stop)
+    first = qc.train_seconds(run)
+    assert first is not None and first >= 0.3
+    assert segment("import time; time.sleep(0.2)") == {"r-16": pytest.approx(qc.train_seconds(run))}
+    both = qc.train_seconds(run)
+    assert both >= first + 0.2 and len((run / "train_seconds.txt").read_text().split()) == 2
+    segment("print('colorpast train: runs/r-16 is finished (4 of 4 epochs)')")
+    assert qc.train_seconds(run) == both
+
+
 def test_gpu_quality_smoke_runs_with_tensorflow_absent_on_jax(tmp_path):
     """The device session's quality command, tiny, on JAX with TensorFlow blocked in every process."""
     from conftest import shared_folder
