@@ -158,7 +158,8 @@ def sepia_row(name: str, data, split: str, cache: Path, size=None) -> dict:
 
 def earlier_rows(paths, sets: list[str]) -> dict:
     """{(recipe, budget): row} of earlier tables (``table.csv`` as this script writes it),
-    numbers as numbers; one line if a file cannot be read or lacks one of ``sets``."""
+    numbers as numbers and blank cells as None; one line if a file cannot be read or lacks
+    one of ``sets``."""
     rows = {}
     for path in paths:
         try:
@@ -173,7 +174,9 @@ def earlier_rows(paths, sets: list[str]) -> dict:
                                  f"give --eval the sets it was scored on")
             row = {"recipe": r["recipe"], "budget": int(r["budget"]),
                    "train_seconds": float(r["train_seconds"]) if r.get("train_seconds") else None}
-            row.update({k: float(v) for k, v in r.items() if any(k.startswith(f"{s}_") for s in sets)})
+            # A blank cell is a figure the earlier report did not print (shown as "-", not drawn).
+            row.update({k: float(v) if v.strip() else None for k, v in r.items()
+                        if any(k.startswith(f"{s}_") for s in sets)})
             rows[row["recipe"], row["budget"]] = row
     return rows
 
@@ -190,9 +193,10 @@ def figure(table: list[dict], sets: list[str], path: Path, sepia: dict | None = 
         for j, (key, label) in enumerate((("ciede2000", "CIEDE2000 ↓"), ("colorfulness_delta", "ΔCF ↓"))):
             ax = axes[i, j]
             for k, rec in enumerate(recipes):
-                pts = sorted((r["budget"], r[f"{s}_{key}"]) for r in table if r["recipe"] == rec)
+                pts = sorted((r["budget"], r[f"{s}_{key}"]) for r in table
+                             if r["recipe"] == rec and r[f"{s}_{key}"] is not None)
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=plt.cm.tab10(k % 10), label=rec)
-            gray = [r[f"{s}_gray_{key}"] for r in table][0]
+            gray = next(r[f"{s}_gray_{key}"] for r in table if r[f"{s}_gray_{key}"] is not None)
             ax.axhline(gray, color="#777777", ls="--", lw=1.2, label="gray (ab = 0)")
             if sepia:
                 ax.axhline(sepia[s][key], color="#a0522d", ls=":", lw=1.4, label="sepia (one colour everywhere)")
@@ -286,21 +290,26 @@ def main(argv=None) -> int:
         w.writeheader()
         w.writerows(table)
     sepia = {s: sepia_row(s, path, "test", out / "scores") for s, path in sets.items()}
+    def cell(x, spec):
+        return "-" if x is None else format(x, spec)
+
     lines = []
     for s in sets:
         lines += [f"### {s}", "", "| recipe | images seen | train s | CIEDE2000 ↓ | CF | ΔCF ↓ | PSNR ↑ | ab error ↓ |",
                   "|---|---|---|---|---|---|---|---|"]
         g = gray_row or table[0]
-        lines.append(f"| gray (ab = 0) | - | - | {g[f'{s}_gray_ciede2000']:.2f} | {g[f'{s}_gray_colorfulness']:.1f} | "
-                     f"{g[f'{s}_gray_colorfulness_delta']:.2f} | {g[f'{s}_gray_psnr']:.2f} | {g[f'{s}_gray_ab_error']:.2f} |")
+        lines.append(f"| gray (ab = 0) | - | - | {cell(g[f'{s}_gray_ciede2000'], '.2f')} | "
+                     f"{cell(g[f'{s}_gray_colorfulness'], '.1f')} | {cell(g[f'{s}_gray_colorfulness_delta'], '.2f')} | "
+                     f"{cell(g[f'{s}_gray_psnr'], '.2f')} | {cell(g[f'{s}_gray_ab_error'], '.2f')} |")
         e = sepia[s]
         lines.append(f"| sepia (ImageNet's median colour everywhere) | - | - | {e['ciede2000']:.2f} | {e['colorfulness']:.1f} | "
                      f"{e['colorfulness_delta']:.2f} | {e['psnr']:.2f} | {e['ab_error']:.2f} |")
         for row in table:
             t = row["train_seconds"]
-            lines.append(f"| {row['recipe']} | {row['budget']:,} | {'-' if t is None else f'{t:.0f}'} | "
-                         f"{row[f'{s}_ciede2000']:.2f} | {row[f'{s}_colorfulness']:.1f} | {row[f'{s}_colorfulness_delta']:.2f} | "
-                         f"{row[f'{s}_psnr']:.2f} | {row[f'{s}_ab_error']:.2f} |")
+            lines.append(f"| {row['recipe']} | {row['budget']:,} | {cell(t, '.0f')} | "
+                         f"{cell(row[f'{s}_ciede2000'], '.2f')} | {cell(row[f'{s}_colorfulness'], '.1f')} | "
+                         f"{cell(row[f'{s}_colorfulness_delta'], '.2f')} | {cell(row[f'{s}_psnr'], '.2f')} | "
+                         f"{cell(row[f'{s}_ab_error'], '.2f')} |")
         lines.append("")
     (out / "table.md").write_text("\n".join(lines))
     print("\n".join(lines))

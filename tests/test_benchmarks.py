@@ -103,8 +103,12 @@ def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
     with open(earlier, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
+        # A blank cell: a figure the earlier report did not print (its time, its PSNR, one
+        # axis of the figure): shown as "-" and left out of that plot, not a traceback.
         w.writerows([{**rows[0], "recipe": "old_recipe", "budget": "1000", "tiny_ciede2000": "99.5"},
-                     {**rows[1], "tiny_ciede2000": "77.25"}])
+                     {**rows[1], "tiny_ciede2000": "77.25"},
+                     {**rows[0], "recipe": "old_recipe", "budget": "4000", "train_seconds": "", "tiny_psnr": "",
+                      "tiny_colorfulness_delta": " "}])
     merged = args[:args.index("--recipes")] + ["--recipes", "recommended", "--budgets", "16", "--no-train",
                                                "--with", str(earlier)] + args[args.index("--runs"):]
     r = subprocess.run(merged, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -112,7 +116,10 @@ def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
     table = (tmp_path / "out" / "table.md").read_text()
     assert "| old_recipe | 1,000 | " in table and "| 99.50 |" in table
     assert "| recommended | 16 |" in table and "77.25" not in table
-    assert [r["recipe"] for r in csv.DictReader(open(tmp_path / "out" / "table.csv"))] == ["old_recipe", "recommended"]
+    blank = next(line for line in table.splitlines() if line.startswith("| old_recipe | 4,000 |")).split(" | ")
+    assert blank[2] == "-" and blank[5] == "-" and blank[6] == "-" and blank[3] != "-", blank
+    assert [r["recipe"] for r in csv.DictReader(open(tmp_path / "out" / "table.csv"))] == \
+        ["old_recipe", "old_recipe", "recommended"]
     other = [a if not a.startswith("tiny=") else a.replace("tiny=", "other=") for a in merged]
     r = subprocess.run(other, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 1 and r.stderr.strip().endswith("has no scores on other; give --eval the sets it was scored on")
