@@ -77,6 +77,8 @@ RECIPES.update({
                              "--encoder-lr", "0.1"],
     "effunet_cls": ["--model", "effunet_cls", *EFFUNET, "--prior", "{prior}"],
     "effunet_hints": ["--model", "effunet_hints", *EFFUNET, "--loss", "l1"],
+    "effunet_hints+frozen_first": ["--model", "effunet_hints", *EFFUNET, "--loss", "l1", "--encoder", "frozen_first",
+                                   "--encoder-lr", "0.1"],
     "effunet+age": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--age", "0.5"],
 })
 EPOCHS = 4
