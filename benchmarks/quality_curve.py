@@ -174,9 +174,9 @@ def earlier_rows(paths, sets: list[str]) -> dict:
             if missing:
                 raise SystemExit(f"quality_curve: --with {path} has no scores on {', '.join(missing)}; "
                                  f"give --eval the sets it was scored on")
-            row = {"recipe": r["recipe"], "budget": int(r["budget"]),
-                   "train_seconds": float(r["train_seconds"]) if r.get("train_seconds") else None}
             # A blank cell is a figure the earlier report did not print (shown as "-", not drawn).
+            row = {"recipe": r["recipe"], "budget": int(r["budget"]),
+                   "train_seconds": float(r["train_seconds"]) if (r.get("train_seconds") or "").strip() else None}
             row.update({k: float(v) if v.strip() else None for k, v in r.items()
                         if any(k.startswith(f"{s}_") for s in sets)})
             rows[row["recipe"], row["budget"]] = row

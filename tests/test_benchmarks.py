@@ -107,7 +107,7 @@ def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
         # axis of the figure): shown as "-" and left out of that plot, not a traceback.
         w.writerows([{**rows[0], "recipe": "old_recipe", "budget": "1000", "tiny_ciede2000": "99.5"},
                      {**rows[1], "tiny_ciede2000": "77.25"},
-                     {**rows[0], "recipe": "old_recipe", "budget": "4000", "train_seconds": "", "tiny_psnr": "",
+                     {**rows[0], "recipe": "old_recipe", "budget": "4000", "train_seconds": " ", "tiny_psnr": "",
                       "tiny_colorfulness_delta": " "}])
     merged = args[:args.index("--recipes")] + ["--recipes", "recommended", "--budgets", "16", "--no-train",
                                                "--with", str(earlier)] + args[args.index("--runs"):]
