@@ -19,6 +19,27 @@ def _save(fig, path) -> None:
         fig.savefig(tmp, dpi=110)
 
 
+TITLE_CHAR_PT = 7.5  # the widest average character of an 11-point bold title, in points (DejaVu Sans Bold)
+_BREAKS = " /+-_:"  # where a long name may break: after a path's slash, a recipe's plus, ...
+
+
+def _wrap_title(text: str, width: int) -> str:
+    """A column title in lines of at most ``width`` characters, so a long one (a run with
+    its hints, ``runs/quality/effunet_hints+frozen_first-16000 (10 hints)``) does not run
+    into its neighbours: its parenthesis on a line of its own, long names broken after a
+    slash, plus, dash, underscore or colon, and only where none is near, mid-word."""
+    lines = []
+    parts = text.replace(" (", "\n(", 1).split("\n") if len(text) > width else [text]
+    for part in parts:
+        while len(part) > width:
+            cut = max(part.rfind(ch, 0, width) for ch in _BREAKS)
+            cut = cut + 1 if cut >= width // 2 else width
+            lines.append(part[:cut].rstrip())
+            part = part[cut:].lstrip()
+        lines.append(part)
+    return "\n".join(lines)
+
+
 def result_grid(rows, columns, path=None, cell_inches: float = 2.6, title: str | None = None):
     """Draw a grid of images and save it as PNG when ``path`` is given.
 
@@ -42,10 +63,8 @@ def result_grid(rows, columns, path=None, cell_inches: float = 2.6, title: str |
             for spine in ax.spines.values():
                 spine.set_visible(False)
             if r == 0:
-                # A long title (a run with its hints, say) breaks before its parenthesis
-                # rather than running into its neighbours.
-                long = len(columns[c]) > 2.2 * cell_inches * 3 and " (" in columns[c]
-                ax.set_title(columns[c].replace(" (", "\n(", 1) if long else columns[c], fontsize=11, fontweight="bold")
+                ax.set_title(_wrap_title(columns[c], int(cell_inches * 72 / TITLE_CHAR_PT)), fontsize=11,
+                             fontweight="bold")
             if caption:
                 ax.set_xlabel(caption, fontsize=8.5)
             if c == 0:

@@ -39,6 +39,26 @@ def test_before_after_keeps_full_resolution(tmp_path):
         viz.before_after(before, after[:10])
 
 
+def test_grid_column_titles_of_long_run_names_stay_over_their_own_column(tmp_path):
+    """A run's name with its hints (evaluate --hints) is wider than a column: its title is
+    wrapped so it neither runs into its neighbour's nor out of the figure."""
+    columns = ["gray input", "runs/quality/effunet_hints+frozen_first-16000 (0 hints)",
+               "runs/quality/effunet_hints+frozen_first-16000:best (10 hints)", "ground truth"]
+    image = np.full((40, 30, 3), 0.5)
+    fig = viz.result_grid([("p.png", [(image, "")] * 4)] * 2, columns, path=tmp_path / "g.png", title="t")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.title.get_window_extent(renderer) for ax in fig.axes[:4]]
+    pitch = fig.get_figwidth() * fig.dpi / 4
+    for i, box in enumerate(boxes):
+        assert box.width <= pitch, columns[i]
+        assert box.x0 >= 0 and box.x1 <= fig.get_figwidth() * fig.dpi
+    for left, right in zip(boxes, boxes[1:]):
+        assert left.x1 < right.x0, "column titles overlap"
+    assert fig.axes[2].title.get_text().replace("\n", "") == columns[2].replace(" (", "(")
+    assert viz._wrap_title("gray input", 24) == "gray input" and viz._wrap_title("seed16 (5 hints)", 24) == "seed16 (5 hints)"
+
+
 def test_gallery_one_axis_per_image():
     fig = viz.gallery([np.zeros((8, 8, 3), np.uint8)] * 5, titles=list("abcde"), cols=4)
     assert len(fig.axes) == 8 and [a.get_title() for a in fig.axes[:5]] == list("abcde")
