@@ -43,17 +43,26 @@ def train_hints_model() -> str:
                '(04_train with MODEL = "seed16_hints") and give its run as HINTS_MODEL')
 
 
+RUN_WEIGHTS = ("final", "best", "last")  # what may follow a run folder and a colon
+
+
 def load_model(ref: str):
     """A model from a reference string, as the CLI takes them:
 
     - ``runs/NAME``: a training run folder (its final model, else its last checkpoint);
+    - ``runs/NAME:best`` / ``runs/NAME:last``: the run's epoch with the lowest validation
+      loss, or its last checkpoint (a run that overfits is better at its best epoch);
     - ``NAME:official``: a registered model with its published weights (``colorful:official``);
     - ``path/to/model.keras``: a saved Keras model.
     ``gray`` is not a model: callers treat the gray baseline themselves.
     """
     p = Path(ref)
     if ":" in ref and not p.exists():
-        name, _, weights = ref.partition(":")
+        name, _, weights = ref.rpartition(":")
+        if Path(name).is_dir():
+            if weights not in RUN_WEIGHTS:
+                raise UserError(f"{ref!r}: a run's weights are {', '.join(RUN_WEIGHTS)} (runs/NAME:best), not {weights!r}")
+            return runs.load(name, weights)
         if name not in models.names():
             raise UserError(f"unknown model {name!r} in {ref!r}; choose one of: {', '.join(models.names())}")
         return models.build(name, (None, None, 1), weights=weights)

@@ -114,6 +114,9 @@ def _can_colorize(method: str) -> bool:
 
     if method == OFFICIAL:
         return True
+    run, colon, weights = method.rpartition(":")
+    if colon and weights in ("best", "last") and Path(run).is_dir():  # evaluate's row for runs/NAME:best
+        return (Path(run) / runs.BEST).is_file() if weights == "best" else bool(runs.list_checkpoints(Path(run)))
     p = Path(method)
     return (p.is_dir() and runs.missing_weights(p) is None) or (p.is_file() and p.suffix == ".keras")
 

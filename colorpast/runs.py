@@ -317,8 +317,12 @@ def missing_weights(run) -> str | None:
 
 
 def load(run_dir, weights: str = "final"):
-    """A trained model from a run folder: its final model, or ``weights="best"``/``"last"``."""
+    """A trained model from a run folder: its final model (else its last checkpoint), or
+    ``weights="best"`` (the epoch with the lowest validation loss) or ``"last"`` (the last
+    checkpoint, even when a final model exists)."""
     run = Path(run_dir)
+    if weights not in ("final", "best", "last"):
+        raise ValueError(f"weights must be 'final', 'best' or 'last', not {weights!r}")
     if weights == "final" and (run / FINAL).exists():
         return keras.models.load_model(run / FINAL, compile=False)
     if not (run / "config.json").exists():
@@ -326,7 +330,9 @@ def load(run_dir, weights: str = "final"):
 
     cfg = TrainConfig.from_json(run / "config.json")
     model = build(cfg.model, (None, None, 1))
-    if weights == "best" and (run / BEST).exists():
+    if weights == "best":
+        if not (run / BEST).exists():
+            raise UserError(f"{run} has no best weights yet ({BEST} is written at the end of its first epoch)")
         model.load_weights(str(run / BEST))
         return model
     # Checkpoints hold the training wrapper (the network and its optimizer).

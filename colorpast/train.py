@@ -170,8 +170,8 @@ class TrainResult:
         else:
             best = f"no validation data; best training loss {self.best:.5f} (epoch {self.best_epoch + 1})"
         return (
-            f"trained {self.epochs_done} epochs; {best}; weights: {self.run / BEST}, "
-            f"final model: {self.run / FINAL}"
+            f"trained {self.epochs_done} epochs; {best}; weights: {self.run / BEST} "
+            f"(colorize or evaluate them as {self.run}:best), final model: {self.run / FINAL}"
         )
 
 

@@ -564,3 +564,47 @@ def test_auto_precision_follows_the_gpu_generation(monkeypatch, cc, policy):
     assert devices.resolve_precision("auto") == policy
     assert devices.resolve_xla("auto") == "auto"  # Keras decides per model on a GPU
     assert devices.resolve_precision("off") == "float32" and devices.resolve_xla("off") is False
+
+
+def test_a_runs_best_epoch_colorizes_and_evaluates_as_run_colon_best(prepared, tmp_path):
+    """``runs/NAME:best`` (and ``:last``) reach the epoch the Checkpointer kept and the last
+    checkpoint from every command that takes a model; a run that overfits is better there."""
+    import keras
+    from PIL import Image
+
+    from colorpast import photos, runs
+    from colorpast.colorizer import load_model
+
+    run = tmp_path / "run"
+    res = train.train(TrainConfig(data=str(prepared), **TINY), run, verbose=False)
+    assert f"{run}:best" in res.summary()
+    # Make the best weights unlike the final model's, so each route is told apart.
+    best = runs.load(run)
+    best.set_weights([np.full_like(w, 0.01) for w in best.get_weights()])
+    best.save_weights(run / runs.BEST)
+    L = np.linspace(0, 100, 2 * 16 * 16, dtype="float32").reshape(2, 16, 16, 1)
+    final, last = (keras.ops.convert_to_numpy(m(L)) for m in (runs.load(run), runs.load(run, "last")))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(load_model(f"{run}:best")(L)),
+                               keras.ops.convert_to_numpy(best(L)), atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(load_model(f"{run}:last")(L)), last, atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(load_model(f"{run}:final")(L)), final, atol=1e-6)
+    assert np.abs(keras.ops.convert_to_numpy(best(L)) - final).max() > 1e-3
+    assert photos._can_colorize(f"{run}:best") and photos._can_colorize(f"{run}:last")
+
+    photo = tmp_path / "in" / "p.png"
+    photo.parent.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (20, 24, 3), np.uint8)).save(photo)
+    r = cli("colorize", photo, "--model", f"{run}:best", "--out", tmp_path / "out", "--size", "16")
+    assert r.returncode == 0 and (tmp_path / "out" / "p.png").is_file(), r.stderr
+    r = cli("evaluate", "--data", photo.parent, "--models", f"{run}:best", "--out", tmp_path / "rep", "--size", "16")
+    assert r.returncode == 0, r.stderr
+    assert f"{run}:best" in (tmp_path / "rep" / "metrics.csv").read_text()
+
+    # Mistakes are one line: a weights name the run has not, a run with no best weights yet.
+    r = cli("colorize", photo, "--model", f"{run}:bset", "--out", tmp_path / "out2")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "a run's weights are final, best, last (runs/NAME:best), not 'bset'" in r.stderr
+    (run / runs.BEST).unlink()
+    assert not photos._can_colorize(f"{run}:best")
+    with pytest.raises(UserError, match="has no best weights yet"):
+        load_model(f"{run}:best")

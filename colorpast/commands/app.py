@@ -16,7 +16,8 @@ def add_arguments(p) -> None:
     p.add_argument("--port", type=int, default=7860, help="port to serve on (default 7860)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for your network)")
-    p.add_argument("--model", help="a run folder (runs/NAME), colorful:official or a .keras file; chosen first")
+    p.add_argument("--model", help="a run folder (runs/NAME, or runs/NAME:best for its best epoch), colorful:official or a "
+                        ".keras file; chosen first")
     p.add_argument("--runs", default="runs", help="folder of training runs to offer (default runs)")
 
 

@@ -23,7 +23,8 @@ DESCRIPTION = (
 def add_arguments(p) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files and/or folders")
     p.add_argument("--model", required=True,
-                   help="a run folder (runs/NAME), NAME:official (colorful:official) or a .keras file")
+                   help="a run folder (runs/NAME; runs/NAME:best for its epoch with the lowest validation loss), "
+                        "NAME:official (colorful:official) or a .keras file")
     p.add_argument("--out", required=True, help="output folder for the colorized PNGs")
     p.add_argument("--size", type=int, help="shorter side at which the model runs (default: the model's own, 224)")
     p.add_argument("--temperature", type=float, help="colorful only: annealed-mean temperature (default 0.38)")
