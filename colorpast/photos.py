@@ -108,15 +108,25 @@ def _reports(reports) -> list[tuple[Path, dict[str, float]]]:
     return out
 
 
+def _run_weights(ref: str) -> bool | None:
+    """For ``runs/NAME:best`` or ``runs/NAME:last``, whether the run holds those weights;
+    None for any other reference."""
+    from colorpast import runs
+
+    run, colon, weights = str(ref).rpartition(":")
+    if not (colon and weights in ("best", "last") and Path(run).is_dir()):
+        return None
+    return (Path(run) / runs.BEST).is_file() if weights == "best" else bool(runs.list_checkpoints(Path(run)))
+
+
 def _can_colorize(method: str) -> bool:
     """A scored method 06 can colorize with: a run with weights, a .keras file, Colorful's published weights."""
     from colorpast import runs
 
     if method == OFFICIAL:
         return True
-    run, colon, weights = method.rpartition(":")
-    if colon and weights in ("best", "last") and Path(run).is_dir():  # evaluate's row for runs/NAME:best
-        return (Path(run) / runs.BEST).is_file() if weights == "best" else bool(runs.list_checkpoints(Path(run)))
+    if _run_weights(method) is not None:
+        return _run_weights(method)
     p = Path(method)
     return (p.is_dir() and runs.missing_weights(p) is None) or (p.is_file() and p.suffix == ".keras")
 
@@ -372,7 +382,7 @@ def hints_model(ref, smoke: bool = False, log=print):
 
     if smoke:
         return models.build("seed16_hints")
-    if ref and (Path(ref).is_file() or (Path(ref).is_dir() and not runs.missing_weights(ref))):
+    if ref and (Path(ref).is_file() or (Path(ref).is_dir() and not runs.missing_weights(ref)) or _run_weights(ref)):
         model = load_model(str(ref))
         if models.spec(model).hints:
             return model

@@ -80,6 +80,15 @@ def test_a_model_for_hints_is_a_trained_one_else_the_published_2017_network(tmp_
     models.build("seed16_hints").save(made)
     lines = []
     assert models.spec(photos.hints_model(str(made), log=lines.append)).hints and lines == []
+    # A run's best epoch (HINTS_MODEL = "runs/NAME:best"), as evaluate and colorize take it.
+    from colorpast import runs
+    from colorpast.config import TrainConfig
+
+    run = tmp_path / "runs" / "hints"
+    run.mkdir(parents=True)
+    TrainConfig(model="seed16_hints", data="data/prepared/x").to_json(run / runs.CONFIG)
+    models.build("seed16_hints").save_weights(run / runs.BEST)
+    assert models.spec(photos.hints_model(f"{run}:best", log=lines.append)).hints and lines == []
     # The published weights on disk (here random ones, converted as fetch does): used without a download.
     (tmp_path / "weights").mkdir()
     models.build("siggraph17").save_weights(tmp_path / "weights/siggraph17.weights.h5")
