@@ -18,7 +18,7 @@ the whole notebook in a minute on a CPU; the test suite runs every notebook that
 # %% parameters
 # True: two embedded photos, saved in black and white, at 64 px
 SMOKE = False  # @param {type:"boolean"}
-# "best": the model 05_evaluate measured best (else your trained run, else Colorful's published weights); or a run folder, "colorful:official", a .keras file
+# "best": the model 05_evaluate measured best (else your trained run, else Colorful's published weights); or a run folder ("runs/NAME:best": its best epoch), "colorful:official", a .keras file
 MODEL = "best"  # @param {type:"string"}
 # a folder (or one file) of your photos, on Drive on Colab; kept from session to session
 PHOTOS = "photos"  # @param {type:"string"}
