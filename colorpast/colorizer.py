@@ -43,9 +43,6 @@ def train_hints_model() -> str:
                '(04_train with MODEL = "seed16_hints") and give its run as HINTS_MODEL')
 
 
-RUN_WEIGHTS = ("final", "best", "last")  # what may follow a run folder and a colon
-
-
 def load_model(ref: str):
     """A model from a reference string, as the CLI takes them:
 
@@ -58,11 +55,9 @@ def load_model(ref: str):
     """
     p = Path(ref)
     if ":" in ref and not p.exists():
-        name, _, weights = ref.rpartition(":")
-        if Path(name).is_dir():
-            if weights not in RUN_WEIGHTS:
-                raise UserError(f"{ref!r}: a run's weights are {', '.join(RUN_WEIGHTS)} (runs/NAME:best), not {weights!r}")
-            return runs.load(name, weights)
+        if runs.named_weights(ref):
+            return runs.load(*runs.named_weights(ref))
+        name, _, weights = ref.partition(":")
         if name not in models.names():
             raise UserError(f"unknown model {name!r} in {ref!r}; choose one of: {', '.join(models.names())}")
         return models.build(name, (None, None, 1), weights=weights)

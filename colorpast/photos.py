@@ -109,14 +109,12 @@ def _reports(reports) -> list[tuple[Path, dict[str, float]]]:
 
 
 def _run_weights(ref: str) -> bool | None:
-    """For ``runs/NAME:best`` or ``runs/NAME:last``, whether the run holds those weights;
+    """For ``runs/NAME:best`` (``:last``, ``:final``), whether the run holds those weights;
     None for any other reference."""
     from colorpast import runs
 
-    run, colon, weights = str(ref).rpartition(":")
-    if not (colon and weights in ("best", "last") and Path(run).is_dir()):
-        return None
-    return (Path(run) / runs.BEST).is_file() if weights == "best" else bool(runs.list_checkpoints(Path(run)))
+    named = runs.named_weights(ref)
+    return None if named is None else runs.has_weights(*named)
 
 
 def _can_colorize(method: str) -> bool:

@@ -316,13 +316,34 @@ def missing_weights(run) -> str | None:
     return f"{run} has no trained weights yet (the first is written at the end of its first epoch)"
 
 
+WEIGHTS_NAMES = ("final", "best", "last")  # what may follow a run folder and a colon: runs/NAME:best
+
+
+def named_weights(ref) -> tuple[Path, str] | None:
+    """``(run, weights)`` for a reference ``runs/NAME:WEIGHTS`` whose folder exists (the
+    weights name unchecked: ``load`` says what it may be); None for any other reference."""
+    run, colon, weights = str(ref).rpartition(":")
+    return (Path(run), weights) if colon and run and Path(run).is_dir() else None
+
+
+def has_weights(run, weights: str) -> bool:
+    """Whether ``load(run, weights)`` finds what it is asked for."""
+    run = Path(run)
+    if weights == "best":
+        return (run / BEST).is_file()
+    if weights == "last":
+        return bool(list_checkpoints(run))
+    return weights == "final" and missing_weights(run) is None
+
+
 def load(run_dir, weights: str = "final"):
     """A trained model from a run folder: its final model (else its last checkpoint), or
     ``weights="best"`` (the epoch with the lowest validation loss) or ``"last"`` (the last
     checkpoint, even when a final model exists)."""
     run = Path(run_dir)
-    if weights not in ("final", "best", "last"):
-        raise ValueError(f"weights must be 'final', 'best' or 'last', not {weights!r}")
+    if weights not in WEIGHTS_NAMES:
+        raise UserError(f"{run}:{weights}: a run's weights are {', '.join(WEIGHTS_NAMES)} (runs/NAME:best), "
+                        f"not {weights!r}")
     if weights == "final" and (run / FINAL).exists():
         return keras.models.load_model(run / FINAL, compile=False)
     if not (run / "config.json").exists():
