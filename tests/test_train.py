@@ -566,7 +566,7 @@ def test_auto_precision_follows_the_gpu_generation(monkeypatch, cc, policy):
     assert devices.resolve_precision("off") == "float32" and devices.resolve_xla("off") is False
 
 
-def test_a_runs_best_epoch_colorizes_and_evaluates_as_run_colon_best(prepared, tmp_path):
+def test_a_runs_best_epoch_colorizes_and_evaluates_as_run_colon_best(prepared, tmp_path, monkeypatch):
     """``runs/NAME:best`` (and ``:last``) reach the epoch the Checkpointer kept and the last
     checkpoint from every command that takes a model; a run that overfits is better there."""
     import keras
@@ -606,5 +606,11 @@ def test_a_runs_best_epoch_colorizes_and_evaluates_as_run_colon_best(prepared, t
     assert "a run's weights are final, best, last (runs/NAME:best), not 'bset'" in r.stderr
     (run / runs.BEST).unlink()
     assert not photos._can_colorize(f"{run}:best")
+    # A folder that shares a registered model's name does not hide its published weights.
+    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "no-weights"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "colorful").mkdir()
+    with pytest.raises(UserError, match="colorpast weights fetch colorful"):
+        load_model("colorful:official")
     with pytest.raises(UserError, match="has no best weights yet"):
         load_model(f"{run}:best")
