@@ -127,7 +127,8 @@ def takes_hints(ref: str | None) -> bool:
     """Whether the model ``ref`` (a run folder, ``NAME:official``, a .keras file) follows colour hints."""
     if not ref:
         return False
-    p = Path(ref)
+    named = runs.named_weights(ref)  # runs/NAME:best: the run's model, whichever weights
+    p = named[0] if named else Path(ref)
     if p.is_dir():
         try:
             return json.loads((p / "config.json").read_text()).get("model") in _hint_models()

@@ -55,9 +55,9 @@ def load_model(ref: str):
     """
     p = Path(ref)
     if ":" in ref and not p.exists():
+        if named := runs.named_weights(ref):
+            return runs.load(*named)
         name, _, weights = ref.partition(":")
-        if runs.named_weights(ref) and name not in models.names():  # a folder named colorful/ is not colorful:official
-            return runs.load(*runs.named_weights(ref))
         if name not in models.names():
             raise UserError(f"unknown model {name!r} in {ref!r}; choose one of: {', '.join(models.names())}")
         return models.build(name, (None, None, 1), weights=weights)

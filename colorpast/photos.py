@@ -69,6 +69,10 @@ def choose_model(ref: str, fallback: str = OFFICIAL, log=print, reports="reports
             log(f"no trained run under {runs_dir}/ yet (04_train makes one): using {fallback}, Zhang et al.'s "
                 "published weights")
             chosen = fallback
+    elif ref and (held := _run_weights(ref)) is not None:  # runs/NAME:best, a relative or absolute path
+        if not held:
+            log(f"{ref}: the run has no such weights yet: using {fallback}, Zhang et al.'s published weights")
+        chosen = ref if held else fallback
     elif ref and ":" in ref and not ref.startswith((".", "/")) and not Path(ref).exists():
         chosen = ref
     elif ref and Path(ref).is_dir():
@@ -123,8 +127,8 @@ def _can_colorize(method: str) -> bool:
 
     if method == OFFICIAL:
         return True
-    if _run_weights(method) is not None:
-        return _run_weights(method)
+    if (held := _run_weights(method)) is not None:
+        return held
     p = Path(method)
     return (p.is_dir() and runs.missing_weights(p) is None) or (p.is_file() and p.suffix == ".keras")
 

@@ -52,7 +52,7 @@ from colorpast import config, version
 from colorpast.config import TrainConfig
 from colorpast.errors import UserError, say
 from colorpast.fsutil import PARTIAL, atomic_path, atomic_write, commit, discard, writable_dir
-from colorpast.models import build, spec
+from colorpast.models import build, names, spec
 from colorpast.train_step import Colorizer
 
 CONFIG = "config.json"
@@ -321,9 +321,12 @@ WEIGHTS_NAMES = ("final", "best", "last")  # what may follow a run folder and a 
 
 def named_weights(ref) -> tuple[Path, str] | None:
     """``(run, weights)`` for a reference ``runs/NAME:WEIGHTS`` whose folder exists (the
-    weights name unchecked: ``load`` says what it may be); None for any other reference."""
+    weights name unchecked: ``load`` says what it may be); None for any other reference,
+    ``NAME:official`` of a registered model included, even beside a folder of that name."""
     run, colon, weights = str(ref).rpartition(":")
-    return (Path(run), weights) if colon and run and Path(run).is_dir() else None
+    if not (colon and run) or str(ref).partition(":")[0] in names() or not Path(run).is_dir():
+        return None
+    return Path(run), weights
 
 
 def has_weights(run, weights: str) -> bool:

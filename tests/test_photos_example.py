@@ -89,6 +89,15 @@ def test_a_model_for_hints_is_a_trained_one_else_the_published_2017_network(tmp_
     TrainConfig(model="seed16_hints", data="data/prepared/x").to_json(run / runs.CONFIG)
     models.build("seed16_hints").save_weights(run / runs.BEST)
     assert models.spec(photos.hints_model(f"{run}:best", log=lines.append)).hints and lines == []
+    from colorpast import app
+
+    assert app.takes_hints(f"{run}:best")  # the app's brush is on for it, as for the run itself
+    assert photos.choose_model(f"{run}:best", log=lines.append, reports=tmp_path / "reports") == f"{run}:best"
+    (run / runs.BEST).unlink()
+    said = []
+    assert photos.choose_model(f"{run}:best", fallback=photos.HINTS_OFFICIAL, log=said.append) == photos.HINTS_OFFICIAL
+    assert said[-1].endswith(":best: the run has no such weights yet: using siggraph17:official, Zhang et al.'s "
+                              "published weights")
     # The published weights on disk (here random ones, converted as fetch does): used without a download.
     (tmp_path / "weights").mkdir()
     models.build("siggraph17").save_weights(tmp_path / "weights/siggraph17.weights.h5")
