@@ -14,8 +14,9 @@ is not so:
 - every file it links or shows as a path in this repository exists, and every
   ``#anchor`` of a link is a heading of that page; every notebook is linked;
 - every figure it quotes (a decimal, a number with a thousands separator, a percentage,
-  a number of seconds, minutes, dB or GB) appears in benchmarks/RESULTS.md, in a section
-  that shows the command which measured it;
+  a number of seconds, minutes, dB or GB) appears in benchmarks/RESULTS.md, and the
+  figures of one claim (a table row, a sentence) together in one section that shows the
+  command which measured them;
 - the Python versions, the extras and the repository it installs from are pyproject's and
   the notebooks'; ``make`` targets exist; and it is at most 250 lines.
 
@@ -265,26 +266,56 @@ def _sections(results: str) -> list[str]:
     return parts + [s for p in parts for s in re.split(r"^(?=### )", p, flags=re.M)[1:]]
 
 
-def figures(text: str) -> list[str]:
-    """The figures a page quotes in its prose and tables (not in code, links or comments)."""
+def _prose(text: str) -> str:
+    """The page's prose and tables: no code, link targets, addresses or comments."""
     prose = re.sub(r"(?<!`)`[^`\n]+`(?!`)", " ", _strip_fences(shown(text)))
     prose = "\n".join(line for line in prose.splitlines() if not re.match(r"^ {4,}\S", line))
     prose = re.sub(r"\]\([^)]*\)", "]", prose)
-    prose = re.sub(r"https?://\S+", " ", prose)
-    return [m.group(0) for m in FIGURE.finditer(prose) if not NOT_FIGURE.search(prose[:m.start()])]
+    return re.sub(r"https?://\S+", " ", prose)
+
+
+def _figures_in(claim: str) -> list[str]:
+    return [m.group(0) for m in FIGURE.finditer(claim) if not NOT_FIGURE.search(claim[:m.start()])]
+
+
+def claims(text: str) -> list[list[str]]:
+    """The figures of each claim the page makes: a table row, or a sentence of prose."""
+    out = []
+    for block in re.split(r"\n\s*\n", _prose(text)):
+        rows = [line for line in block.splitlines() if line.startswith("|")]
+        rest = " ".join(line for line in block.splitlines() if not line.startswith("|"))
+        for claim in rows + re.split(r"(?<=[.;:!?])\s+(?=[A-Z(*])", rest):
+            if found := _figures_in(claim):
+                out.append(list(dict.fromkeys(found)))
+    return out
+
+
+def figures(text: str) -> list[str]:
+    """The figures a page quotes in its prose and tables (not in code, links or comments)."""
+    return [f for claim in claims(text) for f in claim]
+
+
+def _pattern(fig: str) -> str:
+    pattern = rf"(?<![\w.,]){re.escape(fig)}(?![\d])"
+    if re.search(r"\d (?:min|s|ms|dB|GB)$", fig):  # "761 s" is a table's "| 761 |" in a column of seconds
+        pattern += rf"|\|\s*{re.escape(fig.split()[0])}\s*\|"
+    return pattern
 
 
 def figure_problems(text: str, results: str) -> list[str]:
+    """A claim's figures must stand together in one section of RESULTS.md that shows a
+    command: a figure found only elsewhere (another model's row) is not this claim's."""
     sections, out = _sections(results), []
-    for fig in dict.fromkeys(figures(text)):
-        pattern = rf"(?<![\w.,]){re.escape(fig)}(?![\d])"
-        if re.search(r"\d (?:min|s|ms|dB|GB)$", fig):  # "761 s" is a table's "| 761 |" in a column of seconds
-            pattern += rf"|\|\s*{re.escape(fig.split()[0])}\s*\|"
-        homes = [s for s in sections if re.search(pattern, s)]
-        if not homes:
-            out.append(f"README.md: the figure {fig} is not in benchmarks/RESULTS.md")
-        elif not any(COMMAND.search(s) for s in homes):
-            out.append(f"README.md: the figure {fig} is in benchmarks/RESULTS.md only where no command is shown")
+    for claim in claims(text):
+        for fig in claim:
+            if not any(re.search(_pattern(fig), s) for s in sections):
+                out.append(f"README.md: the figure {fig} is not in benchmarks/RESULTS.md")
+        homes = [s for s in sections if all(re.search(_pattern(f), s) for f in claim)]
+        if len(claim) > 1 and not homes and all(any(re.search(_pattern(f), s) for s in sections) for f in claim):
+            out.append(f"README.md: the figures {', '.join(claim)} are not together in one section of benchmarks/RESULTS.md")
+        elif homes and not any(COMMAND.search(s) for s in homes):
+            out.append(f"README.md: the figure(s) {', '.join(claim)} are in benchmarks/RESULTS.md only where no "
+                       "command is shown")
     return out
 
 
@@ -368,6 +399,8 @@ PLANTED = {
                                       "no such heading in RESULTS.md"),
     "a script that does not exist": ("    python benchmarks/no_such_bench.py\n", "no such script"),
     "a figure not in RESULTS": ("It scores 8.0413 on CBSD68 at 123,457 images.\n", "the figure 8.0413 is not in"),
+    "a figure of another row": ("| `--preset fast` | your photos | 11.41 / 26.70 at 16,000 images | 816 s | planted |\n",
+                                "the figures 11.41, 26.70, 16,000, 816 s are not together"),
     "a Python version pyproject does not say": ("Needs Python 3.9.\n", "Python 3.9, where pyproject"),
     "an extra that does not exist": ('    pip install "colorpast[video] @ git+https://github.com/colorpast/colorpast"\n',
                                      "colorpast[video]: no such extra"),
@@ -390,7 +423,7 @@ def test_a_planted_stale_reference_is_caught(kind, tmp_path, monkeypatch):
 def test_a_figure_in_results_only_without_its_command_is_caught():
     results = RESULTS.read_text() + "\n## A section without a command\n\nIt measured 77.123 once.\n"
     found = problems(README.read_text() + "\nIt measured 77.123 once.\n", results=results)
-    assert any("77.123 is in benchmarks/RESULTS.md only where no command is shown" in p for p in found), found
+    assert any("77.123 are in benchmarks/RESULTS.md only where no command is shown" in p for p in found), found
     results += "\nCommand: `.venv/bin/python benchmarks/bench_x.py`\n"
     assert not any("77.123" in p for p in problems(README.read_text() + "\nIt measured 77.123 once.\n", results=results))
 
@@ -406,3 +439,12 @@ def test_notes_to_editors_in_comments_are_not_checked_but_shown_text_is():
     assert problems(README.read_text() + note) == []
     uncommented = note.replace("<!--", "").replace("-->", "")
     assert any("--sharpen: no such option" in p for p in problems(README.read_text() + uncommented))
+
+
+def test_the_results_contents_and_links_lead_somewhere():
+    text = RESULTS.read_text()
+    contents = text[: text.index("\n## ")]
+    listed = set(re.findall(r"\]\(#([^)]+)\)", contents))
+    sections = slugs("\n".join(line for line in text.splitlines() if line.startswith("## ")))
+    assert sections - listed == set(), "add these sections to RESULTS.md's contents"
+    assert link_problems(text, RESULTS) == []
