@@ -308,6 +308,13 @@ SMOKE_DATA = "data/prepared/smoke"
 SMOKE_RUN = "runs/smoke"
 
 
+def run_folder(data, model=None, preset_name: str = "effunet") -> str:
+    """04's run folder when RUN is None: ``runs/MODEL-SET`` (``runs/effunet-flickr30k``;
+    ``MODEL = "effunet_hints"``: ``runs/effunet_hints-flickr30k``), ``MODEL`` being the
+    preset's when None. Each model trains in its own run, where 05, 06 and the app look."""
+    return f"runs/{model or preset(preset_name).model}-{Path(str(data)).name}"
+
+
 def smoke_data(folder=SMOKE_DATA, log=print) -> str:
     """The embedded sample prepared at 64 px (20 % val, 20 % test): what SMOKE mode trains on.
 
