@@ -1,9 +1,6 @@
 """Which model colorizes when the user names none (06, the app, ``colorize --hints``): the
 order of each list, what is at hand offline, and one true line about the choice."""
 
-import json
-
-import numpy as np
 import pytest
 
 from colorpast import model_choice, models, weights
@@ -34,6 +31,30 @@ def _run(name, model, weights_="final", root="runs"):
         models.build(model, (None, None, 1), **({"weights": None} if models.spec(model).encoder else {})).save(
             run / "model.keras")
     return run
+
+
+@pytest.mark.slow
+def test_a_hint_run_trained_as_04_says_is_the_one_06_and_the_app_take(tmp_path, offline):
+    """04 with MODEL = "seed16_hints" (RUN = None) trains into runs/seed16_hints-SET, beside
+    an automatic run of the same set in runs/effunet-SET; 06's HINTS_MODEL = "best" and the
+    app then take that run, and its MODEL = "best" and the app's start the automatic one."""
+    from colorpast import app, notebook, photo_hints, train
+    from colorpast.config import preset
+    from prepared_fixture import make_prepared
+
+    data = tmp_path / "data/prepared/flickr30k"
+    make_prepared(data, {"train": 8, "val": 4}, size=32, per_shard=4)
+    auto = _run("effunet-flickr30k", "effunet")  # an automatic run already there, as 04's default makes
+    run = notebook.run_folder(data, "seed16_hints", "effunet")
+    assert run == "runs/seed16_hints-flickr30k" and notebook.run_folder(data, None, "effunet") == str(auto)
+    train.train(preset("smoke", data=str(data), model="seed16_hints"), run, verbose=False, log=lambda _: None)
+    lines = []
+    ref, model = photo_hints.hints_model("best", log=lines.append)
+    assert ref == run and models.spec(model).hints and lines == [f"using {run}, your newest run of a model that takes hints"]
+    assert model_choice.automatic("best", log=lines.append) == str(auto)  # an encoder's run first
+    choices = app.model_choices("runs")
+    assert [c.ref for c in choices][:2] == [str(auto), run] and choices[1].label.endswith("(seed16_hints, takes hints)")
+    assert f"choose **{run}** in Model" in app.paint_off(str(auto), "runs")
 
 
 def test_what_a_reference_holds_is_read_without_loading_it(tmp_path, offline, monkeypatch):
