@@ -90,9 +90,8 @@ def official_file(name: str) -> Path:
 
 
 def bundled(name: str) -> str | None:
-    """``NAME:bundled`` when this checkout ships that model's weights, else None."""
-    find = getattr(weights, "bundled", None)  # issue 38 adds weights.bundled
-    return f"{name}:bundled" if find is not None and find(name) is not None else None
+    """``NAME:bundled`` when this project ships that model's weights (``colorpast.bundled``), else None."""
+    return f"{name}:bundled" if weights.bundled(name) is not None else None
 
 
 def at_hand(ref) -> bool:

@@ -59,7 +59,7 @@ def nothing_at_hand(tmp_path, monkeypatch):
 
     monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
     monkeypatch.setattr(weights, "fetch", offline)
-    monkeypatch.setattr(weights, "bundled", lambda name: None, raising=False)
+    monkeypatch.setattr(weights, "bundled", lambda name: None)
     return offline
 
 
@@ -75,3 +75,21 @@ def run_folder(root, model: str, built=None, name=None):
     (built or models.build(model, (None, None, 1), **({"weights": None} if models.spec(model).encoder else {}))).save(
         run / "model.keras")
     return run
+
+
+def stage_bundled(folder, monkeypatch, names=("effunet", "effunet_hints")):
+    """The weights this project ships, staged in ``folder`` as colorpast.bundled reads them
+    (COLORPAST_BUNDLED): untrained models of the kind, float16 with a record, and
+    weights.bundled put back after ``nothing_at_hand`` hid them."""
+    from colorpast import bundled, models, weights
+
+    for name in names:
+        bundled.write(models.build(name, (None, None, 1), weights=None), folder / f"{name}{bundled.SUFFIX}",
+                      {"data": "untrained, for the tests"})
+    monkeypatch.setenv(bundled.ENV, str(folder))
+    monkeypatch.setattr(weights, "bundled", SHIPPED)
+
+
+from colorpast import weights as _weights  # noqa: E402 - the real one, before any test hides it
+
+SHIPPED = _weights.bundled

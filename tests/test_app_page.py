@@ -20,11 +20,10 @@ import pytest
 from PIL import Image
 
 import conftest
-from app_fixture import free_port, needs_gradio, nothing_at_hand, outbound, run_folder  # noqa: F401
-from colorpast import app, app_photo, models, weights
+from app_fixture import free_port, needs_gradio, nothing_at_hand, outbound, run_folder, stage_bundled  # noqa: F401
+from colorpast import app, app_photo, models
 
 pytestmark = pytest.mark.slow
-SHIPPED = getattr(weights, "bundled", None)  # this checkout's (issue 38), before a test hides it
 
 
 def _browser(tmp_path):
@@ -148,10 +147,8 @@ def _kind(kind, tmp_path, monkeypatch):
         (tmp_path / "weights").mkdir()
         models.build("colorful", (None, None, 1)).save_weights(tmp_path / "weights/colorful_eccv16.weights.h5")
         return "colorful:official"
-    if kind == "bundled":  # this checkout's weights/, as shipped
-        if SHIPPED is None or SHIPPED("effunet") is None:
-            conftest.missing("no bundled weights in this checkout (weights/effunet*.weights.h5)")
-        monkeypatch.setattr(weights, "bundled", SHIPPED)
+    if kind == "bundled":  # NAME:bundled, staged as weights/ ships them (untrained here)
+        stage_bundled(tmp_path / "bundled", monkeypatch, names=("effunet",))
         return "effunet:bundled"
     return None
 

@@ -444,7 +444,7 @@ def test_hints_with_a_model_that_takes_none_use_the_published_2017_model_when_fe
     (tmp_path / "h.json").write_text(json.dumps([{"x": 10, "y": 10, "color": "#b22234"}]))
     monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
     monkeypatch.chdir(tmp_path)  # no runs/ of a model that takes hints here
-    monkeypatch.setattr(weights, "bundled", lambda name: None, raising=False)  # nor one shipped
+    monkeypatch.setattr(weights, "bundled", lambda name: None)  # nor one shipped
     args = ["colorize", str(photo), "--model", str(model_file), "--out", str(tmp_path / "o"), "--size", "32",
             "--hints", str(tmp_path / "h.json")]
     assert cli.main(args) == 2

@@ -18,7 +18,7 @@ def offline(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
     monkeypatch.setattr(weights, "fetch", fail)
-    monkeypatch.setattr(weights, "bundled", lambda name: None, raising=False)
+    monkeypatch.setattr(weights, "bundled", lambda name: None)
 
 
 def _run(name, model, weights_="final", root="runs"):
@@ -130,7 +130,7 @@ def test_best_is_the_model_05_measured_best_and_a_run_that_lost_is_never_used_in
     monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
     fetched = []
     monkeypatch.setattr(weights, "fetch", lambda name: fetched.append(name))
-    monkeypatch.setattr(weights, "bundled", lambda name: None, raising=False)
+    monkeypatch.setattr(weights, "bundled", lambda name: None)
     lines = []
     assert model_choice.automatic("best", log=lines.append) == "colorful:official" and fetched == ["colorful"]
     assert lines[0].startswith("no trained run under runs/ yet (04_train makes one)")
@@ -181,7 +181,7 @@ def test_a_named_model_that_is_not_there_falls_back_and_colorful_is_fetched_once
     monkeypatch.chdir(tmp_path)  # runs/ and reports/ are this folder's
     monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
     monkeypatch.setattr(weights, "fetch", lambda name: fetched.append(name))
-    monkeypatch.setattr(weights, "bundled", lambda name: None, raising=False)
+    monkeypatch.setattr(weights, "bundled", lambda name: None)
     (tmp_path / "runs/mine/checkpoints/step-000000003").mkdir(parents=True)
     TrainConfig().to_json(tmp_path / "runs/mine/config.json")
     assert model_choice.automatic(str(tmp_path / "runs/mine")) == str(tmp_path / "runs/mine")

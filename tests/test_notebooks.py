@@ -309,13 +309,17 @@ def test_colorize_notebook_alone_fetches_colorful_and_shows_sensible_sizes(works
 
 
 @pytest.mark.slow
-def test_colorize_notebook_offline_with_nothing_at_hand_says_what_to_do_in_every_cell(workspace):
+@pytest.mark.parametrize("at_hand", ["nothing", "bundled"])
+def test_colorize_notebook_on_a_first_offline_session(workspace, tmp_path, monkeypatch, at_hand):
     """06 for real (not SMOKE), as a first session with the network cut: nothing trained,
-    no model shipped, no published weights, the example photo not fetchable, and a
-    POINTS cell filled in. Every cell runs (a NameError or a traceback would stop the
-    notebook here) and says in one line what it skipped and what to do; the app opens,
-    with its "No model yet" notice."""
+    no published weights, the example photo not fetchable, and a POINTS cell filled in.
+    Every cell runs (a NameError or a traceback would stop the notebook here). With the
+    models this project ships (staged here, untrained), each cell uses them; with nothing
+    at hand, each says in one line what it skipped and what to do, and the app opens with
+    its "No model yet" notice."""
     from PIL import Image
+
+    from app_fixture import stage_bundled
 
     root = workspace["root"]
     (root / "photos").mkdir()
@@ -324,8 +328,11 @@ def test_colorize_notebook_offline_with_nothing_at_hand_says_what_to_do_in_every
     (points,) = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("POINTS = [")]
     points.source = points.source.replace("POINTS = [", "POINTS = [(10, 20, 'sky blue'),", 1)  # a user's colour
     nbformat.write(nb, root / "06.ipynb")
-    extra = ("SMOKE = False\nAPP = True\nfrom colorpast import weights as _w\n"
-             "_w.bundled = lambda name: None  # a checkout that ships no model of its own\n")
+    extra = "SMOKE = False\nAPP = True\n"
+    if at_hand == "bundled":
+        stage_bundled(tmp_path / "bundled", monkeypatch)  # the kernel reads COLORPAST_BUNDLED
+    else:
+        extra += "from colorpast import weights as _w\n_w.bundled = lambda name: None  # a checkout that ships none\n"
     done, _ = execute(workspace, "06.ipynb", extra=extra, path=root / "06.ipynb")
     text = _text(done)
     lines = [ln for ln in text.splitlines() if ln.strip()]
@@ -335,17 +342,26 @@ def test_colorize_notebook_offline_with_nothing_at_hand_says_what_to_do_in_every
         assert len(said) == 1, (start, said)
         return said[0]
 
+    assert "NameError" not in text and "Traceback" not in text and "UserError" not in text
+    assert not [ln for ln in lines if "old.png" in ln and "first of" in ln]  # the one photo: taken without a word
+    assert not (root / "weights").exists() or not any((root / "weights").iterdir())  # no partial download left
+    if at_hand == "bundled":
+        assert one("could not fetch the example photo https://raw.githubusercontent.com/").endswith(
+            "run this cell again online to see it; your own photos below need no network")
+        assert one("no trained run under runs/ yet (04_train makes one): using effunet:bundled, the model this project ships")
+        assert one("1 colorized into colorized") and Image.open(root / "colorized/old.png").size == (64, 48)
+        assert one("using effunet_hints:bundled, the model this project ships")
+        assert one("1 colours given: colorized/hints/old.png") and (root / "colorized/hints/old.png").is_file()
+        assert one("colorpast app: below (model: effunet:bundled)")
+        return
     assert "train one in 04_train, or run this cell again while online" in one("no trained run under runs/ yet")
     assert one("nothing colorized: there is no model")
     assert "could not download https://" in one("no model that takes colour hints: train one in 04_train")
     assert one("the worked example is skipped: there is no model that takes colour hints")
-    assert not [ln for ln in lines if "old.png" in ln and "first of" in ln]  # the one photo: taken without a word
     assert one("your colours are not used: no model that takes colour hints")
     assert one("nothing new colorized in colorized: nothing to download")
     assert one("colorpast app: below (model: none)")
-    assert "NameError" not in text and "Traceback" not in text and "UserError" not in text
     assert not (root / "colorized").exists() or not any((root / "colorized").rglob("*.png"))
-    assert not (root / "weights").exists() or not any((root / "weights").iterdir())  # no partial download left
 
 
 @pytest.mark.slow

@@ -76,7 +76,7 @@ def test_a_model_for_hints_is_a_trained_one_else_the_published_2017_network(tmp_
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
     monkeypatch.setattr(weights, "fetch", offline)
-    monkeypatch.setattr(weights, "bundled", lambda name: None, raising=False)
+    monkeypatch.setattr(weights, "bundled", lambda name: None)
     ref, model = photo_hints.hints_model("anything", smoke=True)
     assert ref is None and models.spec(model).hints
     lines = []
