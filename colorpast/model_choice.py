@@ -227,15 +227,16 @@ def no_model() -> str:
     """What to do when no model is at hand, in the words of whoever reads it."""
     return "no model to colorize with: " + say(
         "train one (colorpast train), or run 'colorpast weights fetch colorful' while online, then start again",
-        "train one in 04_train, or run this cell again while online (it fetches Colorful's published weights)")
+        "train one in 04_train, or run 06's cell under \"The model\" again while online (it fetches Colorful's "
+        "published weights)")
 
 
 def no_hints_model() -> str:
     """What to do when no model that takes hints is at hand."""
     return "no model that takes colour hints: " + say(
         "train one (colorpast train --model effunet_hints), or run 'colorpast weights fetch siggraph17' while online",
-        'train one in 04_train with MODEL = "effunet_hints", or run this cell again while online (it fetches '
-        "Zhang et al. 2017's published network)")
+        'train one in 04_train with MODEL = "effunet_hints", or run 06\'s cell under "Colours you know" again while '
+        "online (it fetches Zhang et al. 2017's published network)")
 
 
 # ------------------------------------------------------------------------ 05's reports

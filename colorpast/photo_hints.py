@@ -26,7 +26,7 @@ from PIL import Image
 from colorpast.data import sources
 from colorpast.fsutil import atomic_path
 from colorpast.photofiles import find_images, output_path, read_image, unused_path
-from colorpast.photos import DISPLAY_WIDTH, fit_width
+from colorpast.photos import DISPLAY_WIDTH, fit_width, grid_step
 
 # The Great Sphinx and the pyramids of Giza, an albumen print of the 1870s (public domain),
 # from DeOldify's test photos, at a fixed commit so that the file never changes under the
@@ -145,17 +145,6 @@ def show_example(folder="examples", model=None, smoke: bool = False, log=print):
 
 
 # ------------------------------------------------------------------ your colours, by position
-
-
-def grid_step(length: int) -> int:
-    """A round step (1, 2 or 5 times a power of ten) that draws at most 10 grid lines along ``length`` px."""
-    step = 1
-    for exp in range(12):
-        for m in (1, 2, 5):
-            step = m * 10**exp
-            if length / step <= 10:
-                return step
-    return step
 
 
 def pick_photo(folder, name=None, log=print) -> Path | None:

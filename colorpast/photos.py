@@ -92,6 +92,17 @@ def fit_width(image, width: int = DISPLAY_WIDTH):
     return small if small.dtype == np.uint8 else (np.clip(small, 0, 1) * 255).round().astype(np.uint8)
 
 
+def grid_step(length: int) -> int:
+    """A round step (1, 2 or 5 times a power of ten) that draws at most 10 grid lines along ``length`` px."""
+    step = 1
+    for exp in range(12):
+        for m in (1, 2, 5):
+            step = m * 10**exp
+            if length / step <= 10:
+                return step
+    return step
+
+
 def colorize_new(folder, model, out, size=None, redo: bool = False, normalize: bool = False, log=print):
     """06's Colorize step: the photos under ``folder`` with no output in ``out`` yet (all of
     them with ``redo``), by ``colorizer.colorize_paths``; returns (written, failed). With

@@ -354,7 +354,7 @@ def test_colorize_notebook_on_a_first_offline_session(workspace, tmp_path, monke
         assert one("1 colours given: colorized/hints/old.png") and (root / "colorized/hints/old.png").is_file()
         assert one("colorpast app: below (model: effunet:bundled)")
         return
-    assert "train one in 04_train, or run this cell again while online" in one("no trained run under runs/ yet")
+    assert "train one in 04_train, or run 06's cell under \"The model\" again while online" in one("no trained run under runs/ yet")
     assert one("nothing colorized: there is no model")
     assert "could not download https://" in one("no model that takes colour hints: train one in 04_train")
     assert one("the worked example is skipped: there is no model that takes colour hints")

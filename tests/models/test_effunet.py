@@ -312,10 +312,10 @@ def test_a_frozen_first_epoch_holds_the_encoder_then_trains_it_and_the_run_color
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("encoder", ["", "frozen", "frozen_bn"])
+@pytest.mark.parametrize("encoder", ["frozen", "frozen_bn"])
 def test_each_encoder_mode_trains_what_it_says(encoder, prepared, tmp_path):
-    """End to end, as `colorpast train --encoder MODE` and 04 train: frozen (the default)
-    holds the encoder's weights and its batch-norm statistics; frozen_bn trains its
+    """End to end, as `colorpast train --encoder MODE` and 04 train: frozen (the default,
+    effunet.DEFAULT_ENCODER) holds the encoder's weights and its batch-norm statistics; frozen_bn trains its
     weights and holds the statistics. The decoder trains in every mode. (frozen_first:
     the test above; which layers each mode freezes: test_the_encoder_modes_freeze_what_they_say.)"""
     start = _encoder_and_decoder(models.build("effunet", (None, None, 1)))
@@ -323,8 +323,8 @@ def test_each_encoder_mode_trains_what_it_says(encoder, prepared, tmp_path):
     after = _encoder_and_decoder(train.train(cfg, tmp_path / "r", verbose=False).model)
     weights_moved, decoder_moved, stats_moved = (not np.allclose(a, b) for a, b in zip(after, start))
     assert decoder_moved
-    assert (weights_moved, stats_moved) == {"": (False, False), "frozen": (False, False),
-                                            "frozen_bn": (True, False)}[encoder]
+    assert (weights_moved, stats_moved) == {"frozen": (False, False), "frozen_bn": (True, False)}[encoder]
+    assert effunet.DEFAULT_ENCODER == "frozen"  # what 04's effunet preset trains with
 
 
 def test_encoder_options_are_refused_for_a_model_without_one(prepared, tmp_path):
