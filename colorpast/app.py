@@ -131,7 +131,8 @@ def startup_model(given: str | None, runs_dir, log=print, fetch: bool = True) ->
     hints (it colours on its own too). None, said in one line, when there is none: the
     page still opens, and says what to do."""
     if given:
-        if (reg := model_choice.registered(given)) and reg[1] == "official" and fetch and (why := model_choice.fetch(given)):
+        published = (model_choice.registered(given) or (None, None))[1] == "official"
+        if published and fetch and (why := model_choice.fetch_official(given)):
             log(f"{given}: {why}")
         return given
     chosen = model_choice.automatic(model_choice.BEST, log=log, reports=Path(runs_dir).parent / "reports",

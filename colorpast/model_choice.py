@@ -110,7 +110,7 @@ def at_hand(ref) -> bool:
     return (p.is_dir() and runs.missing_weights(p) is None) or (p.is_file() and p.suffix == ".keras")
 
 
-def fetch(ref: str) -> str | None:
+def fetch_official(ref: str) -> str | None:
     """``NAME:official``'s weights on disk, downloaded once when missing; None when they
     are there, else why not (offline), in a few words."""
     name = registered(ref)[0]
@@ -130,10 +130,11 @@ def _published(ref: str, fetch_: bool) -> tuple[bool, str]:
     was_here = official_file(name).is_file()
     if not was_here and not fetch_:
         return False, "not fetched"
-    why = fetch(ref)
+    why = fetch_official(ref)
     if why:
         return False, why
-    return True, WHO.get(name, "the published weights") + ("" if was_here else f" (fetched now, {SIZE_MB.get(name, '?')} MB, once)")
+    fetched = "" if was_here else f" (fetched now, {SIZE_MB.get(name, '?')} MB, once)"
+    return True, WHO.get(name, "the published weights") + fetched
 
 
 def hint_runs(runs_dir="runs") -> list[Path]:
@@ -189,8 +190,9 @@ def automatic(ref=BEST, log=print, reports="reports", runs_dir="runs", fetch: bo
         why = f"{why}{measured[0]}, the best 05 measured: {words}: "
     found = runs.trained_runs(runs_dir)
     if found:
-        log(f"{why}using {found[0]}, the trained run listed first (an encoder's run, then the newest); "
-            "05_evaluate has scored none yet: after it, this picks the best it measured")
+        unscored = "; 05_evaluate has scored none yet: after it, this picks the best it measured"
+        log(f"{why}using {found[0]}, the trained run listed first (an encoder's run, then the newest)"
+            + (unscored if measured is None else ""))
         return str(found[0])
     why = why or f"no trained run under {runs_dir}/ yet (04_train makes one): "
     return _shipped_or_published(bundled("effunet"), OFFICIAL, log, why, fetch, no_model())

@@ -121,7 +121,8 @@ def show_hints_example(photo, model, hints, rgb=None, with_hints=None, shape=Non
         y, x = int(p["y"]), int(p["x"])
         marked[max(0, y - r): y + r + 1, max(0, x - r): x + r + 1] = hint_tools.parse_color(p["color"])
     hinted = colorize(small, model, hints=scaled) if with_hints is None else fit_width(with_hints, PANEL_WIDTH)
-    panels = [("gray, with the hints", marked), ("on its own", colorize(small, model)), (f"with {len(hints)} hints", hinted)]
+    panels = [("gray, with the hints", marked), ("on its own", colorize(small, model)),
+              (f"with {len(hints)} hints", hinted)]
     fig, axes = plt.subplots(1, 3, figsize=(15, 15 * h / w / 3 + 0.6))
     for ax, (title, image) in zip(axes, panels):
         ax.imshow(image)
@@ -169,8 +170,8 @@ def pick_photo(folder, name=None, log=print) -> Path | None:
             return None
     if len(chosen) > 1:
         others = ", ".join(str(f.relative_to(folder)) for f in chosen[1:6]) + (" ..." if len(chosen) > 6 else "")
-        log(f"using {chosen[0].relative_to(folder)}, the first of {len(chosen)} photos"
-            + (f" named {name!r}" if name else "") + f" (also: {others}); HINT_PHOTO names another by its path below {folder}")
+        log(f"using {chosen[0].relative_to(folder)}, the first of {len(chosen)} photos" + (f" named {name!r}" if name else "")
+            + f" (also: {others}); HINT_PHOTO names another by its path below {folder}")
     return chosen[0]
 
 

@@ -52,7 +52,7 @@ if runs.missing_weights(RUN) is None:
     MODELS.append(RUN)
 else:
     print(f"{runs.missing_weights(RUN)}: comparing without a trained model (04_train makes one)")
-why = model_choice.fetch(model_choice.OFFICIAL) if FETCH_COLORFUL else "FETCH_COLORFUL = True fetches it"
+why = model_choice.fetch_official(model_choice.OFFICIAL) if FETCH_COLORFUL else "FETCH_COLORFUL = True fetches it"
 if model_choice.at_hand(model_choice.OFFICIAL):
     MODELS.append(model_choice.OFFICIAL)
 else:
