@@ -32,7 +32,7 @@ from pathlib import Path
 from PIL import Image
 
 from colorpast import app_photo, colorizer, model_choice, models, photofiles, runs, weights
-from colorpast.errors import UserError, say
+from colorpast.errors import UserError
 
 INSTALL = 'the app needs Gradio: pip install "colorpast[app]"'
 
@@ -107,7 +107,8 @@ def _label(ref: str) -> str:
 
 
 def model_choices(runs_dir, given: str | None = None, also=()) -> list[Choice]:
-    """What the model chooser offers: ``given`` (``--model``) and ``also`` first, then every
+    """What the model chooser offers, each with its model and whether it takes hints:
+    ``given`` (``--model``) and ``also`` first, then every
     trained run under ``runs_dir`` (``trained_runs``' order: effunet's family first, then
     newest first), then the models this project ships (``NAME:bundled``) and the published
     ones whose weights are on disk (``NAME:official``). Each once."""
@@ -119,7 +120,7 @@ def model_choices(runs_dir, given: str | None = None, also=()) -> list[Choice]:
         key = str(Path(ref).resolve()) if ref and Path(ref).exists() else ref
         if ref and key not in seen:
             seen.add(key)
-            out.append(Choice(ref, _label(ref) if ref != given else f"{ref} ({say('--model', 'MODEL')})"))
+            out.append(Choice(ref, _label(ref)))
     return out
 
 
@@ -133,7 +134,7 @@ def startup_model(given: str | None, runs_dir, log=print, fetch: bool = True) ->
     if given:
         published = (model_choice.registered(given) or (None, None))[1] == "official"
         if published and fetch and (why := model_choice.fetch_official(given)):
-            log(f"{given}: {why}")
+            raise UserError(f"{given}: {why}")
         return given
     chosen = model_choice.automatic(model_choice.BEST, log=log, reports=Path(runs_dir).parent / "reports",
                                     runs_dir=runs_dir, fetch=fetch)
@@ -144,8 +145,12 @@ def startup_model(given: str | None, runs_dir, log=print, fetch: bool = True) ->
 load_model = functools.lru_cache(maxsize=2)(colorizer.load_model)
 
 
-def _hint_model_at_hand(runs_dir) -> str | None:
-    return model_choice.for_hints(model_choice.BEST, log=lambda _: None, runs_dir=runs_dir, fetch=False)
+def _hint_model_at_hand(runs_dir, also=()) -> str | None:
+    """A model at hand that takes hints: the first of ``also`` (06's HINTS_MODEL), else
+    ``model_choice.for_hints``' without a download."""
+    given = [a for a in also if a and model_choice.takes_hints(a) and model_choice.at_hand(a)]
+    return given[0] if given else model_choice.for_hints(model_choice.BEST, log=lambda _: None, runs_dir=runs_dir,
+                                                         fetch=False)
 
 
 def notice(ref: str | None) -> str:
@@ -156,12 +161,12 @@ def notice(ref: str | None) -> str:
     return f"**No model yet.** {said[0].upper()}{said[1:]}."
 
 
-def paint_off(ref: str | None, runs_dir) -> str:
+def paint_off(ref: str | None, runs_dir, also=()) -> str:
     """What the paint box says in place of the brush when the model takes no hints: why,
-    and which model does (one at hand), or how to get one."""
+    and which model does (one at hand, ``also`` first), or how to get one."""
     if not ref:
         return "**2. Painting is off:** there is no model yet (above)."
-    other = _hint_model_at_hand(runs_dir)
+    other = _hint_model_at_hand(runs_dir, also)
     return (f"**2. Painting is off:** {ref} takes no colour hints; it colours on its own. "
             + (f"To paint the colours you know, choose **{other}** in Model." if other else
                f"To paint the colours you know you need a model that takes them; {model_choice.no_hints_model()}."))
@@ -198,7 +203,8 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
         """The brush only where it does something: a model that takes no hints hides it (kept in the page:
         a brush built hidden or removed breaks Gradio's editor), and the box says why."""
         on = model_choice.takes_hints(ref)
-        return gr.update(visible=True if on else "hidden"), gr.update(value=paint_off(ref, runs_dir), visible=not on)
+        return (gr.update(visible=True if on else "hidden"),
+                gr.update(value=paint_off(ref, runs_dir, also), visible=not on))
 
     def show_photo(photo):
         """A new photo: the box shows a copy a browser draws, its gray copy becomes the canvas, earlier results go."""
@@ -246,7 +252,7 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
             with gr.Column():
                 photo = gr.Image(label=f"1. Your photo (up to {photofiles.MAX_PIXELS // 1_000_000} MP)", type="filepath",
                                  image_mode=None, sources=["upload"], elem_id="photo", height=260)
-                off = gr.Markdown(paint_off(default, runs_dir), visible=not hinted, elem_id="paint-off")
+                off = gr.Markdown(paint_off(default, runs_dir, also), visible=not hinted, elem_id="paint-off")
                 with gr.Group(visible=True if hinted else "hidden", elem_id="paint") as paint:
                     editor = gr.ImageEditor(
                         label="2. Paint the colours you know", type="numpy", image_mode="RGBA", format="png",

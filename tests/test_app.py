@@ -131,7 +131,7 @@ def test_model_choices_newest_trained_run_first_then_shipped_and_published(tmp_p
     monkeypatch.setattr(weights, "bundled", lambda name: tmp_path / "w.h5" if name == "effunet" else None)
     given = app.model_choices(runs, given=str(older))
     assert [c.ref for c in given] == [str(older), str(hinted), str(demo), "effunet:bundled", "colorful:official"]
-    assert given[0].label == f"{older} (--model)" and given[3].label == "effunet:bundled (this project's own, no hints)"
+    assert given[0].label == f"{older} (seed16, no hints)" and given[3].label == "effunet:bundled (this project's own, no hints)"
     assert given[4].label == "colorful:official (Zhang et al. 2016's published network, no hints)"
     # A run of a model that recognises what it colours (an ImageNet-trained encoder) comes
     # first, however old: it scored best (benchmarks/RESULTS.md, "Recognition").
@@ -181,6 +181,8 @@ def test_the_page_says_what_each_kind_of_model_does_with_the_brush(tmp_path, mon
     hinted = run_folder(runs, "seed16_hints")
     assert model_choice.takes_hints(str(hinted)) and model_choice.takes_hints(f"{hinted}:best")
     assert f"choose **{hinted}** in Model" in app.paint_off("colorful:official", runs)
+    other = run_folder(tmp_path / "elsewhere", "seed16_hints")  # 06's HINTS_MODEL, outside runs/: named first
+    assert f"choose **{other}** in Model" in app.paint_off("colorful:official", runs, also=[str(other)])
     # The published 2017 model on disk, with no run of yours that takes hints: that one is named.
     import shutil
 
@@ -403,8 +405,12 @@ def test_a_model_that_does_not_load_is_one_line(tmp_path, capsys):
     assert err.count("\n") == 1 and "no model at" in err
 
 
-def test_a_model_that_does_not_load_is_one_line(tmp_path, capsys):
+def test_a_model_that_does_not_load_is_one_line(tmp_path, capsys, nothing_at_hand):
+    """A --model that is not there, and a published one that cannot be fetched: one line each, exit 2."""
     needs_gradio()
     assert cli.main(["app", "--model", str(tmp_path / "runs/nosuch"), "--port", str(free_port())]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no model at" in err
+    assert cli.main(["app", "--model", "colorful:official", "--port", str(free_port())]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "colorful:official: could not download the colorful weights" in err
