@@ -1,5 +1,5 @@
 """The Setup every notebook runs, and the few steps notebooks share with no CLI verb
-(06's own steps are in ``colorpast.photos``).
+(06's own steps are in ``colorpast.photos`` and ``colorpast.photo_hints``).
 
     from colorpast import notebook
     env = notebook.setup()      # prints what it found; env.root, env.is_colab, env.gpus
