@@ -85,7 +85,10 @@ def test_the_first_blocks_match_a_numpy_reference_of_the_published_network(varia
     """Stem, block 0 and block 1 (a stride-2 depthwise) written out in NumPy from the raw
     file, as the network was trained: TensorFlow's padding, batch-norm epsilon 1e-3,
     (x - 127) / 128. Some channels' running variance is 0, so the epsilon shows. Lite2's
-    first two blocks have Lite0's shapes, with weights of their own."""
+    first two blocks have Lite0's shapes, with weights of their own. Measured (2026-12-06):
+    as converted, both agree with the reference to 1.1e-6 of its largest value; with
+    epsilon 1e-5, Lite0 differs by 1.8e-3 of it and Lite2 by 1.1e-2, so the tolerance is
+    2e-4 (at 2e-3, until then, Lite0's epsilon passed)."""
     from colorpast.pth import read_pth
 
     sd = {k: v.astype(np.float64) for k, v in read_pth(lite.pth_path(variant)).items()}
@@ -106,7 +109,7 @@ def test_the_first_blocks_match_a_numpy_reference_of_the_published_network(varia
     model = lite.build_classifier(photo.shape, variant=variant)
     got = keras.Model(model.input, model.get_layer("enc_block1").output).predict(photo[None], verbose=0)[0]
     assert got.shape == y.shape == (56, 56, 24)
-    np.testing.assert_allclose(got, y, atol=2e-3 * np.abs(y).max())
+    np.testing.assert_allclose(got, y, atol=2e-4 * np.abs(y).max())
 
 
 def test_a_file_without_the_encoders_keys_is_one_line(tmp_path):
