@@ -111,7 +111,8 @@ def test_each_lite2_model_trains_through_the_command_line_on_the_frozen_imagenet
         np.save(tmp_path / "prior.npy", np.full(313, 1 / 313, np.float32))
         extra = ["--prior", tmp_path / "prior.npy"]
     r = cli("train", "--data", tmp_path / "p", "--run", tmp_path / "r", "--model", name, "--size", "64",
-            "--batch-size", "2", "--epochs", "1", "--steps-per-epoch", "2", "--val-batches", "1", "--lr", "1e-3", *extra)
+            "--batch-size", "2", "--epochs", "1", "--steps-per-epoch", "2", "--val-batches", "1", "--lr", "1e-3",
+            *extra)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     model = runs.load(tmp_path / "r")
     assert model.name == name
@@ -120,3 +121,26 @@ def test_each_lite2_model_trains_through_the_command_line_on_the_frozen_imagenet
                                   np.transpose(sd["_blocks.20._project_conv.weight"], (2, 3, 1, 0)))
     ab = models.predict_ab(model, np.linspace(0, 100, 2 * 64 * 96, dtype=np.float32).reshape(2, 64, 96, 1))
     assert ab.shape == (2, 64, 96, 2) and np.isfinite(ab).all()
+
+
+def test_the_lite2_recipes_are_lite0s_on_the_larger_encoder_and_start(tmp_path):
+    """quality_curve's Lite2 recipes: each is its Lite0 twin's options with the Lite2 model,
+    and its `colorpast train` command parses and passes the checks made before a run starts."""
+    from colorpast import train
+    from colorpast.cli import make_parser
+    from colorpast.commands.train import config_from_args
+
+    spec = importlib.util.spec_from_file_location("quality_curve", ROOT / "benchmarks" / "quality_curve.py")
+    qc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(qc)
+    names = sorted(n for n in qc.RECIPES if "lite2" in n)
+    assert names == ["effunet_lite2", "effunet_lite2_cls", "effunet_lite2_cls+mixed", "effunet_lite2_cls+rebalance1",
+                     "effunet_lite2_hints"]
+    np.save(tmp_path / "prior.npy", np.full(313, 1 / 313, np.float32))
+    for name in names:
+        twin = qc.RECIPES[name.replace("effunet_lite2", "effunet")]
+        assert qc.RECIPES[name] == [o.replace("effunet", "effunet_lite2") for o in twin], name
+        cmd = qc.train_command(name, 16000, tmp_path / "data", tmp_path / name, tmp_path / "prior.npy")
+        cfg = config_from_args(make_parser().parse_args([str(a) for a in cmd[cmd.index("train"):]]))
+        assert cfg.model == qc.RECIPES[name][1] and cfg.size == 224 and cfg.steps_per_epoch == 250
+        train.check_options(cfg)
