@@ -24,12 +24,13 @@ kept. Lite2 (width 1.1, depth 1.2, trained at 260 px) so has stages of 16, 24, 4
 and shapes are (tests/models/test_effunet_lite2.py reads them).
 
 Three details decide whether the weights work (each measured on the 1,000 photos of
-``imagenet1k-256``, one per class, for Lite0 at a centre 224 crop: 86.4 % top-1 as written
-here, 75 to 84 % with one of them changed; ``benchmarks/encoder_accuracy.py``,
-benchmarks/RESULTS.md; tests/models/test_effunet.py and test_effunet_lite2.py hold them):
+``imagenet1k-256``, one per class, with ``benchmarks/encoder_accuracy.py``: Lite0 at a
+centre 224 crop 87.4 % top-1 as written here, 76 to 86 % with one of them changed; Lite2
+at 224, its colorizers' size, 87.3 %, 79 to 86 %; benchmarks/RESULTS.md. Each fails a
+test in tests/models/test_effunet.py or test_effunet_lite2.py):
 
-- TensorFlow's "same" padding (asymmetric at stride 2: the extra row and column at the
-  bottom and right), which Keras's ``padding="same"`` is on every backend;
+- TensorFlow's "same" padding (asymmetric at stride 2 on an even size: the extra row and
+  column at the bottom and right), which Keras's ``padding="same"`` is on every backend;
 - batch normalization epsilon 1e-3 (PyTorch's default is 1e-5);
 - input ``(x - 127) / 128`` on RGB in 0..255 (not ImageNet's mean and standard deviation).
 
