@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -30,8 +31,14 @@ SUFFIX = ".weights.h5"
 MAX_BYTES = 25 * 2**20  # the repository's limit on a bundled model
 
 
+ENV = "COLORPAST_BUNDLED"  # another folder to read them from (tests; benchmarks/bundle.py stages one there)
+
+
 def folder() -> Path | None:
-    """Where the bundled files are: the checkout's ``weights/``, else the installed package data."""
+    """Where the bundled files are: ``$COLORPAST_BUNDLED``, else the checkout's ``weights/``,
+    else the installed package data."""
+    if os.environ.get(ENV):
+        return Path(os.environ[ENV])
     here = Path(__file__).resolve().parent.parent / "weights"
     if (here / "README.md").is_file():
         return here
@@ -79,10 +86,11 @@ def load(name: str):
     return models.with_decode(model, **decode)
 
 
-def write(model, out, record: dict) -> Path:
-    """Write ``model``'s weights as float16 to ``out`` (``DIR/NAME.weights.h5``) and its
-    ``record`` beside it (``DIR/NAME.json``), each atomically; returns the weights file.
-    Raises UserError when the file would be over ``MAX_BYTES``."""
+def write(model, out, record: dict, half: bool = True) -> Path:
+    """Write ``model``'s weights as float16 (``half``; else float32) to ``out``
+    (``DIR/NAME.weights.h5``) and its ``record`` beside it (``DIR/NAME.json``), each
+    atomically; returns the weights file. Raises UserError when the file would be over
+    ``MAX_BYTES``."""
     import h5py
     import numpy as np
 
@@ -95,7 +103,7 @@ def write(model, out, record: dict) -> Path:
             def copy(name, obj):  # the same tree, float32 arrays as float16 (Keras casts them back on load)
                 if isinstance(obj, h5py.Dataset):
                     data = obj[()]
-                    dst.create_dataset(name, data=data.astype(np.float16) if data.dtype == np.float32 else data)
+                    dst.create_dataset(name, data=data.astype(np.float16) if half and data.dtype == np.float32 else data)
                 else:
                     dst.require_group(name)
                 dst[name].attrs.update(dict(obj.attrs))
