@@ -325,10 +325,16 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
 # (benchmarks/RESULTS.md, "Recognition" and "A better recipe at equal compute"; seed16_hints:
 # "Colour hints", beside three trainings). A Colab CPU runtime has 2 cores. effunet's is the
 # effunet preset's, seed16_fast's the fast preset's, seed16's the default and seed presets'.
-# Other crop sizes are scaled by pixels, other models are not measured: an estimate.
+# The Lite2 models' are effunet's over the CPU time a Lite2 step costs against a Lite0 one,
+# measured side by side (1.06; 1.10 with hints, whose gradient runs back through the encoder;
+# RESULTS.md, "EfficientNet-Lite2"). Other crop sizes are scaled by pixels, other models are
+# not measured: an estimate.
 CPU_SPEED = {"effunet": (4000 / 1223, 224), "effunet_cls": (4000 / 1673, 224), "seed16_fast": (4000 / 254, 224),
              "seed16": (4000 / 761, 128), "seed16_cls": (4000 / 1017, 128), "seed16_hints": (4000 / 976, 128)}
 CPU_SPEED["effunet_hints"] = CPU_SPEED["effunet"]  # its hints join the stem: effunet's cost (not measured alone)
+CPU_SPEED.update({"effunet_lite2": (CPU_SPEED["effunet"][0] / 1.06, 224),
+                  "effunet_lite2_hints": (CPU_SPEED["effunet_hints"][0] / 1.10, 224),
+                  "effunet_lite2_cls": (CPU_SPEED["effunet_cls"][0] / 1.06, 224)})
 
 
 def done_steps(run) -> int:
