@@ -49,15 +49,17 @@ def run(args) -> int:
         if not Path(args.hints).is_file():
             raise UserError(f"{args.hints}: no such hints file (give a .json list of points or a scribble .png)")
     out = writable_dir(args.out)
+    from colorpast import model_choice
     from colorpast.colorizer import colorize_paths, load_model
     from colorpast.models import spec as model_spec
-    from colorpast.photos import HINTS_OFFICIAL, official_hints_ready
     model = load_model(args.model)
-    if args.hints is not None and not model_spec(model).hints and official_hints_ready(fetch=False):
-        # No trained model that takes hints: Zhang et al. 2017's published one, when fetched.
-        sys.stderr.write(f"colorpast colorize: {args.model} takes no colour hints: using {HINTS_OFFICIAL}, "
-                         "Zhang et al. 2017's published model\n")
-        model = load_model(HINTS_OFFICIAL)
+    if args.hints is not None and not model_spec(model).hints:
+        # A model at hand that takes hints (your hint run, the one this project ships, Zhang
+        # et al. 2017's once fetched); without one, colorize_paths says what to do.
+        other = model_choice.for_hints(model_choice.BEST, log=lambda _: None, fetch=False)
+        if other:
+            sys.stderr.write(f"colorpast colorize: {args.model} takes no colour hints: using {other}\n")
+            model = load_model(other)
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
     if args.normalize:
         decode["normalize"] = True
