@@ -110,3 +110,53 @@ def streams(path) -> dict:
                     last = max(last, float((p.pts + (p.duration or 0)) * p.time_base))
             out["audio"] = (a.codec_context.codec.canonical_name, last)
     return out
+
+
+def register_spreading(name: str = "test_spread_hints", reach: int = 15) -> str:
+    """Register a hint model that is its hints and nothing else: each hint's ab spread evenly
+    over the ``reach`` x ``reach`` pixels around it (0 where no hint is near), as a trained
+    hint model spreads a colour over what the hint is on. Its answer is known, so a test
+    can see where the film colorizer put the hints. The caller removes it
+    (``registry._REGISTRY.pop(name)``)."""
+    import keras
+    from keras import layers, ops
+
+    from colorpast.models import registry
+
+    scale = 110.0
+
+    def build(input_shape=(None, None, 1), name=name):
+        L = keras.Input(shape=input_shape, name="L")
+        maps = keras.Input(shape=(*input_shape[:2], 3), name="hints")
+        pool = layers.AveragePooling2D(reach, strides=1, padding="same")
+        mask = maps[..., 2:]
+        num, den = pool(maps[..., :2] * mask), pool(mask)
+        ab = ops.where(den > 1e-4, num / ops.maximum(den, 1e-4), 0.0) + 0.0 * L
+        return keras.Model([L, maps], ab / scale, name=name)
+
+    registry.register_regression(name, build, "a test's hint model: its hints spread, nothing learned", scale=scale,
+                                 hints=True)
+    return name
+
+
+def register_jittery(name: str = "test_jittery", gain: float = 4.0, base=(12.0, 18.0)) -> str:
+    """Register a model that flickers as models do on old film, in a way a test can know:
+    one colour over the whole frame, ``base`` ab plus ``gain`` times how far the frame's
+    mean lightness is from 50 (a film's exposure flicker moves every guess). The caller
+    removes it (``registry._REGISTRY.pop(name)``)."""
+    import keras
+    from keras import layers, ops
+
+    from colorpast.models import registry
+
+    scale = 110.0
+
+    def build(input_shape=(None, None, 1), name=name):
+        L = keras.Input(shape=input_shape, name="L")
+        mean = layers.GlobalAveragePooling2D(keepdims=True)(L)  # N x 1 x 1 x 1
+        ab = ops.concatenate([base[0] + gain * (mean - 50.0), base[1] + gain * (mean - 50.0)], axis=-1)
+        return keras.Model(L, ab / scale + 0.0 * L, name=name)
+
+    registry.register_regression(name, build, "a test's flickering model: one colour that follows the exposure",
+                                 scale=scale)
+    return name
