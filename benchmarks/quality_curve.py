@@ -8,7 +8,8 @@ every budget, a budget being the number of training images (crops) it sees: 4 ep
 ``budget / 4 / batch`` steps, one run folder each (``runs/quality/RECIPE-BUDGET``).
 Each run is evaluated with every metric on CBSD68 (full resolution) and on the prepared
 ImageNet set's test split, gray and sepia (one colour everywhere) included. The script writes a table (``table.md``,
-``table.csv``: budget, training seconds (summed over a resumed run's segments), CIEDE2000, CF, ΔCF, PSNR, ab error, per set)
+``table.csv``: budget, training seconds (summed over a resumed run's segments), CIEDE2000, CF, ΔCF, PSNR, ab error, vivid kept and
+neutral painted (colorpast.metrics), per set)
 and a figure (CIEDE2000 and ΔCF against images seen, one line per recipe, gray and sepia flat).
 
 Re-running reuses what is finished: a finished run only says so, an interrupted one
@@ -76,13 +77,19 @@ RECIPES.update({
     "effunet+frozen_first": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--encoder", "frozen_first",
                              "--encoder-lr", "0.1"],
     "effunet_cls": ["--model", "effunet_cls", *EFFUNET, "--prior", "{prior}"],
+    # Colour heads that keep objects' colour (benchmarks/RESULTS.md, "A colour head"): the
+    # 313-bin head without rebalancing, and with L1 on its decoded colour besides; each
+    # decodes at the temperature `colorpast train` chooses on its validation photos.
+    "effunet_cls+rebalance1": ["--model", "effunet_cls", *EFFUNET, "--prior", "{prior}", "--rebalance", "1"],
+    "effunet_cls+mixed": ["--model", "effunet_cls", *EFFUNET, "--prior", "{prior}", "--loss", "mixed"],
     "effunet_hints": ["--model", "effunet_hints", *EFFUNET, "--loss", "l1"],
     "effunet_hints+frozen_first": ["--model", "effunet_hints", *EFFUNET, "--loss", "l1", "--encoder", "frozen_first",
                                    "--encoder-lr", "0.1"],
     "effunet+age": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--age", "0.5"],
 })
 EPOCHS = 4
-SHOWN = ["ciede2000", "colorfulness", "colorfulness_delta", "psnr", "ab_error"]
+SHOWN = ["ciede2000", "colorfulness", "colorfulness_delta", "psnr", "ab_error", "vivid_pct", "neutral_painted_pct"]
+COLUMNS = list(zip(SHOWN, [".2f", ".1f", ".2f", ".2f", ".2f", ".1f", ".1f"]))  # the table's, in order
 
 
 def batch_of(options: list[str]) -> int:
@@ -130,10 +137,11 @@ def score(run: Path, name: str, data, split: str, cache: Path, size=None) -> dic
     from colorpast.evaluate import evaluate
 
     key = cache / f"{run.name}-{name}.json"
-    stamp = (run / "model.keras").stat().st_mtime
+    decode = run / "decode.json"  # a 313-bin run's chosen temperature: a new one is a new model to score
+    stamp = max((run / "model.keras").stat().st_mtime, decode.stat().st_mtime if decode.exists() else 0)
     if key.exists():
         saved = json.loads(key.read_text())
-        if saved.get("stamp") == stamp:
+        if saved.get("stamp") == stamp and all(k in saved["rows"]["model"] for k in SHOWN):
             return saved["rows"]
     res = evaluate(data, [str(run)], cache / f"{run.name}-{name}", split=split, size=size, log=lambda *a: None,
                    progress=False, grid_count=4)
@@ -149,7 +157,7 @@ def sepia_row(name: str, data, split: str, cache: Path, size=None) -> dict:
     key = cache / f"sepia-{name}.json"
     if key.exists():
         saved = json.loads(key.read_text())
-        if saved.get("ab") == list(SEPIA_AB):
+        if saved.get("ab") == list(SEPIA_AB) and all(k in saved["row"] for k in SHOWN):
             return saved["row"]
     res = evaluate(data, ["sepia"], cache / f"sepia-{name}", split=split, size=size, log=lambda *a: None,
                    progress=False, grid_count=4)
@@ -177,8 +185,11 @@ def earlier_rows(paths, sets: list[str]) -> dict:
             # A blank cell is a figure the earlier report did not print (shown as "-", not drawn).
             row = {"recipe": r["recipe"], "budget": int(r["budget"]),
                    "train_seconds": float(r["train_seconds"]) if (r.get("train_seconds") or "").strip() else None}
-            row.update({k: float(v) if v.strip() else None for k, v in r.items()
+            row.update({k: float(v) if (v or "").strip() else None for k, v in r.items()
                         if any(k.startswith(f"{s}_") for s in sets)})
+            # Columns added since (the object-colour shares): not measured then, "-".
+            row.update({f"{s}_{g}{k}": None for s in sets for g in ("", "gray_") for k in SHOWN
+                        if f"{s}_{g}{k}" not in row})
             rows[row["recipe"], row["budget"]] = row
     return rows
 
@@ -190,17 +201,19 @@ def figure(table: list[dict], sets: list[str], path: Path, sepia: dict | None = 
     import matplotlib.pyplot as plt
 
     recipes = list(dict.fromkeys(r["recipe"] for r in table))
-    fig, axes = plt.subplots(len(sets), 2, figsize=(9, 3.0 * len(sets)), squeeze=False)
+    panels = (("ciede2000", "CIEDE2000 ↓"), ("colorfulness_delta", "ΔCF ↓"), ("vivid_pct", "vivid kept % ↑"))
+    fig, axes = plt.subplots(len(sets), len(panels), figsize=(13, 3.0 * len(sets)), squeeze=False)
     for i, s in enumerate(sets):
-        for j, (key, label) in enumerate((("ciede2000", "CIEDE2000 ↓"), ("colorfulness_delta", "ΔCF ↓"))):
+        for j, (key, label) in enumerate(panels):
             ax = axes[i, j]
             for k, rec in enumerate(recipes):
                 pts = sorted((r["budget"], r[f"{s}_{key}"]) for r in table
                              if r["recipe"] == rec and r[f"{s}_{key}"] is not None)
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color=plt.cm.tab10(k % 10), label=rec)
-            gray = next(r[f"{s}_gray_{key}"] for r in table if r[f"{s}_gray_{key}"] is not None)
-            ax.axhline(gray, color="#777777", ls="--", lw=1.2, label="gray (ab = 0)")
-            if sepia:
+            gray = next((r[f"{s}_gray_{key}"] for r in table if r[f"{s}_gray_{key}"] is not None), None)
+            if gray is not None:
+                ax.axhline(gray, color="#777777", ls="--", lw=1.2, label="gray (ab = 0)")
+            if sepia and sepia[s].get(key) is not None:
                 ax.axhline(sepia[s][key], color="#a0522d", ls=":", lw=1.4, label="sepia (one colour everywhere)")
             ax.set_xscale("log")
             ax.set_xticks(sorted({r["budget"] for r in table}), [f"{b // 1000}k" if b >= 1000 else str(b)
@@ -297,21 +310,16 @@ def main(argv=None) -> int:
 
     lines = []
     for s in sets:
-        lines += [f"### {s}", "", "| recipe | images seen | train s | CIEDE2000 ↓ | CF | ΔCF ↓ | PSNR ↑ | ab error ↓ |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += [f"### {s}", "", "| recipe | images seen | train s | CIEDE2000 ↓ | CF | ΔCF ↓ | PSNR ↑ | ab error ↓ "
+                  "| vivid kept % ↑ | neutral painted % ↓ |", "|---|---|---|---|---|---|---|---|---|---|"]
         g = gray_row or table[0]
-        lines.append(f"| gray (ab = 0) | - | - | {cell(g[f'{s}_gray_ciede2000'], '.2f')} | "
-                     f"{cell(g[f'{s}_gray_colorfulness'], '.1f')} | {cell(g[f'{s}_gray_colorfulness_delta'], '.2f')} | "
-                     f"{cell(g[f'{s}_gray_psnr'], '.2f')} | {cell(g[f'{s}_gray_ab_error'], '.2f')} |")
+        lines.append("| gray (ab = 0) | - | - | " + " | ".join(cell(g[f"{s}_gray_{k}"], f) for k, f in COLUMNS) + " |")
         e = sepia[s]
-        lines.append(f"| sepia (ImageNet's median colour everywhere) | - | - | {e['ciede2000']:.2f} | {e['colorfulness']:.1f} | "
-                     f"{e['colorfulness_delta']:.2f} | {e['psnr']:.2f} | {e['ab_error']:.2f} |")
+        lines.append("| sepia (ImageNet's median colour everywhere) | - | - | "
+                     + " | ".join(cell(e.get(k), f) for k, f in COLUMNS) + " |")
         for row in table:
-            t = row["train_seconds"]
-            lines.append(f"| {row['recipe']} | {row['budget']:,} | {cell(t, '.0f')} | "
-                         f"{cell(row[f'{s}_ciede2000'], '.2f')} | {cell(row[f'{s}_colorfulness'], '.1f')} | "
-                         f"{cell(row[f'{s}_colorfulness_delta'], '.2f')} | {cell(row[f'{s}_psnr'], '.2f')} | "
-                         f"{cell(row[f'{s}_ab_error'], '.2f')} |")
+            lines.append(f"| {row['recipe']} | {row['budget']:,} | {cell(row['train_seconds'], '.0f')} | "
+                         + " | ".join(cell(row[f"{s}_{k}"], f) for k, f in COLUMNS) + " |")
         lines.append("")
     (out / "table.md").write_text("\n".join(lines))
     print("\n".join(lines))

@@ -27,7 +27,7 @@ from keras import ops
 from PIL import Image
 from tqdm.auto import tqdm
 
-from colorpast import color, devices, hints as hint_tools, models, runs
+from colorpast import bundled, color, devices, hints as hint_tools, models, runs
 from colorpast.errors import UserError, say
 from colorpast.fsutil import atomic_path
 from colorpast.models import predict_ab, spec as model_spec
@@ -43,6 +43,9 @@ def train_hints_model() -> str:
                '(04_train with MODEL = "seed16_hints") and give its run as HINTS_MODEL')
 
 
+BUNDLED = "bundled"  # NAME:bundled, the weights this project ships
+
+
 def load_model(ref: str):
     """A model from a reference string, as the CLI takes them:
 
@@ -50,6 +53,7 @@ def load_model(ref: str):
     - ``runs/NAME:best`` / ``runs/NAME:last``: the run's epoch with the lowest validation
       loss, or its last checkpoint (a run that overfits is better at its best epoch);
     - ``NAME:official``: a registered model with its published weights (``colorful:official``);
+    - ``NAME:bundled``: a model this project trained and ships (``effunet:bundled``, ``colorpast.bundled``);
     - ``path/to/model.keras``: a saved Keras model.
     ``gray`` is not a model: callers treat the gray baseline themselves.
     """
@@ -60,12 +64,14 @@ def load_model(ref: str):
         name, _, weights = ref.partition(":")
         if name not in models.names():
             raise UserError(f"unknown model {name!r} in {ref!r}; choose one of: {', '.join(models.names())}")
+        if weights == BUNDLED:
+            return bundled.load(name)
         return models.build(name, (None, None, 1), weights=weights)
     if p.is_dir():
         return runs.load(p)
     if p.is_file() and p.suffix == ".keras":
         return keras.models.load_model(p, compile=False)
-    raise UserError(f"no model at {ref!r}: give a run folder (runs/NAME), NAME:official or a .keras file")
+    raise UserError(f"no model at {ref!r}: give a run folder (runs/NAME), NAME:bundled, NAME:official or a .keras file")
 
 
 def _as_rgb_float(image) -> np.ndarray:

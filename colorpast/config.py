@@ -51,9 +51,12 @@ class TrainConfig:
     schedule: str = _option("constant", "learning-rate schedule: constant, or cosine (5 %% warm-up, then cosine decay to 0)",
                             choices=["constant", "cosine"])
     # "": the model's own loss (MSE on ab for seed16, rebalanced cross-entropy for the
-    # 313-bin models). The others apply to the models that regress ab.
-    loss: str = _option("", "loss on ab for models that regress it: mse, l1 or huber (default: the model's own)",
-                        choices=["", "mse", "l1", "huber"])
+    # 313-bin models). mse, l1 and huber apply to the models that regress ab; mixed to the
+    # 313-bin ones (their cross-entropy plus L1 on the colour they decode).
+    loss: str = _option("", "loss on ab: mse, l1 or huber for models that regress it; mixed (rebalanced "
+                            "cross-entropy plus L1 on the decoded colour) for the 313-bin models "
+                            "(default: the model's own)",
+                        choices=["", "mse", "l1", "huber", "mixed"])
     # Class rebalancing of the 313-bin models: weights (1 - lambda) * prior + lambda / Q, inverted.
     rebalance: float = _option(0.5, "class rebalancing lambda of the 313-bin models (0.5: the paper's; 1: none)",
                                at_least=0.0, at_most=1.0)

@@ -38,9 +38,10 @@ from colorpast.fsutil import atomic_write, write_text_atomic
 from colorpast.photofiles import find_images, read_image
 from colorpast.viz import hint_curves, metric_chart, result_grid
 
-PER_IMAGE_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth"]
-# Set-level: colorfulness_delta from the two means (DDColor's ΔCF), fid when asked for.
-SUMMARY_COLUMNS = [*PER_IMAGE_COLUMNS, "colorfulness_delta"]
+PER_IMAGE_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth", *M.SHARE_OF.values()]
+# The table's: every metric, both colourfulness means and their gap (DDColor's ΔCF, of the
+# set), fid when asked for; the truth's vivid and neutral shares stay in the CSVs.
+SUMMARY_COLUMNS = [*M.METRICS, "colorfulness", "colorfulness_truth", "colorfulness_delta"]
 # The papers' columns (DDColor, ColorFormer, BigColor, CT2): FID, CF, ΔCF, PSNR.
 PAPER_COLUMNS = ["fid", "colorfulness", "colorfulness_truth", "colorfulness_delta", "psnr"]
 # Set-level columns: direction and format (per-image ones take theirs from M.METRICS).
@@ -66,12 +67,25 @@ class Comparison:
             if not recs:
                 continue
             row = {"method": m, "images": len(recs)}
-            row.update({k: float(np.mean([r[k] for r in recs])) for k in PER_IMAGE_COLUMNS})
+            row.update({k: set_mean(recs, k) for k in PER_IMAGE_COLUMNS})
             row["colorfulness_delta"] = abs(row["colorfulness"] - row["colorfulness_truth"])
             if group is None:
                 row.update(self.set_metrics.get(m, {}))
             rows.append(row)
         return rows
+
+
+def set_mean(records: list[dict], key: str) -> float:
+    """A set's figure of one per-image column: the mean over photos, except for the
+    object-colour shares (``metrics.SHARE_OF``), where each photo weighs by its own share
+    of vivid (or neutral) pixels, so the figure is the share over all such pixels of
+    photos of one size, and a photo with none of them (NaN) does not count."""
+    if key not in M.SHARE_OF:
+        return float(np.mean([r[key] for r in records]))
+    w = np.array([r[M.SHARE_OF[key]] for r in records], np.float64)
+    v = np.array([r[key] for r in records], np.float64)
+    keep = np.isfinite(v) & (w > 0)
+    return float(np.sum(v[keep] * w[keep]) / np.sum(w[keep])) if keep.any() else float("nan")
 
 
 def photo_seed(name: str, seed: int = 0) -> int:

@@ -12,6 +12,10 @@ All are vectorised NumPy over pixels; the Lab ones use ``colorpast.color.rgb_to_
 - ``psnr``, ``ssim``: scikit-image's, on RGB.
 - ``ciede2000``, ``ab_error``: mean colour differences in Lab units.
 - ``colorfulness``: Hasler and Suesstrunk (2003), of one image.
+- ``vivid_pct``, ``neutral_painted_pct``: what a viewer notices. Of the truly vivid
+  pixels (chroma above ``VIVID_TRUTH``), the share given a vivid colour of about the
+  right hue; of the truly neutral ones (chroma below ``NEUTRAL_TRUTH``: white walls,
+  gray skies), the share painted vivid. Gray scores 0 on both, a wild painter high on both.
 
 Over a set of images (not per image):
 
@@ -33,6 +37,15 @@ from colorpast import color
 # applied here to CIEDE2000.
 JND = 2.3
 AUC_MAX_THRESHOLD = 150  # Colorful sweeps L2 thresholds 0, 1, ..., 150 in ab
+# Object colour (Lab units, C*ab = hypot(a, b); hue in degrees). A red coat, a yellow
+# hat, a blue boat are above 30 (sRGB's pure red is 104, skin about 20 to 30); JPEG noise
+# on white or gray stays under 5. A prediction counts as vivid above 15, half of the
+# truth's bar, so a faithful but paler colour still counts; its hue must fall within 40
+# degrees (red and orange are about 30 apart, red and blue about 100).
+VIVID_TRUTH = 30.0
+VIVID_PRED = 15.0
+HUE_TOLERANCE = 40.0
+NEUTRAL_TRUTH = 5.0
 
 
 def _check(truth, pred):
@@ -203,6 +216,51 @@ def colorfulness(rgb) -> float:
     return float(sigma + 0.3 * mu)
 
 
+def _chroma_hue(lab):
+    """``... x 3`` Lab -> C*ab and hue angle in degrees (0..360)."""
+    a, b = lab[..., 1], lab[..., 2]
+    return np.hypot(a, b), np.degrees(np.arctan2(b, a)) % 360.0
+
+
+def _object_colour(lab_t, lab_p) -> dict[str, float]:
+    """``vivid_pct``, ``neutral_painted_pct`` and the truth's shares of vivid and neutral
+    pixels (``vivid_truth_pct``, ``neutral_truth_pct``), from both images' Lab. A share
+    of no pixels (a photo with nothing vivid) is NaN: it is not a 0 the set's mean
+    should count (``colorpast.evaluate`` weighs each photo by its own share)."""
+    c_t, h_t = _chroma_hue(lab_t)
+    c_p, h_p = _chroma_hue(lab_p)
+    off = np.abs(h_t - h_p)
+    right_hue = np.minimum(off, 360.0 - off) <= HUE_TOLERANCE
+    vivid, neutral = c_t > VIVID_TRUTH, c_t < NEUTRAL_TRUTH
+    painted = c_p > VIVID_PRED
+
+    def share(hit, of):
+        n = int(of.sum())
+        return float(100.0 * np.sum(hit & of) / n) if n else float("nan")
+
+    return {"vivid_pct": share(painted & right_hue, vivid), "neutral_painted_pct": share(painted, neutral),
+            "vivid_truth_pct": float(100.0 * vivid.mean()), "neutral_truth_pct": float(100.0 * neutral.mean())}
+
+
+def vivid_pct(truth, pred) -> float:
+    """Percent of the truly vivid pixels (true C*ab > 30) that the prediction gives a vivid
+    colour (C*ab > 15) of about the right hue (within 40 degrees): red paint kept red, a
+    yellow hat yellow. NaN when the truth has no vivid pixel. Higher is better; gray
+    scores 0, and an L1 head that averages an object's possible colours into brown
+    scores low."""
+    t, p = _check(truth, pred)
+    return _object_colour(_lab(t), _lab(p))["vivid_pct"]
+
+
+def neutral_painted_pct(truth, pred) -> float:
+    """Percent of the truly neutral pixels (true C*ab < 5: white walls, gray skies, black
+    coats) that the prediction paints vivid (C*ab > 15): colour where none belongs.
+    NaN when the truth has no neutral pixel. Lower is better; gray scores 0, so read it
+    beside ``vivid_pct``."""
+    t, p = _check(truth, pred)
+    return _object_colour(_lab(t), _lab(p))["neutral_painted_pct"]
+
+
 def colorfulness_ratio(truth, pred) -> float:
     """``colorfulness(pred) / colorfulness(truth)``: 1 is as colourful as the photo,
     below 1 washed out (the gray baseline gives about 0), above 1 more saturated.
@@ -284,11 +342,17 @@ METRICS = {
     "ssim": (ssim, True, "{:.4f}"),
     "ciede2000": (ciede2000, False, "{:.2f}"),
     "ab_error": (ab_error, False, "{:.2f}"),
+    "vivid_pct": (vivid_pct, True, "{:.1f}"),
+    "neutral_painted_pct": (neutral_painted_pct, False, "{:.1f}"),
 }
+# Per-image shares of the truth that weigh each photo's object-colour share in a set's
+# figure (``colorpast.evaluate``): metric -> the truth's share of the pixels it is about.
+SHARE_OF = {"vivid_pct": "vivid_truth_pct", "neutral_painted_pct": "neutral_truth_pct"}
 
 
 def compute_all(truth, pred) -> dict[str, float]:
-    """Every metric in ``METRICS`` plus the prediction's and the truth's colourfulness.
+    """Every metric in ``METRICS``, the prediction's and the truth's colourfulness, and
+    the truth's shares of vivid and neutral pixels (``SHARE_OF``).
 
     ``auc_ab_rebalanced`` here uses each photo's own bin histogram as the prior (no
     dataset prior), so it is a per-image value.
@@ -306,8 +370,10 @@ def compute_all(truth, pred) -> dict[str, float]:
         "auc_ab_rebalanced": _rebalanced_auc(d, ab_t, None),
         "ciede2000": float(np.mean(de)),
         "ab_error": float(np.mean(d)),
+        **_object_colour(lab_t, lab_p),
     }
     out = {name: shared[name] if name in shared else fn(t, p) for name, (fn, _, _) in METRICS.items()}
     out["colorfulness"] = colorfulness(pred)
     out["colorfulness_truth"] = colorfulness(truth)
+    out.update({k: shared[k] for k in SHARE_OF.values()})
     return out

@@ -6,18 +6,17 @@ read it through this module alone, without importing the training harness.
 A run folder (``runs/NAME``, or a Google Drive folder on Colab) holds:
 
     config.json                 the TrainConfig; a re-run resumes with it
-    checkpoints/step-00001200/  resumable state: model.weights.h5 (Keras writes the
-                                optimizer's variables into it too), state.json (epoch,
-                                global step, history, best loss, the resolved precision
-                                and the Keras backend); written under a temporary name
-                                and renamed when whole, the newest ``keep_checkpoints``
-                                are kept, the others truncated to 0 bytes and deleted
-                                (a deleted file on Google Drive sits in the Trash and
-                                counts against the quota unless it is empty)
+    checkpoints/step-00001200/  resumable state: model.weights.h5 (with the optimizer's
+                                variables), state.json (epoch, global step, history, best
+                                loss, the resolved precision and the Keras backend);
+                                written under a temporary name and renamed when whole;
+                                the newest ``keep_checkpoints`` kept, the others truncated
+                                to 0 bytes and deleted (Google Drive's Trash counts them)
     best.weights.h5             weights with the lowest validation loss so far
     history.csv                 one row per completed epoch, rewritten from the checkpoint
     tensorboard/                TensorBoard logs
     model.keras                 the final model, written when the last epoch ends
+    decode.json                 a 313-bin run's decoding temperature (colorpast.tune)
 
 Re-running the same command resumes from the newest complete checkpoint, with the
 optimizer state and the data order it would have had (the data stream is a function of
@@ -52,7 +51,7 @@ from colorpast import config, version
 from colorpast.config import TrainConfig
 from colorpast.errors import UserError, say
 from colorpast.fsutil import PARTIAL, atomic_path, atomic_write, commit, discard, writable_dir
-from colorpast.models import build, names, spec
+from colorpast.models import build, names, spec, with_decode
 from colorpast.train_step import Colorizer
 
 CONFIG = "config.json"
@@ -62,6 +61,7 @@ BEST = "best.weights.h5"
 HISTORY = "history.csv"
 CKPT_DIR = "checkpoints"
 WEIGHTS = "model.weights.h5"  # in each checkpoint
+DECODE = "decode.json"  # how a 313-bin run's output is decoded: its temperature (colorpast.tune)
 
 
 def _write_history(run: Path, rows: list[dict]) -> None:
@@ -342,8 +342,13 @@ def has_weights(run, weights: str) -> bool:
 def load(run_dir, weights: str = "final"):
     """A trained model from a run folder: its final model (else its last checkpoint), or
     ``weights="best"`` (the epoch with the lowest validation loss) or ``"last"`` (the last
-    checkpoint, even when a final model exists)."""
-    run = Path(run_dir)
+    checkpoint, even when a final model exists); with its decoding temperature (``DECODE``)."""
+    f = Path(run_dir) / DECODE
+    options = {"temperature": float(json.loads(f.read_text())["temperature"])} if f.is_file() else {}
+    return with_decode(_load(Path(run_dir), weights), **options)
+
+
+def _load(run: Path, weights: str):
     if weights not in WEIGHTS_NAMES:
         raise UserError(f"{run}:{weights}: a run's weights are {', '.join(WEIGHTS_NAMES)} (runs/NAME:best), "
                         f"not {weights!r}")

@@ -36,6 +36,14 @@ from colorpast.fsutil import commit, discard, sha256_file
 from colorpast.pth import read_pth, save_weights_atomic
 
 
+def bundled(name: str) -> Path | None:
+    """The weights file this project ships for the registered model ``name`` (``NAME:bundled``,
+    ``colorpast.bundled``), or None when none ships."""
+    from colorpast import bundled as shipped
+
+    return shipped.path(name)
+
+
 @dataclass(frozen=True)
 class Release:
     url: str

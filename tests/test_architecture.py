@@ -136,3 +136,15 @@ def test_the_circle_finder_sees_type_checking_imports():
     a = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from colorpast.b import X\n")
     b = ast.parse("def f():\n    import colorpast.a\n")
     assert _circles({"colorpast.a": a, "colorpast.b": b, "colorpast.c": ast.parse("")}) == [["colorpast.a", "colorpast.b"]]
+
+
+def test_every_folder_of_the_package_installs():
+    """pyproject.toml lists the package's folders by hand (weights/ goes in as the package
+    data of colorpast.bundled_weights, which a find would not see): a new folder must be
+    listed, or a wheel (`pip install git+...`, Colab) would install without it."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {_module_name(p) for p in PACKAGE.rglob("__init__.py")}
+    assert folders - listed == set(), "add these to pyproject.toml's [tool.setuptools] packages"
+    assert listed - folders == {"colorpast.bundled_weights"}

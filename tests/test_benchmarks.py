@@ -91,6 +91,7 @@ def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
     table = (tmp_path / "out" / "table.md").read_text()
     assert "| gray (ab = 0) |" in table and "| sepia (ImageNet's median colour everywhere) |" in table
     assert "| seed16 | 16 |" in table and "| recommended | 16 |" in table
+    assert "| vivid kept % ↑ | neutral painted % ↓ |" in table
     assert fig.stat().st_size > 1000
     # Again: the runs are found finished and the scores come from the cache.
     again = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -109,8 +110,15 @@ def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
                      {**rows[1], "tiny_ciede2000": "77.25"},
                      {**rows[0], "recipe": "old_recipe", "budget": "4000", "train_seconds": " ", "tiny_psnr": "",
                       "tiny_colorfulness_delta": " "}])
+    # A table from before the object-colour columns: its rows show "-" there.
+    older = tmp_path / "older.csv"
+    kept = [k for k in rows[0] if not k.endswith(("vivid_pct", "neutral_painted_pct"))]
+    with open(older, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=kept, extrasaction="ignore")
+        w.writeheader()
+        w.writerow({**rows[0], "recipe": "older_recipe", "budget": "2000"})
     merged = args[:args.index("--recipes")] + ["--recipes", "recommended", "--budgets", "16", "--no-train",
-                                               "--with", str(earlier)] + args[args.index("--runs"):]
+                                               "--with", str(earlier), str(older)] + args[args.index("--runs"):]
     r = subprocess.run(merged, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     table = (tmp_path / "out" / "table.md").read_text()
@@ -118,8 +126,9 @@ def test_quality_curve_smoke_trains_scores_and_draws(tmp_path):
     assert "| recommended | 16 |" in table and "77.25" not in table
     blank = next(line for line in table.splitlines() if line.startswith("| old_recipe | 4,000 |")).split(" | ")
     assert blank[2] == "-" and blank[5] == "-" and blank[6] == "-" and blank[3] != "-", blank
+    assert next(line for line in table.splitlines() if line.startswith("| older_recipe |")).endswith("| - | - |")
     assert [r["recipe"] for r in csv.DictReader(open(tmp_path / "out" / "table.csv"))] == \
-        ["old_recipe", "old_recipe", "recommended"]
+        ["old_recipe", "old_recipe", "older_recipe", "recommended"]
     other = [a if not a.startswith("tiny=") else a.replace("tiny=", "other=") for a in merged]
     r = subprocess.run(other, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 1 and r.stderr.strip().endswith("has no scores on other; give --eval the sets it was scored on")

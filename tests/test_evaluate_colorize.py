@@ -151,7 +151,7 @@ def test_report_numbers_are_each_photos_metrics_and_their_means(model_file, tmp_
     per_image = list(csv.DictReader(open(paths["per_image"])))
     assert sorted((r["image"], r["method"]) for r in per_image) == sorted(
         (p.name, m) for p in photos.iterdir() for m in methods)
-    columns = [*metrics.METRICS, "colorfulness", "colorfulness_truth"]
+    columns = [*metrics.METRICS, "colorfulness", "colorfulness_truth", "vivid_truth_pct", "neutral_truth_pct"]
     for row in per_image:
         rgb = read_image(photos / row["image"])
         want = metrics.compute_all(np.asarray(rgb, np.float32) / 255.0, methods[row["method"]](rgb))
@@ -164,14 +164,22 @@ def test_report_numbers_are_each_photos_metrics_and_their_means(model_file, tmp_
         mine = [r for r in per_image if r["method"] == row["method"]]
         assert int(row["images"]) == len(mine) == 3
         for k in columns:
-            assert float(row[k]) == pytest.approx(np.mean([float(r[k]) for r in mine]), rel=1e-5, abs=1e-9), (row["method"], k)
+            values = [float(r[k]) for r in mine]
+            if k in metrics.SHARE_OF:  # each photo weighs by its share of vivid (neutral) pixels
+                weights = np.array([float(r[metrics.SHARE_OF[k]]) for r in mine])
+                keep = ~np.isnan(values)
+                want = np.sum(np.array(values)[keep] * weights[keep]) / np.sum(weights[keep])
+            else:
+                want = np.mean(values)
+            assert float(row[k]) == pytest.approx(want, rel=1e-5, abs=1e-9), (row["method"], k)
 
     table = _md_table(paths["table"].read_text())
     assert [r["method"] for r in table] == [r["method"] for r in summary]
     for shown, row in zip(table, summary):
-        assert set(shown) == {"method", "images", *columns, "colorfulness_delta"}  # ΔCF: of the set, not a mean
+        # ΔCF: of the set, not a mean; the truth's shares are in the CSVs only
+        assert set(shown) == {"method", "images", *columns, "colorfulness_delta"} - {"vivid_truth_pct", "neutral_truth_pct"}
         assert shown["images"] == row["images"]
-        for k in columns:
+        for k in [c for c in columns if c in shown]:
             decimals = len(shown[k].partition(".")[2])
             assert abs(float(shown[k]) - float(row[k])) <= 0.5 * 10.0**-decimals + 1e-9, (row["method"], k, shown[k], row[k])
 

@@ -191,11 +191,13 @@ def test_rebalanced_prior_is_checked():
 
 # --- invariances, the METRICS table, compute_all ----------------------------------------
 
-POINTWISE = ["pixel_diff_pct", "jnd_diff_pct", "auc_ab", "auc_ab_rebalanced", "ciede2000", "ab_error"]
+POINTWISE = ["pixel_diff_pct", "jnd_diff_pct", "auc_ab", "auc_ab_rebalanced", "ciede2000", "ab_error", "vivid_pct",
+             "neutral_painted_pct"]
 
 
 def test_pointwise_metrics_ignore_pixel_order_and_symmetric_ones_order_of_arguments():
     truth, pred = _pair(h=16, w=20, noise=0.1)
+    truth[:4, :4] = pred[:4, :4] = 0.5  # some neutral pixels, so every share is defined
     perm = np.random.default_rng(2).permutation(16 * 20)
     t2, p2 = (x.reshape(-1, 3)[perm].reshape(16, 20, 3) for x in (truth, pred))
     for name in POINTWISE:
@@ -215,13 +217,15 @@ def test_every_metric_refuses_mismatched_shapes():
 
 def test_metrics_table_and_compute_all():
     truth, pred = _pair(h=16, w=20, noise=0.1)
+    truth[:4, :4] = pred[:4, :4] = 0.5  # some neutral pixels, so every share is defined
     assert list(metrics.METRICS) == [
-        "pixel_diff_pct", "jnd_diff_pct", "auc_ab", "auc_ab_rebalanced", "psnr", "ssim", "ciede2000", "ab_error"
+        "pixel_diff_pct", "jnd_diff_pct", "auc_ab", "auc_ab_rebalanced", "psnr", "ssim", "ciede2000", "ab_error",
+        "vivid_pct", "neutral_painted_pct",
     ]
     better = {k: v[1] for k, v in metrics.METRICS.items()}
-    assert [k for k, v in better.items() if v] == ["auc_ab", "auc_ab_rebalanced", "psnr", "ssim"]
+    assert [k for k, v in better.items() if v] == ["auc_ab", "auc_ab_rebalanced", "psnr", "ssim", "vivid_pct"]
     out = metrics.compute_all(truth, pred)
-    assert list(out) == [*metrics.METRICS, "colorfulness", "colorfulness_truth"]
+    assert list(out) == [*metrics.METRICS, "colorfulness", "colorfulness_truth", "vivid_truth_pct", "neutral_truth_pct"]
     for name, (fn, _, fmt) in metrics.METRICS.items():
         assert out[name] == fn(truth, pred) and np.isfinite(out[name]), name
         fmt.format(out[name])
@@ -237,3 +241,40 @@ def test_colorfulness_ratio():
     gray = np.full((4, 4, 3), 0.5)
     assert metrics.colorfulness_ratio(gray, gray) == 1.0
     assert metrics.colorfulness_ratio(gray, _pair(h=4, w=4)[0]) == np.inf
+
+
+# --- object colour: vivid_pct and neutral_painted_pct -------------------------------------
+
+def _lab_image(patches, h=4):
+    """Columns of uniform Lab colours, one ``h x h`` patch each -> RGB float32 in [0, 1]."""
+    lab = np.concatenate([np.broadcast_to(np.asarray(c, np.float64), (h, h, 3)) for c in patches], axis=1)
+    return skimage.color.lab2rgb(lab).astype(np.float32)
+
+
+RED, ORANGE, BLUE = (50, 60, 40), (60, 30, 60), (40, 20, -60)  # chroma 72, 67, 63; hues 34, 63, 288 degrees
+PALE_RED, GRAY = (50, 8, 5), (50, 0, 0)
+
+
+def test_vivid_pct_counts_vivid_truth_given_a_vivid_colour_of_the_right_hue():
+    truth = _lab_image([RED, RED, RED, RED, GRAY])  # four vivid patches, one neutral
+    # kept red | orange (29 degrees off: right) | blue (106 off) | pale red (chroma 9: not vivid) | gray
+    pred = _lab_image([RED, ORANGE, BLUE, PALE_RED, GRAY])
+    assert metrics.vivid_pct(truth, pred) == pytest.approx(50.0)
+    assert metrics.vivid_pct(truth, truth) == 100.0
+    assert metrics.vivid_pct(truth, _lab_image([GRAY] * 5)) == 0.0
+    # Hue wraps at 360: a red at 350 degrees is 20 from one at 10 degrees.
+    near = [(50, 40 * np.cos(np.radians(d)), 40 * np.sin(np.radians(d))) for d in (10, 350, 100)]
+    assert metrics.vivid_pct(_lab_image([near[0]] * 3), _lab_image(near)) == pytest.approx(200 / 3)
+
+
+def test_neutral_painted_pct_counts_neutral_truth_painted_vivid():
+    truth = _lab_image([GRAY, GRAY, GRAY, GRAY, RED])
+    pred = _lab_image([BLUE, PALE_RED, GRAY, ORANGE, GRAY])  # two of the four neutral patches painted vivid
+    assert metrics.neutral_painted_pct(truth, pred) == pytest.approx(50.0)
+    assert metrics.neutral_painted_pct(truth, truth) == 0.0
+    # Nothing vivid in the truth: the share is undefined, not 0.
+    assert np.isnan(metrics.vivid_pct(_lab_image([GRAY]), _lab_image([RED])))
+    assert np.isnan(metrics.neutral_painted_pct(_lab_image([RED]), _lab_image([RED])))
+    out = metrics.compute_all(*(_lab_image(x, h=8) for x in ([GRAY] * 4 + [RED], [BLUE] * 5)))  # SSIM needs 7 px
+    assert out["neutral_painted_pct"] == 100.0 and out["vivid_pct"] == 0.0
+    assert out["vivid_truth_pct"] == pytest.approx(20.0) and out["neutral_truth_pct"] == pytest.approx(80.0)

@@ -22,7 +22,9 @@ DESCRIPTION = (
 
 def add_arguments(p) -> None:
     d = Settings  # the dataclass's field defaults
-    p.add_argument("source", help="a folder, a .zip file, or 'embedded' (the photos shipped with scikit-image and matplotlib)")
+    p.add_argument("source", nargs="+",
+                   help="a folder, a .zip file, or 'embedded' (the photos shipped with scikit-image and matplotlib); "
+                        "several make one set, each photo named SOURCE_NAME/PATH")
     p.add_argument("--out", required=True, help="output folder, e.g. data/prepared/NAME")
     p.add_argument("--size", type=int, default=d.size, help=f"output side in pixels (default: {d.size})")
     p.add_argument("--fit", choices=FITS, default=d.fit,
@@ -45,7 +47,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    prepare(args.source, args.out, size=args.size, fit=args.fit, workers=args.workers, shard_size=args.shard_size,
+    prepare(args.source if len(args.source) > 1 else args.source[0], args.out, size=args.size, fit=args.fit, workers=args.workers, shard_size=args.shard_size,
             val_percent=args.val_percent, test_percent=args.test_percent, min_side=args.min_side,
             max_pixels=args.max_pixels, gray_chroma=args.gray_chroma, restart=args.restart,
             progress=not args.no_progress)

@@ -50,7 +50,8 @@ def prepare(source, out, size: int = Settings.size, fit: str = Settings.fit, wor
     """Prepare ``source`` into ``out``; returns the ``prepared.json`` summary. Safe to re-run.
 
     Args:
-        source: a folder (walked recursively), a ``.zip`` file, or ``"embedded"``.
+        source: a folder (walked recursively), a ``.zip`` file, or ``"embedded"``; or a list of
+            them, prepared as one set (``sources.source_entries`` names each photo).
         out: the prepared folder (created; must be empty or hold a prepared set).
         size, fit, val_percent, test_percent, min_side, max_pixels, gray_chroma: see ``Settings``.
         workers: decoding processes (default: one per usable core; 0 decodes in this process).

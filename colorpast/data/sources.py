@@ -16,7 +16,7 @@ import io
 import os
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -245,12 +245,33 @@ def walk_zip(path) -> list[Entry]:
     return sorted(out, key=lambda e: e.name)
 
 
-def source_entries(source) -> list[Entry]:
-    """The entries of a source: ``"embedded"``, a folder, or a ``.zip`` file.
+def several(source) -> list:
+    """``source`` as a list of sources: one source, or a list or tuple of them."""
+    return list(source) if isinstance(source, (list, tuple)) else [source]
 
-    Raises UserError (one line) for a missing source, a file that is not a zip, or a
-    source without a single file in it.
+
+def _label(source) -> str:
+    """How a source's entries are named among several: the folder's or zip's name."""
+    return EMBEDDED_SOURCE if str(source) == EMBEDDED_SOURCE else Path(source).resolve().name.removesuffix(".zip")
+
+
+def source_entries(source) -> list[Entry]:
+    """The entries of a source: ``"embedded"``, a folder, or a ``.zip`` file; or of several
+    sources (a list), each entry named ``LABEL/NAME`` by its source's folder or zip name
+    (``imagenet1k-256/n01440764_tench.jpg``), as one folder holding them all would name it.
+
+    Raises UserError (one line) for a missing source, a file that is not a zip, a source
+    without a single file in it, or two sources of one name.
     """
+    if isinstance(source, (list, tuple)) and len(source) == 1:
+        source = source[0]
+    if isinstance(source, (list, tuple)):
+        labels = [_label(s) for s in source]
+        clash = sorted({x for x in labels if labels.count(x) > 1})
+        if clash:
+            raise UserError(f"two sources are named {clash[0]}; give each its own folder name, or one folder holding both")
+        return [e if e.name.startswith("embedded:") else replace(e, name=f"{label}/{e.name}")
+                for s, label in zip(source, labels) for e in source_entries(s)]
     if str(source) == EMBEDDED_SOURCE:
         return [Entry(f"embedded:{n}") for n in embedded_names()]
     p = Path(source)
@@ -272,13 +293,19 @@ def source_entries(source) -> list[Entry]:
     return entries
 
 
+SEPARATOR = " + "  # between the sources of a set prepared from several
+
+
 def source_id(source) -> str:
-    """How a prepared set records its source: ``"embedded"`` or the folder's or zip's absolute path."""
+    """How a prepared set records its source: ``"embedded"`` or the folder's or zip's absolute
+    path; for several, theirs joined by ``SEPARATOR``."""
+    if isinstance(source, (list, tuple)):
+        return SEPARATOR.join(source_id(s) for s in source)
     return EMBEDDED_SOURCE if str(source) == EMBEDDED_SOURCE else str(Path(source).resolve())
 
 
 def source_exists(source_id: str) -> bool:
-    return source_id == EMBEDDED_SOURCE or Path(source_id).exists()
+    return all(s == EMBEDDED_SOURCE or Path(s).exists() for s in source_id.split(SEPARATOR))
 
 
 def load_embedded(entry_name: str) -> np.ndarray:

@@ -27,6 +27,7 @@ def build(name: str, input_shape=(None, None, 1), **kwargs):
 
 
 REGRESSION_LOSSES = ("mse", "l1", "huber")
+MIXED = "mixed"  # the 313-bin models: rebalanced cross-entropy plus L1 on the decoded colour
 
 
 def loss(name: str, prior_path=None, kind: str = "", rebalance: float = 0.5):
@@ -36,13 +37,19 @@ def loss(name: str, prior_path=None, kind: str = "", rebalance: float = 0.5):
     lambda ``rebalance``. A model that regresses ab gets ``kind``: mean squared error
     (the default, ""), mean absolute error ("l1"), or Huber ("huber") with its
     quadratic zone one Lab unit wide (as richzhang/colorization-pytorch's regression).
+    ``kind="mixed"`` gives a 313-bin model L1 on its decoded colour besides its own loss
+    (``colorful.MixedLoss``).
     """
     s = spec(name)
     if s.make_loss is not None:
-        if kind:
+        if kind not in ("", MIXED):
             raise UserError(f"loss {kind!r} is for models that regress ab; {name} classifies it into 313 bins "
-                            "(leave --loss out, or give --loss '' over a preset that sets it, as fast does)")
-        return s.make_loss(prior_path, mix=rebalance)
+                            "(leave --loss out, or give --loss '' over a preset that sets it, as fast does; "
+                            f"--loss {MIXED} adds L1 on the decoded colour)")
+        return s.make_loss(prior_path, mix=rebalance, mixed=kind == MIXED)
+    if kind == MIXED:
+        raise UserError(f"loss {MIXED!r} is for the 313-bin models (effunet_cls, seed16_cls, colorful); "
+                        f"{name} regresses ab: choose {', '.join(REGRESSION_LOSSES)}")
     if kind in ("", "mse"):
         return keras.losses.MeanSquaredError()
     if kind == "l1":
@@ -54,15 +61,26 @@ def loss(name: str, prior_path=None, kind: str = "", rebalance: float = 0.5):
     raise UserError(f"unknown loss {kind!r}; choose one of: {', '.join(REGRESSION_LOSSES)}")
 
 
+def with_decode(model, **options):
+    """``model``, which from now on decodes with ``options`` (``temperature=0.2``) unless a
+    caller gives others: a 313-bin run's chosen temperature (``colorpast.tune``) goes
+    with its model wherever it is loaded. No options: the model as it is."""
+    if options:
+        model.colorpast_decode = dict(options)
+    return model
+
+
 def predict_ab(model, L, batch_size: int = 8, hints=None, **decode) -> np.ndarray:
     """Run ``model`` on ``N x H x W x 1`` L (Lab units) and return ``N x H x W x 2`` ab in Lab units.
 
     hints: ``N x H x W x 3`` hint maps (``colorpast.hints``) for a model that takes them;
         None gives such a model empty maps (automatic colorization). A model without
         hint inputs given hints raises UserError.
-    ``decode``: options of the model's ``to_ab``, e.g. ``temperature=0.2`` for colorful.
+    ``decode``: options of the model's ``to_ab``, e.g. ``temperature=0.2`` for colorful;
+    where not given, the model's own (:func:`with_decode`).
     """
     s = spec(model)
+    decode = {**dict(getattr(model, "colorpast_decode", None) or {}), **decode}
     L = np.asarray(L, np.float32)
     if s.hints:
         maps = np.zeros((*L.shape[:3], 3), np.float32) if hints is None else np.asarray(hints, np.float32)

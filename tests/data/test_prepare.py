@@ -690,3 +690,35 @@ def test_black_and_white_threshold_on_legacy_photos():
     gray = {n for n, r in results.items() if r[0] == "rejected" and r[1].startswith("black-and-white")}
     # Pure gray scans are caught; the two sepia-toned prints are not (documented at GRAY_CHROMA).
     assert gray == set(results) - {"1870sSphinx.jpg", "1880sBrooklynBridge.jpg"}
+
+
+def test_several_sources_make_one_set_each_photo_named_by_its_source(tmp_path):
+    """`colorpast prepare A B --out ...`: A's and B's photos in one set, named A/... and
+    B/..., each in the split its pixels give it alone (content hash), so a set's test
+    photos stay its test photos when another set joins it."""
+    a, b = tmp_path / "imagenet1k-256", tmp_path / "extra.zip"
+    for i in range(6):
+        save(a / f"sub/{i}.jpg", photo(80, 96, i))
+    inner = tmp_path / "zipped"
+    for i in range(4):
+        save(inner / f"{i}.png", photo(90, 90, 100 + i))
+    shutil.make_archive(str(tmp_path / "extra"), "zip", inner)
+    r = subprocess.run([sys.executable, "-m", "colorpast", "prepare", str(a), str(b), "--out", str(tmp_path / "both"),
+                        "--size", "64", "--workers", "0", "--no-progress", "--val", "20", "--test", "30"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    both = manifest(tmp_path / "both")
+    assert sorted(both) == sorted([f"imagenet1k-256/sub/{i}.jpg" for i in range(6)] + [f"extra/{i}.png" for i in range(4)])
+    alone = prep.prepare(a, tmp_path / "alone", size=64, workers=0, progress=False, val_percent=20, test_percent=30,
+                         log=lambda *_: None)
+    assert alone["counts"]["train"] + alone["counts"]["val"] + alone["counts"]["test"] == 6
+    for row in manifest(tmp_path / "alone").values():
+        assert both[f"imagenet1k-256/{row['file']}"]["split"] == row["split"]
+    summary = json.loads((tmp_path / "both" / shards.SUMMARY).read_text())
+    assert summary["source"] == f"{a.resolve()}{sources.SEPARATOR}{b.resolve()}" and sum(summary["counts"].values()) == 10
+    # Two sources of one name would give two photos one name: refused in one line.
+    (tmp_path / "x" / "imagenet1k-256").mkdir(parents=True)
+    save(tmp_path / "x" / "imagenet1k-256" / "0.jpg", photo(80, 96, 50))
+    r = subprocess.run([sys.executable, "-m", "colorpast", "prepare", str(a), str(tmp_path / "x" / "imagenet1k-256"),
+                        "--out", str(tmp_path / "clash")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "two sources are named imagenet1k-256" in r.stderr and "Traceback" not in r.stderr
