@@ -4,6 +4,7 @@ what a film holds, its frames, a frame that does not decode, colours and sound k
 from fractions import Fraction
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -23,8 +24,9 @@ def test_probe_says_size_rate_length_and_sound(tmp_path, suffix, sound):
     assert info.audio == {"aac": "aac", "mp3": "mp3float", "vorbis": "vorbis", "pcm_s16le": "pcm_s16le", None: None}[sound]
     got = decode_all(path)
     assert len(got) == 12 and got[0].shape == (48, 80, 3) and got[0].dtype == np.uint8
-    # the frames are the frames written (lossy codecs: close, not equal)
-    assert np.abs(got[5].astype(int) - frames[5]).mean() < 12
+    # the frames are the frames written (lossy codecs on a 80 px film of noise: close in their 5 x 5 means)
+    smooth = lambda a: cv2.blur(a.astype(np.float32), (5, 5))  # noqa: E731
+    assert np.abs(smooth(got[5]) - smooth(frames[5])).mean() < 6 < np.abs(smooth(got[5]) - smooth(frames[0])).mean()
 
 
 def test_what_is_not_a_film_is_said_in_one_line(tmp_path):
