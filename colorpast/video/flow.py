@@ -26,9 +26,9 @@ ALPHA, BETA = 0.01, 0.5
 # A cut: the flow holds on less than this share of the frame, and what it carries from
 # the frame before differs from this one by more than this mean gray level (of 255). On
 # the ten shared clips (benchmarks/bench_film.py cuts; RESULTS.md, "Films"), at the model's
-# working size: the nine hard cuts hold on 0 to 8 % and differ by 47 to 110; every other
-# frame that holds on less than a quarter differs by 3 at most (a flat gray sky, black
-# titles), and the most different one (42, a lab's lights switching) holds on 64 %.
+# working size: the nine hard cuts hold on 0 to 9 % and differ by 49 to 110; every other
+# frame that holds on less than a quarter differs by 9 at most (black titles fading in,
+# a flat gray sky), and the most different one (43, a lab's lights switching) holds on 64 %.
 CUT_HELD = 0.25
 CUT_RESIDUAL = 15.0
 
