@@ -293,3 +293,41 @@ def test_evaluate_on_a_film_measures_flicker_beside_the_truth(small, tmp_path):
     assert Image.open(tmp_path / "report/frames.png").size[0] > 400
     r = cli("evaluate", "--data", clip, "--models", model_file, "--out", tmp_path / "r2", "--aged")
     assert r.returncode == 2 and "--aged: for photos" in r.stderr
+
+
+@pytest.mark.slow
+def test_the_film_benchmarks_run_and_the_gpu_script_runs_on_jax_without_tensorflow(tmp_path):
+    """benchmarks/bench_film.py's quality, cuts and figure on a made-up film, and
+    gpu_film.sh's speed run as on the GPU machines: JAX, TensorFlow blocked (the figures
+    are recorded in benchmarks/RESULTS.md, not tested)."""
+    import subprocess
+    import sys
+
+    from colorpast import models
+    from conftest import REPO
+    from test_backends import BLOCK_TENSORFLOW
+
+    frames, _ = moving_square(14, shape=(144, 240), side=32, step=(2, 1), cut_at=9)
+    clip = write_clip(tmp_path / "clip.mp4", frames, fps=10, sound="aac")
+    model = tmp_path / "fast.keras"
+    models.build("seed16_fast", (None, None, 1)).save(model)
+    bench = [sys.executable, "benchmarks/bench_film.py"]
+    r = subprocess.run([*bench, "quality", "--model", model, "--clips", clip, "--ways", "1:0", "2:0.6", "3:0.8:full"],
+                       cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "clip.mp4: 14 frames, 1 cut(s)" in r.stdout and "| **mean of 1** | every 3, keep 0.8, flow full |" in r.stdout
+    assert "every 2, keep 0.6: mean × truth's" in r.stdout
+    r = subprocess.run([*bench, "cuts", "--clips", clip], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and "clip.mp4: cuts at 0.90 s" in r.stdout, r.stdout + r.stderr[-2000:]
+    r = subprocess.run([*bench, "figure", "--model", model, "--clip", clip, "--frames", "0", "10", "--out",
+                        tmp_path / "f.jpg"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and (tmp_path / "f.jpg").stat().st_size > 1000, r.stderr[-2000:]
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(BLOCK_TENSORFLOW)
+    env = {**__import__("os").environ, "KERAS_BACKEND": "jax", "PYTHON": sys.executable, "PYTHONPATH": str(site),
+           "OUT": str(tmp_path)}
+    r = subprocess.run(["bash", "benchmarks/gpu_film.sh", clip, model, "--frames", "8"], cwd=REPO, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert "clip.mp4: 240 x 144, 8 frames" in r.stdout and "frames/s" in r.stdout and "on jax" in r.stdout
