@@ -120,8 +120,7 @@ def pick_film(folder, name=None, log=print) -> Path | None:
 def frames_at(film, indices) -> dict[int, np.ndarray]:
     """The frames ``indices`` of ``film`` (``H x W x 3`` uint8), decoded from the start up to the last one asked for."""
     wanted, got = set(indices), {}
-    info = reader.probe(film)
-    for f in reader.frames(film, rotation=info.rotation):
+    for f in reader.frames(film):
         if f.index in wanted and f.rgb is not None:
             got[f.index] = f.rgb
         if f.index >= max(wanted):

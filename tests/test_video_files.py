@@ -147,3 +147,26 @@ def test_join_copies_or_reencodes_the_sound_and_trims_it_to_a_preview(tmp_path, 
     assert s["video"][3] == 10
     if kept is not None:
         assert abs(s["audio"][1] - 1.0) < 0.15, s
+
+
+def test_a_phone_films_rotation_is_applied(tmp_path):
+    """A phone stores a portrait film lying down with a rotation to show it by: frames come
+    out as shown (FFmpeg's display matrix: counter-clockwise by the angle), and the film's
+    size is the size shown."""
+    path = tmp_path / "phone.mp4"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = 64, 32, "yuv420p"
+        s.set_display_rotation(90)
+        for i in range(3):
+            a = np.zeros((32, 64, 3), np.uint8)
+            a[:, :16] = 255  # white on the left, as stored
+            f = av.VideoFrame.from_ndarray(a, format="rgb24")
+            f.pts = i
+            c.mux(s.encode(f))
+        c.mux(s.encode(None))
+    info = reader.probe(path)
+    assert (info.rotation, info.width, info.height) == (90, 32, 64)
+    shown = decode_all(path)[0]
+    assert shown.shape == (64, 32, 3)
+    assert shown[56:].mean() > 200 and shown[:40].mean() < 30  # turned a quarter counter-clockwise: left goes down

@@ -60,7 +60,7 @@ def score_film(path, methods: dict, size=None, limit: int | None = None, progres
     scores = FilmScores()
     picks = set(np.linspace(0, max(total - 1, 0), SHOWN).round().astype(int).tolist())
     shown = []
-    for frame in tqdm(reader.frames(path, rotation=info.rotation), total=total, unit="frame", desc=Path(path).name,
+    for frame in tqdm(reader.frames(path), total=total, unit="frame", desc=Path(path).name,
                       disable=not progress):
         if limit and frame.index >= limit:
             break

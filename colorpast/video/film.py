@@ -180,7 +180,7 @@ def colorize_film(path, model, out_dir, paths=None, size: int | None = None, hin
     bar = tqdm(total=limit, initial=min(start, limit), unit="frame", desc=path.name, disable=not progress)
     piece, k = None, done
     try:
-        for frame in reader.frames(path, start, after_pts, info.rotation):
+        for frame in reader.frames(path, start, after_pts):
             if frame.index >= limit:
                 break
             _fault(frame.index)

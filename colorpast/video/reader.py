@@ -125,17 +125,20 @@ class Frame:
     error: str = ""
 
 
-def to_rgb(frame, rotation: int = 0) -> np.ndarray:
-    """A decoded ``av.VideoFrame`` -> ``H x W x 3`` uint8 RGB with the matrix and range it names, turned upright."""
+def to_rgb(frame) -> np.ndarray:
+    """A decoded ``av.VideoFrame`` -> ``H x W x 3`` uint8 RGB with the matrix and range it
+    names, turned as it is shown (a phone's rotation: counter-clockwise by ``frame.rotation``,
+    FFmpeg's display matrix)."""
     kw = {}
     if frame.format.name.startswith(("yuv", "nv", "p0", "p2")):  # YUV (gray and RGB frames have no matrix)
         kw["src_colorspace"] = _MATRIX.get(frame.colorspace, "ITU709" if frame.height >= 720 else "ITU601")
         kw["src_color_range"] = "JPEG" if frame.color_range == 2 or frame.format.name.startswith("yuvj") else "MPEG"
     rgb = frame.to_ndarray(format="rgb24", **kw)
-    return np.ascontiguousarray(np.rot90(rgb, rotation // 90)) if rotation else rgb
+    turn = int(round(getattr(frame, "rotation", 0) or 0)) % 360 // 90
+    return np.ascontiguousarray(np.rot90(rgb, turn)) if turn else rgb
 
 
-def frames(path, start: int = 0, after_pts: int | None = None, rotation: int = 0) -> Iterator[Frame]:
+def frames(path, start: int = 0, after_pts: int | None = None) -> Iterator[Frame]:
     """The film's frames in order, from frame ``start`` on.
 
     ``after_pts``: the pts of frame ``start - 1`` (a resumed film), to seek there instead
@@ -165,5 +168,5 @@ def frames(path, start: int = 0, after_pts: int | None = None, rotation: int = 0
                         continue
                     skip = None
                 if index >= start:
-                    yield Frame(index, f.pts, to_rgb(f, rotation))
+                    yield Frame(index, f.pts, to_rgb(f))
                 index += 1
