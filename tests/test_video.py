@@ -77,7 +77,7 @@ def test_colour_carried_along_the_flow_flickers_far_less_than_frame_by_frame(jit
     assert s["frame by frame"]["temporal"] > 3 * s["truth"]["temporal"]
     assert s["carried"]["temporal"] < 0.25 * s["frame by frame"]["temporal"]
     assert abs(s["carried"]["ciede2000"] - s["frame by frame"]["ciede2000"]) < 1.0
-    assert colour["carried"].counts["model"] == 8 and s["truth"]["pairs"] == 15
+    assert colour["carried"].counts["model"] == 6 and s["truth"]["pairs"] == 15  # frames 0, 3, ... 15
 
 
 def test_colour_starts_over_at_a_cut(small):
@@ -131,7 +131,7 @@ def test_colorize_a_film_at_its_size_and_rate_with_its_sound(small, tmp_path, su
     r = cli("colorize", clip, "--model", model_file, "--out", tmp_path / "out", "--size", "32")
     assert r.returncode == 0, r.stderr
     out = tmp_path / "out/old.mp4"
-    assert f"coloured {clip} into {out} (15 frames, 8 by the model, 0 cut(s))" in r.stdout
+    assert f"coloured {clip} into {out} (15 frames, 5 by the model, 0 cut(s))" in r.stdout
     s = streams(out)
     assert s["video"][:4] == ("h264", 64, 48, 15) and float(s["video"][4]) == (12.5 if suffix == ".avi" else 24)
     if kept:
@@ -176,7 +176,15 @@ def test_a_stopped_film_goes_on_where_it_stopped_and_is_never_half_written(small
     assert "(34 frames, 12 by the model, 1 cut(s))" in again.stdout == whole.stdout.replace(str(tmp_path / "whole"),
                                                                                          str(tmp_path / "out"))
     a, b = decode_all(tmp_path / "whole/reel.mp4"), decode_all(tmp_path / "out/reel.mp4")
-    assert len(a) == len(b) == 34 and all(np.array_equal(x, y) for x, y in zip(a, b))
+    # The same frames, to a level's rounding on a few pixels (two unbroken runs in one
+    # process differ as much, now and then): each frame far nearer its twin than its neighbours.
+    def diff(x, y):
+        return float(np.abs(x.astype(int) - y).mean())
+
+    assert len(a) == len(b) == 34
+    for i in range(34):
+        near = [diff(b[i], a[j]) for j in (i - 1, i + 1) if 0 <= j < 34]
+        assert diff(b[i], a[i]) < 0.5 * min(near), (i, diff(b[i], a[i]), near)
     assert not parts.exists() and streams(tmp_path / "out/reel.mp4")["audio"][0] == "aac"
     # other settings: the pieces of the first are not reused
     monkeypatch.setenv("COLORPAST_FAULT", "sigint-at-frame:15")
@@ -190,6 +198,7 @@ def test_a_stopped_film_goes_on_where_it_stopped_and_is_never_half_written(small
 def test_a_damaged_frame_is_named_the_film_goes_on_and_a_preview_is_its_start(small, tmp_path):
     _, model_file = small
     frames, _ = moving_square(20, shape=(48, 64), side=12)
+    frames = [np.clip(f.astype(int) + 25 * (i % 2), 0, 255).astype(np.uint8) for i, f in enumerate(frames)]  # each frame unlike the one before
     clip = tmp_path / "damaged.avi"
     write_clip(clip, frames, fps=10, sound="pcm_s16le")
     from test_video_files import _corrupt_packet
@@ -201,7 +210,10 @@ def test_a_damaged_frame_is_named_the_film_goes_on_and_a_preview_is_its_start(sm
            "shown in its place" in r.stderr and "Traceback" not in r.stderr
     assert "1 frame(s) did not decode" in r.stdout
     got = decode_all(tmp_path / "out/damaged.mp4")
-    assert len(got) == 20 and np.array_equal(got[4], got[5])
+    def diff(a, b):
+        return np.abs(a.astype(int) - b).mean()
+
+    assert len(got) == 20 and diff(got[4], got[5]) < 1 < 2 < diff(got[3], got[4])  # frame 4 again, not a frame lost
     r = cli("colorize", clip, "--model", model_file, "--out", tmp_path / "out", "--size", "32", "--preview", "0.75")
     s = streams(tmp_path / "out/damaged-preview.mp4")
     assert s["video"][3] == 8 and abs(s["audio"][1] - 0.8) < 0.1  # ceil(0.75 s x 10 fps) frames, the sound as long
@@ -263,7 +275,7 @@ def test_a_folder_of_photos_and_films_and_film_hints_by_frame(small, tmp_path):
         r = cli("colorize", src / "reel/a.mp4", "--model", hint_file, "--out", tmp_path / "h", "--hints", hints,
                 "--size", "32")
         assert r.returncode == 0, r.stderr
-        assert "(6 frames, 4 by the model, 0 cut(s))" in r.stdout  # 0, 1 (its hint begins), 3 (every 2nd after), 5
+        assert "(6 frames, 3 by the model, 0 cut(s))" in r.stdout  # 0, 1 (its hint begins), 4 (every 3rd after)
         hints.write_text(json.dumps([{"frame": 6, "x": 10, "y": 20, "color": "#ff0000"}]))
         r = cli("colorize", src / "reel/a.mp4", "--model", hint_file, "--out", tmp_path / "h", "--hints", hints)
         assert r.returncode == 2 and "point 1 is on frame 6, but the film has 6 frames (0 to 5)" in r.stderr

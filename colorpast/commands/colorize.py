@@ -45,11 +45,11 @@ def add_arguments(p) -> None:
     p.add_argument("--preview", type=float, metavar="SECONDS",
                    help="films: colour only the first SECONDS, into NAME-preview.mp4")
     p.add_argument("--every", type=int, metavar="N",
-                   help="films: the model colours every N-th frame, colour is carried to the others (default 2; "
+                   help="films: the model colours every N-th frame, colour is carried to the others (default 3; "
                         "1 with --keep 0 colours each frame alone)")
     p.add_argument("--keep", type=float, metavar="SHARE",
                    help="films: at a frame the model colours, this share of the colour carried from the frames "
-                        "before is kept (default 0.6)")
+                        "before is kept (default 0.8)")
 
 
 def _carry(args):

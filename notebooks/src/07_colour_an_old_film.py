@@ -104,7 +104,7 @@ if colouring is None:
 ## A short preview first
 
 The first `PREVIEW` seconds, coloured and played here with their sound, before the whole
-film takes its time. Frames stream through one at a time: the model colours every second
+film takes its time. Frames stream through one at a time: the model colours every third
 frame, and the colour of each frame is carried to the next along the optical flow, where
 what it is on moved; where the flow holds, the model's new guess is blended in, and at a
 cut (a new shot) it starts afresh. Coloured one by one, frames flicker: that is what the
