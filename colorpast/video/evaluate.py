@@ -39,7 +39,7 @@ def _gray(rgb: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(gray(rgb) * 255), 0, 255).astype(np.uint8)
 
 
-def _methods(models, size, carry, decode) -> dict:
+def _methods(models, carry) -> dict:
     """``{label: (model, Carry)}``: each model frame by frame and carried."""
     out = {}
     for ref in models:
@@ -114,7 +114,7 @@ def evaluate_films(films, models, out, size=None, limit: int | None = None, carr
     films = reader.find_films(films)
     if not films:
         raise UserError("no film to evaluate on (mp4, mov, mkv, webm, avi ...)")
-    methods = _methods(models, size, carry, decode)
+    methods = _methods(models, carry)
     log(f"evaluating gray{''.join(', ' + m for m in methods)} on {len(films)} film(s)"
         + (f", the first {limit} frames of each" if limit else ""))
     rows, grid_rows = [], []

@@ -157,7 +157,10 @@ def colorize_film(path, model, out_dir, paths=None, size: int | None = None, hin
     given = film_points.load(hints, (info.height, info.width), info.frames) if hints is not None else []
     if preview is not None and not preview > 0:
         raise UserError(f"a preview is some seconds of the film's start; got {preview}")
-    limit = min(info.frames, math.ceil(preview * info.fps)) if preview else info.frames
+    # A preview stops after its frames; a whole film at its last frame, whatever its header
+    # counted (an estimate where the container has no count: a Matroska's is its duration x fps).
+    limit = math.ceil(preview * info.fps) if preview else None
+    total = min(info.frames, limit) if limit else info.frames
     per_piece = max(1, round(PIECE_SECONDS * float(info.fps)))
     colour = carry_tools.FilmColorizer(model, (info.height, info.width), size=size, points=given, carry=carry,
                                        normalize=normalize, saturation=saturation, **decode)
@@ -173,15 +176,15 @@ def colorize_film(path, model, out_dir, paths=None, size: int | None = None, hin
         colour.restore(arrays, state["colorizer"])
         start, after_pts, last_pts = state["next"], state["after_pts"], state["last_pts"]
         result.unreadable = [tuple(u) for u in state["unreadable"]]
-        log(f"{path.name}: resuming at frame {start} of {limit} ({done} piece(s) of {per_piece} frames done)")
+        log(f"{path.name}: resuming at frame {start} of {total} ({done} piece(s) of {per_piece} frames done)")
     result.resumed_at = start
     log(f"{path.name}: {info.describe()}")
     step = max(1, int(round(info.time_base ** -1 / info.fps))) if info.time_base else 1  # a frame's ticks
-    bar = tqdm(total=limit, initial=min(start, limit), unit="frame", desc=path.name, disable=not progress)
+    bar = tqdm(total=total, initial=min(start, total), unit="frame", desc=path.name, disable=not progress)
     piece, k = None, done
     try:
         for frame in reader.frames(path, start, after_pts):
-            if frame.index >= limit:
+            if limit is not None and frame.index >= limit:
                 break
             _fault(frame.index)
             if frame.rgb is None:
