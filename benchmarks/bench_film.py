@@ -26,6 +26,7 @@ import json
 import subprocess
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -130,23 +131,27 @@ def speed(a) -> None:
 
 
 def _concat(clip: Path, dest: Path, minutes: float) -> Path:
-    """``clip`` repeated, its packets copied (no re-encoding), to ``minutes`` of film at ``dest``."""
+    """``clip`` repeated, its video and sound packets copied (no re-encoding), to ``minutes``
+    of film at ``dest``: each copy starts a tenth of a second after the longer of the clip's
+    streams ends (B-frames start decoding before their first picture: the gap keeps every
+    stream's decoding times rising)."""
     import av
 
     if dest.is_file():
         return dest
     with av.open(str(clip)) as src:
-        streams = [s for s in src.streams if s.type in ("video", "audio")]
-        length = float(src.duration / av.time_base)
-    copies = max(1, round(minutes * 60 / length))
+        kept = [s.index for s in src.streams if s.type in ("video", "audio")]
+        length = max(Fraction(p.pts + (p.duration or 0)) * p.time_base for p in src.demux()
+                     if p.stream.index in kept and p.pts is not None) + Fraction(1, 10)  # seconds
+    copies = max(1, round(minutes * 60 / float(length)))
     tmp = dest.with_name("partial-" + dest.name)
     with av.open(str(tmp), "w") as out:
         with av.open(str(clip)) as src:
-            outs = {s.index: out.add_stream_from_template(src.streams[s.index], opaque=True) for s in streams}
+            outs = {i: out.add_stream_from_template(src.streams[i], opaque=True) for i in kept}
         for k in range(copies):
             with av.open(str(clip)) as src:
-                for p in src.demux([src.streams[i] for i in outs]):
-                    if p.dts is None or not p.size:
+                for p in src.demux():
+                    if p.stream.index not in outs or p.dts is None or not p.size:
                         continue
                     shift = round(k * length / p.time_base)
                     p.pts, p.dts = p.pts + shift, p.dts + shift

@@ -170,3 +170,16 @@ def test_a_phone_films_rotation_is_applied(tmp_path):
     shown = decode_all(path)[0]
     assert shown.shape == (64, 32, 3)
     assert shown[56:].mean() > 200 and shown[:40].mean() < 30  # turned a quarter counter-clockwise: left goes down
+
+
+def test_a_film_of_an_odd_average_rate_keeps_its_timestamps(tmp_path):
+    """A film's average rate can be 537540000/17974409 (a 29.97 fps clip joined to itself);
+    its frames' own timestamps (in 1/30000 s) must not be rounded to ticks of that rate,
+    where they collided at frame 245 and the muxer refused the file."""
+    p = writer.Piece(tmp_path / "odd.mp4", 64, 48, fps=Fraction(537540000, 17974409), time_base=Fraction(1, 30000))
+    for i in range(300):
+        p.write(np.zeros((48, 64, 3), np.uint8), i * 1001)
+    p.close()
+    with av.open(str(tmp_path / "odd.mp4")) as c:
+        assert [f.pts * f.time_base for f in c.decode(video=0)][-2:] == [Fraction(298 * 1001, 30000),
+                                                                          Fraction(299 * 1001, 30000)]

@@ -46,10 +46,15 @@ class Piece:
         self.path, self.tmp = Path(path), partial_path(path)
         self.width, self.height = width, height
         self.container = av.open(str(self.tmp), "w", format="mp4")
-        s = self.container.add_stream("libx264", rate=fps)
+        # The rate only says what players show as "fps"; the frames keep their own timestamps,
+        # counted in the source's time base by the encoder too: a film's average rate can be
+        # 537540000/17974409 (a clip joined to itself), and timestamps rounded to ticks of
+        # that size collide after a few hundred frames, which the muxer refuses.
+        s = self.container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
         s.width, s.height, s.pix_fmt = even(width), even(height), "yuv420p"
         s.time_base = time_base
         cc = s.codec_context
+        cc.time_base = time_base
         cc.options = {"crf": str(crf), "preset": preset}
         cc.max_b_frames = 0
         cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = BT709, BT709, BT709, 1  # 1: limited range
