@@ -89,23 +89,25 @@ def _quality_table(rows, ways) -> str:
     def line(clip, r):
         model_frames = f"{r['model_frames']}/{r['frames']}" if "model_frames" in r else ""
         vs = "" if r["method"] in ("truth", "gray") else f"{r['x_frame_by_frame']:.2f}"
-        d = "" if r["method"] in ("truth", "gray") else f"{r['d_ciede2000']:+.2f}"
-        return (f"| {clip} | {r['method']} | {r['temporal']:.3f} | {r['x_truth']:.2f} | {vs} | {r['ciede2000']:.2f} | "
-                f"{d} | {r['colorfulness']:.1f} | {model_frames} |")
+        d = "" if r["method"] in ("truth", "gray") or not np.isfinite(r["d_ciede2000"]) else f"{r['d_ciede2000']:+.2f}"
+        def f(v, fmt):
+            return "-" if not np.isfinite(v) else fmt.format(v)
+
+        return (f"| {clip} | {r['method']} | {r['temporal']:.3f} | {f(r['x_truth'], '{:.2f}')} | {vs} | "
+                f"{f(r['ciede2000'], '{:.2f}')} | {d} | {r['colorfulness']:.1f} | {model_frames} |")
 
     for r in rows:
         out.append(line(r["film"], r))
     goals = []
     for m in ["truth", "gray", *ways]:
         mine = [r for r in rows if r["method"] == m]
-        mean = {k: float(np.mean([r[k] for r in mine])) for k in ("temporal", "x_truth", "x_frame_by_frame",
-                                                                   "ciede2000", "d_ciede2000", "colorfulness")}
+        mean = {k: float(np.nanmean([r[k] for r in mine])) if any(np.isfinite(r[k]) for r in mine) else float("nan")
+                for k in ("temporal", "x_truth", "x_frame_by_frame", "ciede2000", "d_ciede2000", "colorfulness")}
         mean["method"] = m
-        out.append(line(f"**mean of {len(mine)}**", mean))
+        out.append(line(f"**mean of {len(mine)}** ({sum(r['colour'] for r in mine)} in colour)", mean))
         if m not in ("truth", "gray", "frame by frame"):
             ok = [mean["x_truth"] <= 1.3, mean["x_frame_by_frame"] <= 0.5, mean["d_ciede2000"] <= 0.3]
-            worst = [max(r["x_truth"] for r in mine), max(r["x_frame_by_frame"] for r in mine),
-                     max(r["d_ciede2000"] for r in mine)]
+            worst = [np.nanmax([r[k] for r in mine]) for k in ("x_truth", "x_frame_by_frame", "d_ciede2000")]
             goals.append(f"{m}: mean × truth's {mean['x_truth']:.2f} ({'met' if ok[0] else 'missed'}: <= 1.3; "
                          f"worst clip {worst[0]:.2f}), × frame by frame {mean['x_frame_by_frame']:.2f} "
                          f"({'met' if ok[1] else 'missed'}: <= 0.5; worst {worst[1]:.2f}), CIEDE2000 "

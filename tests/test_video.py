@@ -3,6 +3,7 @@ small films the tests make: flicker carried away, hints held through a shot and 
 at the cut, the sound and the size kept, a stopped film resumed, bad input in one line."""
 
 import json
+from pathlib import Path
 
 import cv2
 import keras
@@ -305,6 +306,19 @@ def test_evaluate_on_a_film_measures_flicker_beside_the_truth(small, tmp_path):
     assert Image.open(tmp_path / "report/frames.png").size[0] > 400
     r = cli("evaluate", "--data", clip, "--models", model_file, "--out", tmp_path / "r2", "--aged")
     assert r.returncode == 2 and "--aged: for photos" in r.stderr
+    # A black-and-white film beside it: its flicker is measured, but it has no colour to score against
+    films = tmp_path / "films"
+    films.mkdir()
+    Path(clip).rename(films / "colour.mp4")
+    gray = [np.repeat(f.mean(axis=2, keepdims=True), 3, axis=2).astype(np.uint8) for f in frames]
+    write_clip(films / "old.mp4", gray, fps=10)
+    r = cli("evaluate", "--data", films, "--models", model_file, "--out", tmp_path / "r3", "--size", "32")
+    assert r.returncode == 0, r.stderr
+    table = (tmp_path / "r3/films.md").read_text()
+    assert "### mean over 2 film(s) (1 in colour: the figures against the truth are theirs)" in table
+    section = table.split("### old.mp4: 12 frames, 1 cut(s), black and white: no true colour to score against")[1]
+    row = next(ln for ln in section.splitlines() if ln.startswith(f"| {label} | "))
+    assert row.split(" | ")[2] == "-" and row.split(" | ")[4] == "-"  # × truth's and CIEDE2000: none
 
 
 @pytest.mark.slow
@@ -327,7 +341,7 @@ def test_the_film_benchmarks_run_and_the_gpu_script_runs_on_jax_without_tensorfl
     r = subprocess.run([*bench, "quality", "--model", model, "--clips", clip, "--ways", "1:0", "2:0.6", "3:0.8:full"],
                        cwd=REPO, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "clip.mp4: 14 frames, 1 cut(s)" in r.stdout and "| **mean of 1** | every 3, keep 0.8, flow full |" in r.stdout
+    assert "clip.mp4: 14 frames, 1 cut(s)" in r.stdout and "| **mean of 1** (1 in colour) | every 3, keep 0.8, flow full |" in r.stdout
     assert "every 2, keep 0.6: mean × truth's" in r.stdout
     r = subprocess.run([*bench, "cuts", "--clips", clip], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0 and "clip.mp4: cuts at 0.90 s" in r.stdout, r.stdout + r.stderr[-2000:]

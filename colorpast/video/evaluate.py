@@ -30,6 +30,10 @@ COLUMNS = ["temporal", "x_truth", "x_frame_by_frame", "ciede2000", "colorfulness
 HEADS = {"temporal": "temporal ΔE00 ↓", "x_truth": "× truth's", "x_frame_by_frame": "× frame by frame",
          "ciede2000": "CIEDE2000 ↓", "colorfulness": "colourfulness"}
 SHOWN = 3  # frames of each film drawn in frames.png
+# Below this mean colourfulness (Hasler and Suesstrunk, 0..255) a film is black and white:
+# the shared clips' two old films score 0.0, the palest colour clip (a gray road) 5.8, on
+# every 10th frame.
+BLACK_AND_WHITE = 1.0
 
 
 def _gray(rgb: np.ndarray) -> np.ndarray:
@@ -73,14 +77,19 @@ def score_film(path, methods: dict, size=None, limit: int | None = None, progres
     summary = scores.summary()
     if not summary:
         raise UserError(f"{path}: no frame of it could be decoded")
-    truth = summary["truth"]["temporal"]
+    # A black-and-white film has no true colour: nothing to score colour against (its
+    # "truth" is gray), only the flicker of one colouring against another's.
+    colour = summary["truth"]["colorfulness"] >= BLACK_AND_WHITE
+    truth = summary["truth"]["temporal"] if colour else 0.0
+    nan = float("nan")
     rows = []
     for label, s in summary.items():
         base = summary.get(f"{label} ({FRAME_BY_FRAME})", {}).get("temporal")
-        row = {"film": Path(path).name, "method": label, **{k: s[k] for k in ("temporal", "ciede2000", "colorfulness")},
-               "x_truth": s["temporal"] / truth if truth else float("nan"),
-               "x_frame_by_frame": s["temporal"] / base if base else float("nan"),
-               "frames": s["frames"], "pairs": s["pairs"], "cuts": s["cuts"]}
+        row = {"film": Path(path).name, "method": label, "temporal": s["temporal"],
+               "ciede2000": s["ciede2000"] if colour else nan, "colorfulness": s["colorfulness"],
+               "x_truth": s["temporal"] / truth if truth else nan,
+               "x_frame_by_frame": s["temporal"] / base if base else nan,
+               "frames": s["frames"], "pairs": s["pairs"], "cuts": s["cuts"], "colour": colour}
         if label in colorizers:
             row["model_frames"] = colorizers[label].counts["model"]
         rows.append(row)
@@ -127,11 +136,14 @@ def evaluate_films(films, models, out, size=None, limit: int | None = None, carr
     mean = _mean_rows(rows)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    md = [f"### mean over {len(films)} film(s)\n", _table(mean)]
+    n_colour = len({r["film"] for r in rows if r["colour"]})
+    md = [f"### mean over {len(films)} film(s) ({n_colour} in colour: the figures against the truth are theirs)\n",
+          _table(mean)]
     for f in films:
         mine = [r for r in rows if r["film"] == Path(f).name]
         r0 = mine[0]
-        md += [f"\n### {Path(f).name}: {r0['frames']} frames, {r0['cuts']} cut(s)\n", _table(mine)]
+        kind = "" if r0["colour"] else ", black and white: no true colour to score against"
+        md += [f"\n### {Path(f).name}: {r0['frames']} frames, {r0['cuts']} cut(s){kind}\n", _table(mine)]
     paths = {"table": out / "films.md", "csv": out / "films.csv", "frames": out / "frames.png"}
     write_text_atomic(paths["table"], "\n".join(md))
     with atomic_write(paths["csv"], newline="") as fh:
