@@ -44,7 +44,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt requirements-app.t
 FLOORS      ?= .venv-floors
 CORE_TESTS  := tests/test_color.py tests/test_models.py tests/data/test_loader.py tests/test_train.py \
                tests/test_run_settings.py tests/test_colorize_metrics.py tests/test_evaluate_colorize.py \
-               tests/data/test_download.py tests/models/test_effunet.py
+               tests/data/test_download.py tests/models/test_effunet.py tests/models/test_effunet_lite2.py
 
 test-floors: $(FLOORS)/.installed
 	$(FLOORS)/bin/python -m pytest $(CORE_TESTS) -k "not heic and not mirrored and not multiworker"

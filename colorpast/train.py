@@ -323,8 +323,12 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
 # Training speed on a CPU, images per second at 224 px, measured on the 2-core development
 # machine (one thread each; a Colab CPU runtime has 2 cores): effunet 4,000 images in 1,223 s,
 # effunet_cls in 1,673 s (benchmarks/RESULTS.md, "Recognition"); seed16 about 2.5 images/s
-# (TensorFlow 2.21). Other models and sizes are scaled from these by pixels: an estimate.
-CPU_IMAGES_PER_S = {"effunet": 3.3, "effunet_hints": 3.3, "effunet_cls": 2.4, "seed16": 2.5, "seed16_hints": 2.5}
+# (TensorFlow 2.21). The Lite2 models' are effunet's over the CPU time a Lite2 step costs
+# against a Lite0 one, measured side by side (1.06; 1.10 with hints, whose gradient runs
+# back through the encoder; RESULTS.md, "EfficientNet-Lite2"). Other models and sizes are
+# scaled from these by pixels: an estimate.
+CPU_IMAGES_PER_S = {"effunet": 3.3, "effunet_hints": 3.3, "effunet_cls": 2.4, "seed16": 2.5, "seed16_hints": 2.5,
+                    "effunet_lite2": 3.1, "effunet_lite2_hints": 3.0, "effunet_lite2_cls": 2.3}
 
 
 def cpu_estimate(cfg: TrainConfig, done_epochs: int = 0) -> str:

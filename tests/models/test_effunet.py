@@ -80,13 +80,18 @@ def _conv(x, w, s: int = 1, depthwise: bool = False):
     return out
 
 
-def test_the_first_blocks_match_a_numpy_reference_of_the_published_network():
+@pytest.mark.parametrize("variant", ["lite0", "lite2"])
+def test_the_first_blocks_match_a_numpy_reference_of_the_published_network(variant):
     """Stem, block 0 and block 1 (a stride-2 depthwise) written out in NumPy from the raw
     file, as the network was trained: TensorFlow's padding, batch-norm epsilon 1e-3,
-    (x - 127) / 128. Some channels' running variance is 0, so the epsilon shows."""
+    (x - 127) / 128. Some channels' running variance is 0, so the epsilon shows. Lite2's
+    first two blocks have Lite0's shapes, with weights of their own. Measured (2026-12-06):
+    as converted, both agree with the reference to 1.1e-6 of its largest value; with
+    epsilon 1e-5, Lite0 differs by 1.8e-3 of it and Lite2 by 1.1e-2, so the tolerance is
+    2e-4 (at 2e-3, until then, Lite0's epsilon passed)."""
     from colorpast.pth import read_pth
 
-    sd = {k: v.astype(np.float64) for k, v in read_pth(lite.pth_path()).items()}
+    sd = {k: v.astype(np.float64) for k, v in read_pth(lite.pth_path(variant)).items()}
 
     def bn(x, p):
         return (x - sd[f"{p}.running_mean"]) / np.sqrt(sd[f"{p}.running_var"] + 1e-3) * sd[f"{p}.weight"] + sd[f"{p}.bias"]
@@ -101,10 +106,10 @@ def test_the_first_blocks_match_a_numpy_reference_of_the_published_network():
     y = relu6(bn(_conv(y, sd["_blocks.1._expand_conv.weight"]), "_blocks.1._bn0"))
     y = relu6(bn(_conv(y, sd["_blocks.1._depthwise_conv.weight"], 2, depthwise=True), "_blocks.1._bn1"))
     y = bn(_conv(y, sd["_blocks.1._project_conv.weight"]), "_blocks.1._bn2")
-    model = lite.build_classifier()
+    model = lite.build_classifier(photo.shape, variant=variant)
     got = keras.Model(model.input, model.get_layer("enc_block1").output).predict(photo[None], verbose=0)[0]
     assert got.shape == y.shape == (56, 56, 24)
-    np.testing.assert_allclose(got, y, atol=2e-3 * np.abs(y).max())
+    np.testing.assert_allclose(got, y, atol=2e-4 * np.abs(y).max())
 
 
 def test_a_file_without_the_encoders_keys_is_one_line(tmp_path):
