@@ -46,8 +46,8 @@ class Flow:
 
     Why these: OpenCV's FAST preset (quarter scale, variational refinement) is smooth but
     shrinks slow motion: a point carried by it along a square moving 1 px a frame at 224 x
-    384 lagged 22 px behind after 50 frames; ULTRAFAST at half scale lagged 0.1 px, for 15 ms
-    a frame (both ways, the check included) against FAST's 12, and left a smaller gray
+    384 lagged 23 px behind after 50 frames; ULTRAFAST at half scale lagged 0.1 px, for 11 ms
+    a frame (both ways, the check included) against FAST's 8, and left a smaller gray
     difference on four shared clips (``benchmarks/bench_film.py flow``, RESULTS.md "Films").
     An instance keeps OpenCV's object, which is not thread-safe: one per thread."""
 
