@@ -95,7 +95,6 @@ class FilmColorizer:
         self.since = 0  # frames since the model last coloured one
         self.last = None  # the frame before's output (a frame that does not decode shows it again)
         self.counts = {"frames": 0, "model": 0, "cuts": 0}
-        self.steps: list = []  # the last frame's flow step (tests and the evaluation read it)
 
     def _predict(self, L_small: np.ndarray) -> np.ndarray:
         """The model's ab for one frame's small L (``h x w x 1``), with this frame's hints."""
@@ -107,7 +106,7 @@ class FilmColorizer:
         self.counts["model"] += 1
         return predict_ab(self.model, L_in[None], hints=maps, **self.decode)[0] * self.saturation
 
-    def colour(self, index: int, rgb: np.ndarray) -> np.ndarray:
+    def colour(self, index: int, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Frame ``index``'s ab at the working size (``h x w x 2``) and its full-resolution
         L, the state moved on to it; :meth:`__call__` composes the two."""
         L = colorizer.full_res_L(rgb)
@@ -116,7 +115,6 @@ class FilmColorizer:
         step = None
         if self.gray is not None:
             step = flow_tools.step(self.flow, self.gray, gray)
-        self.steps = [step]
         cut = step is None or (self.carry.cuts and step.cut)
         if cut:
             self.tracker.cut()
@@ -145,6 +143,7 @@ class FilmColorizer:
         if rgb is None:
             return self.last
         ab, L = self.colour(index, rgb)
+        # a photo's own last step (colorizer): its L with the ab upsampled to it, band by band
         self.last = colorizer._compose(rgb, ab, np.uint8, L=L)
         return self.last
 
