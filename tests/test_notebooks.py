@@ -25,12 +25,13 @@ from conftest import REPO, missing
 NB_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(p.name for p in NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["01_download_data.ipynb", "02_preprocess.ipynb", "03_model.ipynb", "04_train.ipynb",
-            "05_evaluate.ipynb", "06_colorize_your_photos.ipynb"]
+            "05_evaluate.ipynb", "06_colorize_your_photos.ipynb", "07_colour_an_old_film.ipynb"]
 # The only one that reads Kaggle secrets at Setup; 02 reads them only when it must download.
 DOWNLOADING = {"01_download_data.ipynb"}
 NEED_GPU = {"04_train.ipynb"}  # the only one that advises getting a GPU (05 scores fine on a CPU)
 NO_DRIVE = {"01_download_data.ipynb", "03_model.ipynb"}  # they neither read nor write Drive
-WRITE_DRIVE = {"02_preprocess.ipynb", "04_train.ipynb", "05_evaluate.ipynb", "06_colorize_your_photos.ipynb"}
+WRITE_DRIVE = {"02_preprocess.ipynb", "04_train.ipynb", "05_evaluate.ipynb", "06_colorize_your_photos.ipynb",
+               "07_colour_an_old_film.ipynb"}
 SMOKE_BUDGET_S = 180  # the issue's limit per notebook on the 2-core development CPU
 
 # Injected after the parameters cell; also keeps the kernel offline, as conftest keeps the tests.
@@ -66,7 +67,7 @@ def _build_module():
     return build
 
 
-def test_the_six_notebooks_exist_each_with_its_python_source():
+def test_the_notebooks_exist_each_with_its_python_source():
     assert NOTEBOOKS == EXPECTED
     assert sorted(p.name for p in (NB_DIR / "src").glob("*.py")) == [n.replace(".ipynb", ".py") for n in EXPECTED]
 
@@ -226,7 +227,8 @@ def _check_common(nb, name, seconds):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in EXPECTED if n != "06_colorize_your_photos.ipynb"])
+@pytest.mark.parametrize("name", [n for n in EXPECTED if n not in ("06_colorize_your_photos.ipynb",
+                                                                   "07_colour_an_old_film.ipynb")])
 def test_notebook_runs_alone_in_smoke_mode(workspace, name):
     nb, seconds = run_alone(workspace, name)
     text = _check_common(nb, name, seconds)
@@ -362,6 +364,35 @@ def test_colorize_notebook_on_a_first_offline_session(workspace, tmp_path, monke
     assert one("nothing new colorized in colorized: nothing to download")
     assert one("colorpast app: below (model: none)")
     assert not (root / "colorized").exists() or not any((root / "colorized").rglob("*.png"))
+
+
+@pytest.mark.slow
+def test_film_notebook_alone_colours_a_made_up_film_with_its_sound(workspace, colorful_server):
+    """07 on a fresh runtime with no trained run: the model 06 would use (Colorful's weights,
+    from a local server standing in for the release), a made-up film with a cut and a tone,
+    its first frames with the grid, a point given on frame 0, a preview and the whole film
+    played inline, each at the film's size with its sound; the pieces gone."""
+    import av
+
+    url, sha = colorful_server
+    release = ("import dataclasses as _dc\nfrom colorpast import weights as _w\n"
+               f"_w.RELEASES['colorful'] = _dc.replace(_w.RELEASES['colorful'], url={url!r}, sha256={sha!r})\n")
+    nb, seconds = run_alone(workspace, "07_colour_an_old_film.ipynb", extra=release)
+    text = _check_common(nb, "07_colour_an_old_film.ipynb", seconds)
+    root = workspace["root"]
+    assert "using colorful:official" in text and "1 film(s) in films: smoke-reel.mp4" in text
+    assert "smoke-reel.mp4: 160 x 120, 12 fps, 3.0 s (36 frames), sound: aac" in text
+    assert sorted(p.name for p in (root / "coloured").iterdir()) == ["smoke-reel-preview.mp4", "smoke-reel.mp4"]
+    for name, frames in (("smoke-reel-preview.mp4", 12), ("smoke-reel.mp4", 36)):
+        with av.open(str(root / "coloured" / name)) as c:
+            v = c.streams.video[0]
+            assert (v.width, v.height) == (160, 120) and c.streams.audio
+            assert sum(1 for p in c.demux(v) if p.size) == frames
+    assert "36 frames coloured" in text and "1 cut(s)" in text
+    videos = [o for o in _outputs(nb) if '<video controls' in o.get("data", {}).get("text/html", "")]
+    assert len(videos) == 2  # the preview and the whole film, played inline
+    assert len(_images(nb)) == 1  # the first frames with their grid
+    assert (root / "coloured.zip").is_file()
 
 
 @pytest.mark.slow
