@@ -38,13 +38,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt requirements-app.t
 
 # The versions users really have: on Colab `%pip install` keeps the preinstalled
 # TensorFlow, Keras and NumPy whenever they meet pyproject's ranges, so the core tests
-# (colour, models, loader, train and resume, colorize, evaluate) run on the lowest
+# (colour, models, loader, train and resume, colorize, evaluate, film files) run on the lowest
 # version of every dependency (.ci/floors.py). Multi-device strategies and HEIC (an
 # extra) are left to `make test`.
 FLOORS      ?= .venv-floors
 CORE_TESTS  := tests/test_color.py tests/test_models.py tests/data/test_loader.py tests/test_train.py \
                tests/test_run_settings.py tests/test_colorize_metrics.py tests/test_evaluate_colorize.py \
-               tests/data/test_download.py tests/models/test_effunet.py
+               tests/data/test_download.py tests/models/test_effunet.py tests/models/test_effunet_lite2.py \
+               tests/test_video_files.py
 
 test-floors: $(FLOORS)/.installed
 	$(FLOORS)/bin/python -m pytest $(CORE_TESTS) -k "not heic and not mirrored and not multiworker"

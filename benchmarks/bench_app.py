@@ -5,7 +5,7 @@ reports medians:
 
 - ``colorize``: ``colorpast.colorizer.colorize(photo, model, hints=...)``, array in, array out,
   with a painted stroke (a scribble the photo's size) and 5 points;
-- ``page``: ``colorpast.app.colorize_photo``, all that one press of Colorize runs on the
+- ``page``: ``colorpast.app_photo.colorize_photo``, all that one press of Colorize runs on the
   server: decode the photo file, the editor's strokes to a scribble, colorize, write
   the full-resolution PNG, the before and after copies for display (the gray "before"
   is remembered from the upload, as on the page).
@@ -33,7 +33,7 @@ def main():
     import numpy as np
     from PIL import Image
 
-    from colorpast import app, colorizer, hints as hint_tools
+    from colorpast import app_photo, colorizer, hints as hint_tools
     from colorpast.data.sources import embedded_sample
     from colorpast.models import build
 
@@ -44,7 +44,7 @@ def main():
     stroke = np.zeros((h, w, 4), np.uint8)  # the editor's layer: it paints on a copy at most 1,600 px wide
     stroke[100:140, 200:900] = (74, 127, 193, 255)  # a sky-blue stroke, 40 px thick
     points = [{"x": int(x), "y": int(y), "color": "#3d7a2e"} for x, y in zip(np.linspace(50, w - 50, 5), [800] * 5)]
-    hints = app.hints_for((h, w), stroke)
+    hints = app_photo.hints_for((h, w), stroke)
     hints.points.extend(hint_tools.points(points, (h, w)).points)
     model = build("seed16_hints", (None, None, 1))
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}; photo {w} x {h} = {h * w / 1e6:.2f} MP; "
@@ -66,7 +66,7 @@ def main():
         Image.fromarray(gray).save(photo, quality=92)
         rows = [
             ("colorize", timed(lambda: colorizer.colorize(gray, model, hints=hints))),
-            ("page", timed(lambda: app.colorize_photo(photo, model, tmp, strokes=[stroke]))),
+            ("page", timed(lambda: app_photo.colorize_photo(photo, model, tmp, strokes=[stroke]))),
         ]
     for name, (first, times) in rows:
         print(f"{name:9s}: median {statistics.median(times):.2f} s  (runs {', '.join(f'{x:.2f}' for x in times)}); "

@@ -87,6 +87,19 @@ RECIPES.update({
                                    "--encoder-lr", "0.1"],
     "effunet+age": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--age", "0.5"],
 })
+# The same on the larger encoder, EfficientNet-Lite2 (colorpast.models.effunet): the same
+# options, at the same 224 px (its family's working size). With the encoder frozen, a Lite2
+# training step costs 1.06 times a Lite0 one in CPU time, 1.10 with hints (benchmarks/
+# RESULTS.md, "EfficientNet-Lite2"): at equal CPU time its budget is Lite0's divided by
+# that, 16,000 -> 15,000 (hints: 14,500), 64,000 -> 60,000 (58,000).
+RECIPES.update({
+    "effunet_lite2": ["--model", "effunet_lite2", *EFFUNET, "--loss", "l1"],
+    "effunet_lite2_cls": ["--model", "effunet_lite2_cls", *EFFUNET, "--prior", "{prior}"],
+    "effunet_lite2_cls+rebalance1": ["--model", "effunet_lite2_cls", *EFFUNET, "--prior", "{prior}",
+                                     "--rebalance", "1"],
+    "effunet_lite2_cls+mixed": ["--model", "effunet_lite2_cls", *EFFUNET, "--prior", "{prior}", "--loss", "mixed"],
+    "effunet_lite2_hints": ["--model", "effunet_lite2_hints", *EFFUNET, "--loss", "l1"],
+})
 EPOCHS = 4
 SHOWN = ["ciede2000", "colorfulness", "colorfulness_delta", "psnr", "ab_error", "vivid_pct", "neutral_painted_pct"]
 COLUMNS = list(zip(SHOWN, [".2f", ".1f", ".2f", ".2f", ".2f", ".1f", ".1f"]))  # the table's, in order

@@ -1,18 +1,18 @@
 """``colorpast app``: a local web page to colorize a photo and paint the colours you know.
 
 Drop in a photo and it is colorized at once, shown before (its gray L) and after on a
-slider. Then paint colour strokes on the gray copy (a sky blue, a red coat, a neutral
-gray for a white shirt), or upload hints made elsewhere (a scribble PNG the photo's size,
-or a JSON list of points, as ``colorpast colorize --hints`` takes them), and press
-Colorize again: a model that takes hints (``seed16_hints``) follows them. The
-full-resolution PNG is a download.
+slider. Then, with a model that takes hints, paint colour strokes on the gray copy (a sky
+blue, a red coat, a neutral gray for a white shirt), or upload hints made elsewhere (a
+scribble PNG the photo's size, or a JSON list of points, as ``colorpast colorize --hints``
+takes them), and press Colorize again. With a model that takes none, the paint box says
+so and which model does. The full-resolution PNG is a download.
 
 The page follows the Gradio-demo convention: one function from inputs to outputs
-(:func:`colorize_photo`), wrapped in a small Blocks layout by :func:`build`. What
-matters is here, testable without a browser or Gradio: turning the editor's strokes
-into a scribble the photo's size (:func:`strokes_to_scribble`), listing the models
-(:func:`model_choices`), choosing one at start-up (:func:`startup_model`) and writing
-the result (:func:`write_png`).
+(``app_photo.colorize_photo``, where the work on a photo lives, testable without a
+browser or Gradio), wrapped in a small Blocks layout by :func:`build`. Here: the models
+the page offers (:func:`model_choices`, :func:`startup_model`, in ``model_choice``'s
+order), what it says about them (:func:`notice`, :func:`paint_off`), the page and its
+start.
 
 Gradio is an optional extra (``pip install "colorpast[app]"``), imported inside
 :func:`gradio` alone. It is imported with its analytics off, and the app is never
@@ -22,7 +22,6 @@ shared through a public link, so starting it touches no network.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import shutil
 import tempfile
@@ -30,28 +29,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-import numpy as np
 from PIL import Image
 
-from colorpast import colorizer, hints as hint_tools, models, photofiles, photos, runs
-from colorpast.errors import UserError, say
-from colorpast.fsutil import atomic_path
-from colorpast.models import colorful
-from colorpast.runs import trained_runs  # noqa: F401 - the model chooser's order, also app.trained_runs
+from colorpast import app_photo, colorizer, model_choice, models, photofiles, runs, weights
+from colorpast.errors import UserError
 
-OFFICIAL = "colorful:official"
 INSTALL = 'the app needs Gradio: pip install "colorpast[app]"'
-
-
-def no_model() -> str:
-    """What to do when there is no model at all, in the words of whoever started the app."""
-    return "no model to colorize with: " + say(
-        "train one (colorpast train --model seed16_hints ...), or run 'colorpast weights fetch colorful' "
-        "while online, then start the app again",
-        "train one in 04_train, or run this notebook once while online (it fetches Colorful's published "
-        "weights), then run the app's cell again")
-
 
 # Brush colours offered first (any other is one click away). Only a colour's a and b
 # count (colorpast.hints keeps the photo's own L), so the gray is "no colour here".
@@ -65,7 +48,7 @@ PALETTE = [
     "#808080",  # neutral: white shirts, gray stone
 ]
 BRUSH_PX = 16  # at the editor's 1,600 px width: about 2 px at the model's 224 px working size
-PNG_COMPRESSION = 1  # zlib level: 1 writes a megapixel in a quarter of the time 6 takes, files 10-20 % larger
+LIMIT = f"any photo up to {photofiles.MAX_PIXELS // 1_000_000} MP: JPEG, PNG, TIFF, WebP, HEIC ..."
 
 
 def gradio():
@@ -111,225 +94,82 @@ class Choice:
     label: str
 
 
-def _run_label(run: Path) -> str:
-    try:
-        name = json.loads((run / "config.json").read_text()).get("model", "?")
-    except (OSError, ValueError):
-        name = "?"
-    return f"{run} ({name}, takes hints)" if name in _hint_models() else f"{run} ({name})"
+def _label(ref: str) -> str:
+    """What the chooser shows of ``ref``: its model, who made it, whether it takes hints."""
+    name = model_choice.model_name(ref) or "?"
+    hints = ", takes hints" if model_choice.takes_hints(ref) else ", no hints"
+    kind = (model_choice.registered(ref) or (None, None))[1]
+    if kind == "official":
+        return f"{ref} ({model_choice.WHO.get(name, 'published weights')}{hints})"
+    if kind == "bundled":
+        return f"{ref} (this project's own{hints})"
+    return f"{ref} ({name}{hints})"
 
 
-def _hint_models() -> set[str]:
-    return {n for n in models.names() if models.spec(n).hints}
-
-
-def takes_hints(ref: str | None) -> bool:
-    """Whether the model ``ref`` (a run folder, ``NAME:official``, a .keras file) follows colour hints."""
-    if not ref:
-        return False
-    named = runs.named_weights(ref)  # runs/NAME:best: the run's model, whichever weights
-    p = named[0] if named else Path(ref)
-    if p.is_dir():
-        try:
-            return json.loads((p / "config.json").read_text()).get("model") in _hint_models()
-        except (OSError, ValueError):
-            return False
-    if ":" in ref and not p.exists():
-        return ref.split(":")[0] in _hint_models()
-    try:
-        return bool(models.spec(load_model(ref)).hints)
-    except UserError:
-        return False
-
-
-def notice(ref: str | None) -> str:
-    """What the page says above everything about its model: nothing when the model follows
-    hints; that the brush is off when it does not; what to do when there is no model."""
-    if not ref:
-        return f"**No model yet.** {no_model()[0].upper()}{no_model()[1:]}."
-    if takes_hints(ref):
-        return ""
-    if photos.official_hints_ready(fetch=False):
-        return (f"**{ref} takes no colour hints: painting is off.** It colorizes on its own; to paint the "
-                f"colours you know, choose {photos.HINTS_OFFICIAL} (Zhang et al. 2017's published model) above.")
-    return (f"**{ref} takes no colour hints: painting is off.** It colorizes on its own; a model that "
-            "follows painted colours is Zhang et al. 2017's published one ("
-            + say("colorpast weights fetch siggraph17, once, online", "run 06's hints cell once, online")
-            + ") or a run of seed16_hints or effunet_hints ("
-            + say("colorpast train --model seed16_hints", '04_train with MODEL = "seed16_hints"') + ").")
-
-
-def official_weights_present() -> bool:
-    return (colorful.weights_dir() / colorful.OFFICIAL_WEIGHTS).is_file()
-
-
-def model_choices(runs_dir, given: str | None = None) -> list[Choice]:
-    """What the model chooser offers: ``given`` (``--model``) first, then every trained
-    run under ``runs_dir`` (``trained_runs``' order: effunet's family first, then newest
-    first), then ``colorful:official`` when its weights are on disk (Zhang et al. 2016's published network; it takes no hints)."""
-    out = []
-    if given:
-        out.append(Choice(given, f"{given} ({say('--model', 'MODEL')})"))
-    for run in trained_runs(runs_dir):
-        if not given or Path(given).resolve() != run.resolve():
-            out.append(Choice(str(run), _run_label(run)))
-    if given != OFFICIAL and official_weights_present():
-        out.append(Choice(OFFICIAL, f"{OFFICIAL} (Zhang et al. 2016, no hints)"))
-    if given != photos.HINTS_OFFICIAL and photos.official_hints_ready(fetch=False):
-        out.append(Choice(photos.HINTS_OFFICIAL, f"{photos.HINTS_OFFICIAL} (Zhang et al. 2017, takes hints)"))
+def model_choices(runs_dir, given: str | None = None, also=()) -> list[Choice]:
+    """What the model chooser offers, each with its model and whether it takes hints:
+    ``given`` (``--model``) and ``also`` first, then every
+    trained run under ``runs_dir`` (``trained_runs``' order: effunet's family first, then
+    newest first), then the models this project ships (``NAME:bundled``) and the published
+    ones whose weights are on disk (``NAME:official``). Each once."""
+    refs = [given, *also, *map(str, runs.trained_runs(runs_dir))]
+    refs += [b for n in models.names() if (b := model_choice.bundled(n))]
+    refs += [f"{n}:official" for n in weights.RELEASES if n in models.names() and model_choice.at_hand(f"{n}:official")]
+    out, seen = [], set()
+    for ref in refs:
+        key = str(Path(ref).resolve()) if ref and Path(ref).exists() else ref
+        if ref and key not in seen:
+            seen.add(key)
+            out.append(Choice(ref, _label(ref)))
     return out
 
 
-def startup_model(given: str | None, runs_dir, log=print) -> str | None:
-    """The model the page starts with: ``given``, else the first of ``trained_runs`` (the
-    newest run of a model with an ImageNet-trained encoder, else the newest run), else
-    ``colorful:official``, its weights fetched once (129 MB) as notebook 06 does.
-
-    Offline, with nothing trained, the fetch fails: that is said in one line and None
-    returned, so the page still opens and says what to do when Colorize is pressed.
-    """
+def startup_model(given: str | None, runs_dir, log=print, fetch: bool = True) -> str | None:
+    """The model the page starts with: ``given`` (``NAME:official`` fetched first when
+    missing, with ``fetch``); else ``model_choice.automatic`` (05's best, your newest run,
+    the model this project ships, Colorful's published weights fetched once with
+    ``fetch``), with the reports beside ``runs_dir``; else a model at hand that takes
+    hints (it colours on its own too). None, said in one line, when there is none: the
+    page still opens, and says what to do."""
     if given:
-        return photos.choose_model(given, log=log) if given == OFFICIAL else given
-    found = trained_runs(runs_dir)
-    if found:
-        return str(found[0])
-    log(f"no trained model under {runs_dir}/ (colorpast train makes one): using {OFFICIAL}, "
-        "Zhang et al.'s published weights")
-    try:
-        return photos.choose_model(OFFICIAL, log=log)
-    except UserError as e:
-        log(f"{e}; starting without a model: {no_model()}")
-        return None
+        published = (model_choice.registered(given) or (None, None))[1] == "official"
+        if published and fetch and (why := model_choice.fetch_official(given)):
+            raise UserError(f"{given}: {why}")
+        return given
+    chosen = model_choice.automatic(model_choice.BEST, log=log, reports=Path(runs_dir).parent / "reports",
+                                    runs_dir=runs_dir, fetch=fetch)
+    return chosen or model_choice.for_hints(model_choice.BEST, log=lambda _: None, runs_dir=runs_dir, fetch=False)
 
 
 # Loaded models, kept: switching back and forth in the chooser does not reload them.
 load_model = functools.lru_cache(maxsize=2)(colorizer.load_model)
 
 
-# ------------------------------------------------------------------------------ hints
+def _hint_model_at_hand(runs_dir, also=()) -> str | None:
+    """A model at hand that takes hints: the first of ``also`` (06's HINTS_MODEL), else
+    ``model_choice.for_hints``' without a download."""
+    given = [a for a in also if a and model_choice.takes_hints(a) and model_choice.at_hand(a)]
+    return given[0] if given else model_choice.for_hints(model_choice.BEST, log=lambda _: None, runs_dir=runs_dir,
+                                                         fetch=False)
 
 
-def _over(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
-    """``top`` composited over ``bottom``, both ``H x W x 4`` float RGBA in [0, 1]."""
-    at, ab = top[..., 3:], bottom[..., 3:]
-    a = at + ab * (1.0 - at)
-    rgb = (top[..., :3] * at + bottom[..., :3] * ab * (1.0 - at)) / np.maximum(a, 1e-6)
-    return np.concatenate([rgb, a], axis=-1)
+def notice(ref: str | None) -> str:
+    """What the page says above everything about its model: what to do when there is none."""
+    if ref:
+        return ""
+    said = model_choice.no_model()
+    return f"**No model yet.** {said[0].upper()}{said[1:]}."
 
 
-def strokes_to_scribble(layers, shape) -> np.ndarray | None:
-    """The editor's stroke layers -> a scribble: ``H x W x 4`` uint8 RGBA at the photo's
-    ``shape`` (H, W), strokes on transparency, as ``colorpast.hints`` reads it; None
-    when nothing is painted.
-
-    ``layers``: the editor's value (``{"layers": [...], ...}``) or its list of layers,
-    each ``h x w x 4`` uint8 at the size of the editor's canvas, which shows a copy of
-    the photo at most ``photos.DISPLAY_WIDTH`` wide. The strokes are scaled to the
-    photo's size with their colour premultiplied by opacity, so a stroke's soft edge
-    keeps its colour and only fades.
-    """
-    if isinstance(layers, dict):
-        layers = layers.get("layers") or []
-    arrays = [np.asarray(x) for x in (layers or []) if x is not None]
-    arrays = [a for a in arrays if a.ndim == 3 and a.shape[-1] == 4 and a[..., 3].any()]
-    if not arrays:
-        return None
-    h, w = arrays[0].shape[:2]
-    acc = np.zeros((h, w, 4), np.float32)
-    for a in arrays:  # bottom layer first, as the editor stacks them
-        if a.shape[:2] != (h, w):
-            a = cv2.resize(a, (w, h), interpolation=cv2.INTER_NEAREST)
-        acc = _over(a.astype(np.float32) / 255.0, acc)
-    H, W = shape
-    pre = np.concatenate([acc[..., :3] * acc[..., 3:], acc[..., 3:]], axis=-1)
-    if (h, w) != (H, W):
-        pre = cv2.resize(pre, (W, H), interpolation=cv2.INTER_AREA if H * W < h * w else cv2.INTER_LINEAR)
-        pre = pre.reshape(H, W, 4)
-    alpha = pre[..., 3:]
-    rgb = np.where(alpha > 1e-6, pre[..., :3] / np.maximum(alpha, 1e-6), 0.0)
-    return np.clip(np.rint(np.concatenate([rgb, alpha], axis=-1) * 255), 0, 255).astype(np.uint8)
-
-
-def hints_for(shape, strokes=None, hints_file=None) -> hint_tools.Hints | None:
-    """The photo's hints: painted strokes (a scribble from :func:`strokes_to_scribble`)
-    and/or an uploaded hints file (a scribble PNG or a JSON list of points); where both
-    colour a pixel, the painted stroke wins. None when there are neither."""
-    given = hint_tools.load(hints_file, shape) if hints_file else None
-    painted = hint_tools.scribble(strokes, shape, source="the painted strokes") if strokes is not None else None
-    if given is None or painted is None:
-        return painted if given is None else given
-    s = painted.scribble if given.scribble is None else np.where(
-        painted.scribble[..., 2:] > 0, painted.scribble, given.scribble)
-    return hint_tools.Hints(tuple(shape), points=given.points, scribble=s)
-
-
-# ----------------------------------------------------------------------------- result
-
-
-def to_uint8(rgb) -> np.ndarray:
-    """Float RGB in [0, 1] -> uint8, rounded."""
-    return np.clip(np.rint(np.asarray(rgb) * 255), 0, 255).astype(np.uint8)
-
-
-def write_png(rgb, path) -> Path:
-    """Write ``H x W x 3`` float RGB in [0, 1] as a PNG, atomically; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        Image.fromarray(to_uint8(rgb)).save(tmp, format="PNG", compress_level=PNG_COMPRESSION)
-    return path
-
-
-def gray_copy(photo) -> np.ndarray:
-    """What the page shows of a photo before colorizing: its L alone (ab = 0), at most
-    ``photos.DISPLAY_WIDTH`` wide, uint8. The canvas for painting hints on, too."""
-    rgb = photofiles.read_image(photo) if isinstance(photo, (str, Path)) else np.asarray(photo)
-    return to_uint8(colorizer.gray(photos.fit_width(rgb)))
-
-
-def gray_copy_of_file(photo) -> np.ndarray:
-    """:func:`gray_copy` of a photo file, remembered (read-only): the page shows it on
-    upload and beside every result, and it takes 0.2 s a megapixel (benchmarks/RESULTS.md)."""
-    p = Path(photo).resolve()
-    return _gray_copy_file(str(p), p.stat().st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=8)
-def _gray_copy_file(path: str, mtime_ns: int) -> np.ndarray:
-    a = gray_copy(path)
-    a.setflags(write=False)
-    return a
-
-
-@dataclass
-class Result:
-    before: np.ndarray  # h x w x 3 uint8: the gray photo, at most DISPLAY_WIDTH wide
-    after: np.ndarray  # h x w x 3 uint8: the colorized photo, the same size
-    png: Path  # the full-resolution colorized photo
-    message: str
-
-
-def colorize_photo(photo, model, out_dir, strokes=None, hints_file=None, model_ref: str = "",
-                   normalize: bool = False, saturation: float = 1.0) -> Result:
-    """The page's one function: a photo file, a model, the editor's strokes and an
-    optional hints file -> before and after for display, and the full-resolution PNG
-    in ``out_dir`` (``NAME_colorized.png``). ``normalize`` and ``saturation`` are
-    :func:`colorpast.colorizer.colorize`'s (a faded print; colour strength). Mistakes
-    raise UserError (one line)."""
-    rgb = photofiles.read_image(photo)
-    shape = rgb.shape[:2]
-    painted = strokes_to_scribble(strokes, shape)
-    given = hints_for(shape, painted, hints_file)
-    start = time.perf_counter()
-    out = colorizer.colorize(rgb, model, hints=given, normalize=bool(normalize), saturation=float(saturation))
-    seconds = time.perf_counter() - start
-    png = write_png(out, Path(out_dir) / f"{Path(photo).stem}_colorized.png")
-    sources = (["your painted colours"] if painted is not None else []) + (
-        [f"the hints in {Path(hints_file).name}"] if hints_file else [])
-    what = "with " + " and ".join(sources) if sources else "without hints"
-    message = (f"{shape[1]} x {shape[0]} px colorized {what} in {seconds:.1f} s"
-               + (f" by {model_ref}" if model_ref else "") + f"; full resolution: {png.name}")
-    return Result(gray_copy_of_file(photo), to_uint8(photos.fit_width(out)), png, message)
+def paint_off(ref: str | None, runs_dir, also=()) -> str:
+    """What the paint box says in place of the brush when the model takes no hints: why,
+    and which model does (one at hand, ``also`` first), or how to get one."""
+    if not ref:
+        return "**2. Painting is off:** there is no model yet (above)."
+    other = _hint_model_at_hand(runs_dir, also)
+    return (f"**2. Painting is off:** {ref} takes no colour hints; it colours on its own. "
+            + (f"To paint the colours you know, choose **{other}** in Model." if other else
+               f"To paint the colours you know you need a model that takes them; {model_choice.no_hints_model()}."))
 
 
 # -------------------------------------------------------------------------------- page
@@ -341,72 +181,92 @@ def theme(gr):
     return gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-
-
-def build(runs_dir, out_dir, given: str | None = None, default: str | None = None):
+def build(runs_dir, out_dir, given: str | None = None, default: str | None = None, also=()):
     """The Gradio Blocks page. ``out_dir``: where full-resolution results are written;
-    ``given``: ``--model``; ``default``: the model chosen at start-up (:func:`startup_model`)."""
+    ``given``: ``--model``; ``also``: more models to offer first (06's HINTS_MODEL);
+    ``default``: the model chosen at start-up (:func:`startup_model`)."""
     gr = gradio()
     out_dir = Path(out_dir)
-    photofiles.heif_readable()  # Gradio reads dropped files with Pillow: HEIC too, once pillow-heif's opener is in
+    names: dict = {}  # this page's results, one name per photo (app_photo.result_path)
+    photofiles.heif_readable()  # read_image reads HEIC once pillow-heif's opener is in
+    # Gradio opens every upload with Pillow (its header only) before colorpast sees it, and
+    # Pillow's decompression-bomb check (an error past 179 MP) refused the 300 MP scans
+    # colorpast reads: in this process its limit goes up to twice colorpast's, as prepare sets
+    # its own (data/decode.configure). read_image checks a photo's size itself, in one line.
+    if Image.MAX_IMAGE_PIXELS is not None:
+        Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS, 2 * photofiles.MAX_PIXELS)
 
     def choices():
-        return [(c.label, c.ref) for c in model_choices(runs_dir, given)]
+        return [(c.label, c.ref) for c in model_choices(runs_dir, given, also)]
+
+    def paint_updates(ref):
+        """The brush only where it does something: a model that takes no hints hides it (kept in the page:
+        a brush built hidden or removed breaks Gradio's editor), and the box says why."""
+        on = model_choice.takes_hints(ref)
+        return (gr.update(visible=True if on else "hidden"),
+                gr.update(value=paint_off(ref, runs_dir, also), visible=not on))
 
     def show_photo(photo):
-        """A new photo: its gray copy becomes the canvas, earlier results go."""
+        """A new photo: the box shows a copy a browser draws, its gray copy becomes the canvas, earlier results go."""
         if photo is None:
-            return None, None, None, ""
+            return None, None, None, None, None, ""
         try:
-            canvas = gray_copy_of_file(photo)
+            s = app_photo.shown(photo)
         except UserError as e:
             raise gr.Error(str(e)) from None
-        return {"background": canvas, "layers": [], "composite": None}, None, None, ""
+        return photo, s.preview, {"background": s.gray, "layers": [], "composite": None}, None, None, ""
 
     def colorize_event(photo, strokes, hints_file, model_ref, normalize, saturation):
-        if photo is None:
-            raise gr.Error("Drop a photo in first.")
-        if not model_ref:
-            raise gr.Error(no_model())
+        if photo is None or not model_ref:  # said where the result would be, not as an error
+            return None, None, "Drop a photo in first." if photo is None else notice(None)
+        hinted = model_choice.takes_hints(model_ref)
+        unused = not hinted and (app_photo.strokes_to_scribble(strokes) is not None or hints_file)
         try:
-            r = colorize_photo(photo, load_model(model_ref), out_dir, strokes=strokes, hints_file=hints_file,
-                               model_ref=model_ref, normalize=normalize, saturation=saturation)
+            r = app_photo.colorize_photo(photo, load_model(model_ref), out_dir, strokes=strokes if hinted else None,
+                                         hints_file=hints_file if hinted else None, model_ref=model_ref,
+                                         normalize=normalize, saturation=saturation, names=names)
         except UserError as e:
             raise gr.Error(str(e)) from None
-        return (r.before, r.after), str(r.png), r.message
+        return (r.before, r.after), str(r.png), r.message + (f" (your hints are not used: {model_ref} takes none)"
+                                                              if unused else "")
 
     def model_changed(model_ref):
-        """The brush only where it does something: a model that takes no hints turns it off, and says so."""
-        return gr.update(interactive=takes_hints(model_ref)), notice(model_ref)
+        return (*paint_updates(model_ref), notice(model_ref))
 
     def on_load(model_ref):
         """Runs trained since the page started appear; with no model chosen yet, the first of them."""
         found = choices()
         ref = model_ref or (found[0][1] if found else None)
-        return gr.Dropdown(choices=found, value=ref), gr.update(interactive=takes_hints(ref)), notice(ref)
+        return (gr.Dropdown(choices=found, value=ref), *paint_updates(ref), notice(ref))
 
+    hinted = model_choice.takes_hints(default)
     # Gradio keeps every upload and result in its own cache: files older than a day go every
     # hour, and all of them when the page starts again.
     with gr.Blocks(title="colorpast", analytics_enabled=False, delete_cache=(3600, 86400)) as page:
-        gr.Markdown("# colorpast\nDrop in a black-and-white photo: it is colorized at once. Then paint the "
-                    "colours you know on the gray copy (only their hue counts; gray means *no colour here*), "
+        gr.Markdown(f"# colorpast\nDrop in a black-and-white photo ({LIMIT}): it is colorized at once. Then paint "
+                    "the colours you know on the gray copy (only their hue counts; gray means *no colour here*), "
                     "or upload hints, and press **Colorize** again.")
         note = gr.Markdown(notice(default), elem_id="notice")
+        original = gr.State(None)  # the photo file itself: the box shows a copy a browser can draw
         with gr.Row():
             with gr.Column():
-                photo = gr.Image(label="1. Your photo", type="filepath", image_mode=None, sources=["upload"],
-                                 elem_id="photo", height=260)
-                editor = gr.ImageEditor(
-                    label="2. Paint the colours you know", type="numpy", image_mode="RGBA", format="png",
-                    sources=[], transforms=[], layers=False, elem_id="editor", height=440, interactive=takes_hints(default),
-                    brush=gr.Brush(colors=PALETTE, default_color=PALETTE[0], default_size=BRUSH_PX,
-                                   color_mode="defaults"))
-                hints_file = gr.File(label="or upload hints: a scribble PNG the photo's size, or a JSON list "
-                                           'of points [{"x": 120, "y": 45, "color": "#b22234"}]',
-                                     file_types=[".png", ".json"], type="filepath", elem_id="hints-file", height=110)
+                photo = gr.Image(label=f"1. Your photo (up to {photofiles.MAX_PIXELS // 1_000_000} MP)", type="filepath",
+                                 image_mode=None, sources=["upload"], elem_id="photo", height=260)
+                off = gr.Markdown(paint_off(default, runs_dir, also), visible=not hinted, elem_id="paint-off")
+                with gr.Group(visible=True if hinted else "hidden", elem_id="paint") as paint:
+                    editor = gr.ImageEditor(
+                        label="2. Paint the colours you know", type="numpy", image_mode="RGBA", format="png",
+                        sources=[], transforms=[], layers=False, elem_id="editor", height=440,
+                        brush=gr.Brush(colors=PALETTE, default_color=PALETTE[0], default_size=BRUSH_PX,
+                                       color_mode="defaults"))
+                    hints_file = gr.File(label="or upload hints: a scribble PNG the photo's size, or a JSON list "
+                                               'of points [{"x": 120, "y": 45, "color": "#b22234"}]',
+                                         file_types=[".png", ".json"], type="filepath", elem_id="hints-file",
+                                         height=110)
             with gr.Column():
                 model = gr.Dropdown(choices=choices(), value=default, label="Model", elem_id="model",
-                                    info="trained runs, effunet's first, then newest; only a model that takes hints follows them")
+                                    info="trained runs, effunet's first, then newest; only a model that takes hints "
+                                         "follows them")
                 with gr.Row():
                     normalize = gr.Checkbox(value=True, label="Faded old print", elem_id="normalize",
                                             info="the model sees its contrast restored; the photo keeps its own")
@@ -416,13 +276,14 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
                 slider = gr.ImageSlider(label="Before / after", elem_id="before-after", max_height=640)
                 status = gr.Markdown(elem_id="status")
                 download = gr.File(label="Full-resolution PNG", elem_id="download", height=110)
-        inputs = [photo, editor, hints_file, model, normalize, saturation]
+        inputs = [original, editor, hints_file, model, normalize, saturation]
         outputs = [slider, download, status]
-        photo.upload(show_photo, photo, [editor, slider, download, status]).then(colorize_event, inputs, outputs)
-        photo.clear(show_photo, photo, [editor, slider, download, status])
+        shown = [original, photo, editor, slider, download, status]
+        photo.upload(show_photo, photo, shown).then(colorize_event, inputs, outputs)
+        photo.clear(show_photo, photo, shown)
         go.click(colorize_event, inputs, outputs)
-        model.change(model_changed, model, [editor, note])
-        page.load(on_load, model, [model, editor, note])
+        model.change(model_changed, model, [paint, off, note])
+        page.load(on_load, model, [model, paint, off, note])
     return page
 
 
@@ -430,7 +291,8 @@ def build(runs_dir, out_dir, given: str | None = None, default: str | None = Non
 # Gradio's photo box, which takes "image/*", then drops it without a word (a lower-case
 # .heic is typed image/heic and goes through). Before Gradio sees a picked or dropped
 # file, one named .heic/.heif with no type gets image/heic; the server reads it with
-# pillow-heif (registered in build). Tested in Chromium (tests/test_app.py).
+# pillow-heif (registered in build) and the box shows a copy the browser can draw.
+# Tested in Chromium (tests/test_app_page.py).
 HEIC_TYPE_JS = """<script>
 (() => {
   const untyped = (f) => !f.type && /\\.(heic|heif)$/i.test(f.name);
@@ -462,7 +324,7 @@ _running: list = []  # the page a notebook cell started, closed when the cell ru
 
 
 def launch(port: int | None = 7860, host: str = "127.0.0.1", model: str | None = None, runs_dir="runs",
-           out_dir=None, block: bool = True, log=print):
+           out_dir=None, block: bool = True, log=print, chosen: bool = False, also=()):
     """Start the page on ``host:port``; with ``block``, serve until Ctrl-C, which stops
     it at any point, start-up included (exit status 0: it is how a server is stopped).
 
@@ -470,6 +332,9 @@ def launch(port: int | None = 7860, host: str = "127.0.0.1", model: str | None =
     (each is downloaded from the page). Returns the running Blocks when ``block`` is
     False (tests; call ``.close()``). A port in use or a ``--model`` that does not load
     is a one-line UserError. ``port=None``: the first free one from 7860 (notebook 06).
+    ``chosen``: ``model`` was chosen already (06 chose it by ``model_choice``; None: none is
+    at hand), so nothing more is looked for or fetched. ``also``: more models to offer (06's
+    HINTS_MODEL).
 
     In a notebook (``block`` False), the page shows inline below the cell, tall enough for
     its two columns, through Colab's or Jupyter's own proxy; no address is printed (the
@@ -484,10 +349,10 @@ def launch(port: int | None = 7860, host: str = "127.0.0.1", model: str | None =
         while _running:  # the cell run again: one server, not two
             _running.pop().close()
     try:
-        default = startup_model(model, runs_dir, log=log)
+        default = model if chosen else startup_model(model, runs_dir, log=log)
         if model:
             load_model(model)  # a bad --model stops here, in one line, not at the first click
-        page = build(runs_dir, out_dir, given=model, default=default)
+        page = build(runs_dir, out_dir, given=model, default=default, also=[a for a in also if a])
         try:
             page.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True, quiet=True,
                         show_error=True, ssr_mode=False, mcp_server=False, pwa=False, theme=theme(gr),

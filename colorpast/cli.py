@@ -159,7 +159,8 @@ def main(argv=None) -> int:
         sys.stderr.write(f"{PROG} {args.command}: {e}\n")
         return 1
     except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG} {args.command}: interrupted; checkpoints written so far are kept\n")
+        sys.stderr.write(f"{PROG} {args.command}: interrupted; what was finished is kept (checkpoints, a film's "
+                         "pieces): the same command goes on from there\n")
         return 130
 
 

@@ -38,9 +38,9 @@ from colorpast.photofiles import _by_pixels, find_images, not_photos, output_pat
 def train_hints_model() -> str:
     """What to do when a model takes no hints, in the words of the command line or the notebook."""
     return say("use siggraph17:official, Zhang et al. 2017's published model (colorpast weights fetch siggraph17 "
-               "once, online), or train one (colorpast train --model seed16_hints)",
-               'HINTS_MODEL = "siggraph17:official" (Zhang et al. 2017\'s published model), or train one '
-               '(04_train with MODEL = "seed16_hints") and give its run as HINTS_MODEL')
+               "once, online), or train one (colorpast train --model effunet_hints)",
+               'HINTS_MODEL = "best" (your run that takes hints, else the one this project ships, else Zhang et al. '
+               '2017\'s published model), or train one (04_train with MODEL = "effunet_hints"), which it then finds')
 
 
 BUNDLED = "bundled"  # NAME:bundled, the weights this project ships
@@ -329,13 +329,32 @@ def colorize_batch(images, model, size: int | None = None, hints=None, normalize
     normalize: show the model each photo's L through :func:`normalize_L` (faded prints).
     saturation: multiplies the predicted ab (1: as predicted).
     """
-    check_saturation(saturation)
-    s = model_spec(model)
-    if hints is not None and any(h is not None for h in hints) and not s.hints:
-        raise UserError(f"{model.name} takes no colour hints; {train_hints_model()}")
+    _check(model, hints, saturation)
     images = [_as_image(im) for im in images]
     smalls = _predict_small(images, model, size, hints, normalize, saturation, **decode)
     return [_compose(im, ab, L=L) for im, (L, ab) in zip(images, smalls)]
+
+
+def _check(model, hints, saturation: float) -> None:
+    """A saturation in range, and hints only for a model that takes them (one line each)."""
+    check_saturation(saturation)
+    if hints is not None and any(h is not None for h in hints) and not model_spec(model).hints:
+        raise UserError(f"{model.name} takes no colour hints; {train_hints_model()}")
+
+
+def colorize_into(image, model, size: int | None = None, hints=None, normalize: bool = False,
+                  saturation: float = 1.0, bgr: bool = False, **decode) -> np.ndarray:
+    """:func:`colorize` in uint8 and in the photo's own memory: an ``H x W x 3`` uint8 photo
+    that is writable becomes its colorized self, band by band (any other is left alone
+    and a new uint8 array returned), in OpenCV's channel order with ``bgr`` (for
+    :func:`write_png`). A 300 MP scan costs its pixels once, as ``colorize_paths`` does,
+    where :func:`colorize`'s float32 result alone is 3.6 GB."""
+    _check(model, None if hints is None else [hints], saturation)
+    image = _as_image(image)
+    ((L, ab),) = _predict_small([image], model, size, None if hints is None else [hints], normalize, saturation,
+                                **decode)
+    mine = image.dtype == np.uint8 and image.ndim == 3 and image.shape[-1] == 3 and image.flags.writeable
+    return _compose(image, ab, np.uint8, out=image if mine else None, bgr=bgr, L=L)
 
 
 def gray(image) -> np.ndarray:
@@ -358,16 +377,20 @@ def sepia(image) -> np.ndarray:
     return color.lab_to_rgb(np.concatenate([L, np.broadcast_to(np.float32(SEPIA_AB), L.shape[:-1] + (2,))], -1))
 
 
-def _write_png(bgr8: np.ndarray, path: Path) -> None:
-    """``H x W x 3`` uint8 in OpenCV's order -> a PNG at ``path``, by ``cv2.imwrite`` as it
-    is; by Pillow (a copy) where OpenCV cannot open the path (OpenCV on Windows with
-    non-ASCII names)."""
-    try:
-        if cv2.imwrite(str(path), bgr8, [cv2.IMWRITE_PNG_COMPRESSION, PNG_LEVEL]):
-            return
-    except cv2.error:
-        pass
-    Image.fromarray(np.ascontiguousarray(bgr8[..., ::-1])).save(path, format="PNG", compress_level=PNG_LEVEL)
+def write_png(bgr8: np.ndarray, path, level: int = PNG_LEVEL) -> Path:
+    """``H x W x 3`` uint8 in OpenCV's order -> a PNG at ``path`` (zlib ``level``), atomically,
+    by ``cv2.imwrite`` as it is; by Pillow (a copy) where OpenCV cannot open the path
+    (OpenCV on Windows with non-ASCII names). Returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:  # a killed run never leaves a torn PNG
+        try:
+            if cv2.imwrite(str(tmp), bgr8, [cv2.IMWRITE_PNG_COMPRESSION, level]):
+                return path
+        except cv2.error:
+            pass
+        Image.fromarray(np.ascontiguousarray(bgr8[..., ::-1])).save(tmp, format="PNG", compress_level=level)
+    return path
 
 
 def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progress: bool = True, log=None,
@@ -384,10 +407,8 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
     session colorizes only the new uploads).
     Returns (written paths, failed [(path, reason)]).
     """
-    check_saturation(decode.get("saturation", 1.0))
+    _check(model, None if hints is None else [hints], decode.get("saturation", 1.0))
     if hints is not None:  # checked before any work, so a mistake in them is one line and nothing is written
-        if not model_spec(model).hints:
-            raise UserError(f"{model.name} takes no colour hints; {train_hints_model()}")
         files = find_images(paths)
         if len(files) != 1:
             raise UserError(f"hints belong to one photo; {len(files)} were given")
@@ -440,11 +461,7 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
                 in_place = photo.dtype == np.uint8 and photo.ndim == 3 and photo.shape[-1] == 3 and photo.flags.writeable
                 bgr8 = _compose(photo, ab, np.uint8, out=photo if in_place else None, bgr=True, L=L)
                 del photo, L
-                dest = target(f)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_path(dest) as tmp:  # a killed run never leaves a torn PNG
-                    _write_png(bgr8, tmp)
-                written.append(dest)
+                written.append(write_png(bgr8, target(f)))
                 del bgr8
             bar.update(len(group))
     bar.close()

@@ -99,8 +99,9 @@ class Point:
 
 @dataclass
 class Hints:
-    """A photo's hints: points, a scribble (``H x W x 3``: a, b, opacity in [0, 1] at the
-    photo's size), or both; ``shape`` is the photo's ``(H, W)``."""
+    """A photo's hints: points, a scribble (``h x w x 3``: a, b, opacity in [0, 1] at the
+    photo's size or that of a scaled copy, as the app's canvas is), or both; ``shape`` is
+    the photo's ``(H, W)``."""
 
     shape: tuple[int, int]
     points: list[Point] = field(default_factory=list)
@@ -172,8 +173,9 @@ def points(items, shape, source: str = "hints") -> Hints:
     return Hints(tuple(shape), points=out)
 
 
-def scribble(rgba, shape, source: str = "scribble") -> Hints:
-    """Hints from an RGBA image (``H x W x 4`` uint8) the size of the photo.
+def scribble(rgba, shape, source: str = "scribble", scaled: bool = False) -> Hints:
+    """Hints from an RGBA image (``H x W x 4`` uint8) the size of the photo; with ``scaled``,
+    of a copy of the photo scaled down or up (the app's canvas), the same shape to a pixel.
 
     Every pixel with some opacity is a hint of its colour, weighted by its opacity.
     A scribble of another size, or without an alpha channel, raises UserError.
@@ -182,7 +184,9 @@ def scribble(rgba, shape, source: str = "scribble") -> Hints:
     H, W = shape
     if a.ndim != 3 or a.shape[-1] != 4:
         raise UserError(f"{source} has no transparency: draw the colour strokes on a transparent background (RGBA PNG)")
-    if a.shape[:2] != (H, W):
+    if scaled and abs(a.shape[0] - a.shape[1] * H / W) > 1:
+        raise UserError(f"{source} is {a.shape[1]} x {a.shape[0]}, not the shape of the {W} x {H} photo")
+    if not scaled and a.shape[:2] != (H, W):
         raise UserError(f"{source} is {a.shape[1]} x {a.shape[0]} but the photo is {W} x {H}: draw it at the photo's size")
     alpha = a[..., 3].astype(np.float32) / (255.0 if a.dtype == np.uint8 else 1.0)
     rgb = a[..., :3].astype(np.float32) / (255.0 if a.dtype == np.uint8 else 1.0)

@@ -1,5 +1,5 @@
 """The Setup every notebook runs, and the few steps notebooks share with no CLI verb
-(06's own steps are in ``colorpast.photos``).
+(06's own steps are in ``colorpast.photos`` and ``colorpast.photo_hints``).
 
     from colorpast import notebook
     env = notebook.setup()      # prints what it found; env.root, env.is_colab, env.gpus
@@ -306,6 +306,13 @@ def is_prepared(folder) -> bool:
 
 SMOKE_DATA = "data/prepared/smoke"
 SMOKE_RUN = "runs/smoke"
+
+
+def run_folder(data, model=None, preset_name: str = "effunet") -> str:
+    """04's run folder when RUN is None: ``runs/MODEL-SET`` (``runs/effunet-flickr30k``;
+    ``MODEL = "effunet_hints"``: ``runs/effunet_hints-flickr30k``), ``MODEL`` being the
+    preset's when None. Each model trains in its own run, where 05, 06 and the app look."""
+    return f"runs/{model or preset(preset_name).model}-{Path(str(data)).name}"
 
 
 def smoke_data(folder=SMOKE_DATA, log=print) -> str:

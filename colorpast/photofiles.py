@@ -179,6 +179,16 @@ def output_path(file, paths, out_dir, listings: dict | None = None) -> Path:
     return Path(out_dir) / name
 
 
+def unused_path(path) -> Path:
+    """``path`` when nothing is there, else the first free of ``NAME-2.png``, ``NAME-3.png``
+    ...: a result written there never overwrites another."""
+    path = Path(path)
+    candidate, n = path, 2
+    while candidate.exists():
+        candidate, n = path.with_name(f"{path.stem}-{n}{path.suffix}"), n + 1
+    return candidate
+
+
 def _has_twin(file: Path, listings: dict) -> bool:
     """Whether another photo beside ``file`` has its name with another suffix (``listings``:
     each folder's photo names by lowercased stem, filled as folders are first seen)."""

@@ -12,6 +12,7 @@ that checkpoint and draw progress, ``colorpast.callbacks``'.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -300,7 +301,7 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
         raise TrainingError(
             f"out of device memory at batch size {cfg.batch_size}; try a smaller " + say(
                 f"--batch-size (for example {max(1, cfg.batch_size // 2)})",
-                f"one (train.settings(..., batch_size={max(1, cfg.batch_size // 2)}) with another RUN or RESTART = True)")
+                f"BATCH_SIZE (for example {max(1, cfg.batch_size // 2)}) with another RUN or RESTART = True")
             + "; the last checkpoint is kept"
         ) from None
     finally:
@@ -312,43 +313,71 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
             f"the loss became NaN in epoch {e + 1} (step {s}); training stopped and the last good "
             f"checkpoint (epoch {state['epoch']}) is kept; " + say(
                 f"try a lower --lr (now {cfg.lr})",
-                f"try a lower learning rate: train.settings(..., lr={cfg.lr / 2:g}) (now {cfg.lr}) "
-                "with another RUN or RESTART = True")
+                f"try a lower LR (for example {cfg.lr / 2:g}; now {cfg.lr}) with another RUN or RESTART = True")
         )
     if chief:
         save_model_atomic(model.net, run / FINAL)
     return _result(run, model, state, step0)
 
 
-# Training speed on a CPU, images per second at 224 px, measured on the 2-core development
-# machine (one thread each; a Colab CPU runtime has 2 cores): effunet 4,000 images in 1,223 s,
-# effunet_cls in 1,673 s (benchmarks/RESULTS.md, "Recognition"); seed16 about 2.5 images/s
-# (TensorFlow 2.21). Other models and sizes are scaled from these by pixels: an estimate.
-CPU_IMAGES_PER_S = {"effunet": 3.3, "effunet_hints": 3.3, "effunet_cls": 2.4, "seed16": 2.5, "seed16_hints": 2.5}
+# Training speed on a CPU: (images a second, at this crop size), the quality curve's 4,000-image
+# runs on the 2-core development CPU, one thread each, two at a time beside other trainings
+# (benchmarks/RESULTS.md, "Recognition" and "A better recipe at equal compute"; seed16_hints:
+# "Colour hints", beside three trainings). A Colab CPU runtime has 2 cores. effunet's is the
+# effunet preset's, seed16_fast's the fast preset's, seed16's the default and seed presets'.
+# The Lite2 models' are effunet's over the CPU time a Lite2 step costs against a Lite0 one,
+# measured side by side (1.06; 1.10 with hints, whose gradient runs back through the encoder;
+# RESULTS.md, "EfficientNet-Lite2"). Other crop sizes are scaled by pixels, other models are
+# not measured: an estimate.
+CPU_SPEED = {"effunet": (4000 / 1223, 224), "effunet_cls": (4000 / 1673, 224), "seed16_fast": (4000 / 254, 224),
+             "seed16": (4000 / 761, 128), "seed16_cls": (4000 / 1017, 128), "seed16_hints": (4000 / 976, 128)}
+CPU_SPEED["effunet_hints"] = CPU_SPEED["effunet"]  # its hints join the stem: effunet's cost (not measured alone)
+CPU_SPEED.update({"effunet_lite2": (CPU_SPEED["effunet"][0] / 1.06, 224),
+                  "effunet_lite2_hints": (CPU_SPEED["effunet_hints"][0] / 1.10, 224),
+                  "effunet_lite2_cls": (CPU_SPEED["effunet_cls"][0] / 1.06, 224)})
 
 
-def cpu_estimate(cfg: TrainConfig, done_epochs: int = 0) -> str:
-    """One line for a run about to train on a CPU: how long it takes, how long until its
-    first checkpoint, and, when that is more than a quarter of an hour, a smaller run to
-    pick (04 on a CPU runtime prints it)."""
+def done_steps(run) -> int:
+    """The steps a run has trained, by its newest checkpoint that reads (0 without one)."""
+    for ckpt in reversed(list_checkpoints(Path(run))):
+        try:
+            return int(json.loads((ckpt / "state.json").read_text())["global_step"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return 0
+
+
+def cpu_estimate(cfg: TrainConfig, run=None, restart: bool = False) -> str:
+    """One line for a run about to train on a CPU: how long what is left of it takes (the
+    steps ``run`` has trained already counted, unless ``restart``), how long until its next
+    checkpoint, and, when that is more than a quarter of an hour, a smaller run to pick
+    (04 on a CPU runtime prints it)."""
     size = cfg.size or 224  # None: the model's own, 224
-    measured = cfg.model in CPU_IMAGES_PER_S
-    rate = CPU_IMAGES_PER_S.get(cfg.model, CPU_IMAGES_PER_S["seed16"]) * (224 / size) ** 2
+    measured, at = CPU_SPEED.get(cfg.model, (None, 224))
+    rate = (measured or CPU_SPEED["seed16"][0] * (CPU_SPEED["seed16"][1] / 224) ** 2) * (at / size) ** 2
+    total = cfg.epochs * cfg.steps_per_epoch
+    done = 0 if run is None or restart else min(done_steps(run), total)
     per_epoch = cfg.steps_per_epoch * cfg.batch_size
-    left = max(0, cfg.epochs - done_epochs) * per_epoch
+    left = (total - done) * cfg.batch_size
 
     def span(seconds: float) -> str:
         return f"{seconds / 3600:.1f} hours" if seconds >= 5400 else f"{max(1, round(seconds / 60))} min"
 
-    line = (f"on a CPU this run trains {left:,} images at about {rate:.1f} a second ({cfg.model} at {size} px"
-            + ("" if measured else ", not measured: seed16's speed") + f"): about {span(left / rate)}, "
-            f"the first checkpoint after {span(per_epoch / rate)}")
+    if not left:
+        return f"{run} has trained all its {cfg.epochs} epochs: nothing is left to train"
+    so_far = f"({done // cfg.steps_per_epoch} of {cfg.epochs} epochs trained) has {left:,} images left" if done else \
+        f"trains {left:,} images"
+    to_next = (cfg.steps_per_epoch - done % cfg.steps_per_epoch) * cfg.batch_size
+    line = (f"on a CPU this run {so_far} at about {rate:.1f} a second "
+            f"({cfg.model} at {size} px, " + ("measured on a 2-core CPU" if measured else
+                                            "not measured: seed16's speed") + f"): about {span(left / rate)}, "
+            f"the {'next' if done else 'first'} checkpoint after {span(to_next / rate)}")
     if per_epoch / rate <= 900:
         return line
     small = max(1, round(600 * rate / cfg.batch_size))  # steps for about ten minutes an epoch
     return line + ". For a first look, a checkpoint every ~10 minutes: " + say(
         f"--steps-per-epoch {small}, or a GPU",
-        f"train.settings(..., steps_per_epoch={small}) in the Configuration cell with another RUN, or a GPU runtime")
+        f"STEPS_PER_EPOCH = {small} with another RUN (or RESTART = True), or a GPU runtime")
 
 
 def train(cfg: TrainConfig, run_dir, restart: bool = False, verbose: bool = True, log=print) -> TrainResult:

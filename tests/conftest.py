@@ -80,8 +80,9 @@ def _no_network(monkeypatch):
 # order collected, so these start first and the short files fill in after them, instead
 # of a long file starting last and running alone at the end.
 SLOW_FIRST = ["tests/test_backends.py", "tests/test_train.py", "tests/test_evaluate_colorize.py",
-              "tests/test_benchmarks.py", "tests/test_notebooks.py", "tests/models/test_effunet.py",
-              "tests/test_train_recipes.py", "tests/test_run_settings.py", "tests/test_demo.py"]
+              "tests/test_benchmarks.py", "tests/test_notebooks.py", "tests/test_app_page.py", "tests/models/test_effunet.py",
+              "tests/models/test_effunet_lite2.py", "tests/test_train_recipes.py", "tests/test_run_settings.py",
+              "tests/test_demo.py"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -124,3 +124,47 @@ def test_where_opencv_cannot_open_a_path_pillow_reads_and_writes_it(tmp_path, mo
     assert failed == [] and [p.name for p in written] == ["retrato.png"]
     out = np.asarray(Image.open(written[0]))
     assert out.shape == (40, 48, 3) and np.abs(out.astype(int) - np.rint(expect * 255)).max() <= 1
+
+
+def test_a_scan_of_several_bands_is_read_whole_every_row_in_rgb(tmp_path, monkeypatch):
+    """OpenCV's BGR becomes RGB band by band (4 MB at a time): a 1.5 MP scan is several
+    bands, and every row of every band, the last included, is the photo Pillow reads."""
+    rgb = np.random.default_rng(0).integers(0, 256, (1100, 1400, 3), dtype=np.uint8)
+    path = tmp_path / "scan.png"
+    Image.fromarray(rgb).save(path, compress_level=1)
+    monkeypatch.setattr(photofiles, "BIG_PIXELS", 1)
+    rows = (1 << 22) // (3 * 1400)
+    assert rows < 1100  # two bands at least; their seam is a row a band-by-band slip would miss
+    np.testing.assert_array_equal(photofiles.read_image(path), rgb)
+
+
+def test_exactly_the_limit_is_read_and_one_pixel_more_is_not(tmp_path, monkeypatch):
+    """MAX_PIXELS is the largest photo colorized, itself included (300 MP: 21213 x 14142 is
+    under it; here the limit is lowered to a small photo's size)."""
+    Image.fromarray(_photo(60, 90)).save(tmp_path / "at.png")
+    Image.fromarray(_photo(61, 90)).save(tmp_path / "over.png")
+    monkeypatch.setattr(photofiles, "MAX_PIXELS", 60 * 90)
+    assert photofiles.read_image(tmp_path / "at.png").shape == (60, 90, 3)
+    with pytest.raises(UserError, match="90 x 61 pixels"):
+        photofiles.read_image(tmp_path / "over.png")
+
+
+@pytest.mark.parametrize("height", [25, 24, 1])
+def test_colorize_is_the_same_whatever_the_bands_and_their_last_row(height, monkeypatch):
+    """The full-resolution steps run in bands of rows; a photo whose last band is one row
+    (25 = 3 x 8 + 1), or exactly whole bands, or a single row, comes out the same as in one
+    band: float and uint8 in place, with its L kept (under LEAN_PIXELS) and made again band
+    by band (above it)."""
+    from colorpast import colorizer
+    from colorpast.models import build
+
+    model = build("seed16")
+    rgb = np.random.default_rng(height).integers(0, 256, (height, 32, 3), dtype=np.uint8)
+    whole = colorizer.colorize(rgb, model, size=32)  # one band: 1 MP a band by default
+    monkeypatch.setattr(colorizer, "BAND_PIXELS", 32 * 8)  # 8 rows a band
+    assert [b[:2] for b in colorizer._bands(height, 32)][-1][1] == height
+    np.testing.assert_allclose(colorizer.colorize(rgb, model, size=32), whole, atol=1e-5)
+    in_place = colorizer.colorize_into(rgb.copy(), model, size=32)
+    assert np.abs(in_place.astype(int) - np.rint(whole * 255)).max() <= 1
+    monkeypatch.setattr(colorizer, "LEAN_PIXELS", 0)  # the photo's L made band by band, as above 50 MP
+    np.testing.assert_allclose(colorizer.colorize(rgb, model, size=32), whole, atol=2e-3)

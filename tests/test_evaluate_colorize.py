@@ -437,12 +437,14 @@ def test_hints_with_a_model_that_takes_none_use_the_published_2017_model_when_fe
     """`colorize --hints` with nothing trained that takes hints: Zhang et al. 2017's published
     model once its weights are on disk (random ones here), said in one line; without
     them, one line naming the fetch."""
-    from colorpast import cli, models
+    from colorpast import cli, models, weights
 
     photo = tmp_path / "p.png"
     Image.fromarray(embedded_sample(["coffee"])[0].rgb[::8, ::8]).save(photo)  # 50 x 75
     (tmp_path / "h.json").write_text(json.dumps([{"x": 10, "y": 10, "color": "#b22234"}]))
     monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
+    monkeypatch.chdir(tmp_path)  # no runs/ of a model that takes hints here
+    monkeypatch.setattr(weights, "bundled", lambda name: None)  # nor one shipped
     args = ["colorize", str(photo), "--model", str(model_file), "--out", str(tmp_path / "o"), "--size", "32",
             "--hints", str(tmp_path / "h.json")]
     assert cli.main(args) == 2

@@ -172,3 +172,26 @@ def test_the_train_step_reveals_each_crops_own_colour():
         want = hints.color_to_ab(colour)
         np.testing.assert_allclose(hint_map[i, 5, 6, :2], want, atol=0.5, err_msg=f"crop {i}")
         assert hint_map[i, 5, 6, 2] == 1 and hint_map[i, 0, 0, 2] == 0
+
+
+def test_the_hints_are_revealed_from_the_augmented_crop_the_model_sees():
+    """Training augments each crop (flips, rotations, zoom) before its L and ab are taken:
+    the hints must come from that augmented crop, where the model sees the place they
+    mark. A crop red on its left and blue on its right, flipped left to right: a hint on
+    the left of what the model sees is blue, the truth's own colour there."""
+    from colorpast.models import build
+    from colorpast.train_step import Colorizer
+
+    trainer = Colorizer(build("seed16_hints", (None, None, 1)))
+    seen = []
+    trainer.net = lambda x, training=False: seen.append(x) or x[1]
+    rgb = np.zeros((1, 16, 16, 3), np.uint8)
+    rgb[0, :, :8, 0] = 200  # red on the left
+    rgb[0, :, 8:, 2] = 200  # blue on the right
+    flip = np.array([[-1, 0, 15, 0, 1, 0, 0, 0]], np.float32)  # output x samples the input at 15 - x
+    patches = np.zeros((1, hints.MAX_POINTS, 4), np.float32)
+    patches[0, 0] = (4, 1, 3, 1)  # rows 4..6, columns 1..3: the left of what the model sees
+    out = trainer({"rgb": rgb, "transform": flip, "hints": patches})
+    hint_map, truth = np.asarray(seen[0][1]), np.asarray(out["ab"])
+    np.testing.assert_allclose(hint_map[0, 5, 2, :2], truth[0, 4:7, 1:4].mean((0, 1)), atol=1e-3)
+    np.testing.assert_allclose(hint_map[0, 5, 2, :2], hints.color_to_ab((0, 0, 200)), atol=0.5)  # blue, not red

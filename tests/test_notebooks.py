@@ -16,6 +16,7 @@ import re
 import time
 
 import nbformat
+import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell
 
@@ -24,12 +25,13 @@ from conftest import REPO, missing
 NB_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(p.name for p in NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["01_download_data.ipynb", "02_preprocess.ipynb", "03_model.ipynb", "04_train.ipynb",
-            "05_evaluate.ipynb", "06_colorize_your_photos.ipynb"]
+            "05_evaluate.ipynb", "06_colorize_your_photos.ipynb", "07_colour_an_old_film.ipynb"]
 # The only one that reads Kaggle secrets at Setup; 02 reads them only when it must download.
 DOWNLOADING = {"01_download_data.ipynb"}
 NEED_GPU = {"04_train.ipynb"}  # the only one that advises getting a GPU (05 scores fine on a CPU)
 NO_DRIVE = {"01_download_data.ipynb", "03_model.ipynb"}  # they neither read nor write Drive
-WRITE_DRIVE = {"02_preprocess.ipynb", "04_train.ipynb", "05_evaluate.ipynb", "06_colorize_your_photos.ipynb"}
+WRITE_DRIVE = {"02_preprocess.ipynb", "04_train.ipynb", "05_evaluate.ipynb", "06_colorize_your_photos.ipynb",
+               "07_colour_an_old_film.ipynb"}
 SMOKE_BUDGET_S = 180  # the issue's limit per notebook on the 2-core development CPU
 
 # Injected after the parameters cell; also keeps the kernel offline, as conftest keeps the tests.
@@ -65,7 +67,7 @@ def _build_module():
     return build
 
 
-def test_the_six_notebooks_exist_each_with_its_python_source():
+def test_the_notebooks_exist_each_with_its_python_source():
     assert NOTEBOOKS == EXPECTED
     assert sorted(p.name for p in (NB_DIR / "src").glob("*.py")) == [n.replace(".ipynb", ".py") for n in EXPECTED]
 
@@ -170,11 +172,12 @@ def workspace(tmp_path, monkeypatch):
     return {"root": root, "done": {}}
 
 
-def execute(workspace, name, extra: str = ""):
-    """Run ``name`` in a fresh kernel with SMOKE = True; returns (executed notebook, seconds)."""
+def execute(workspace, name, extra: str = "", path=None):
+    """Run ``name`` (``path``: a changed copy of it) in a fresh kernel with SMOKE = True;
+    returns (executed notebook, seconds)."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(NB_DIR / name, as_version=4)
+    nb = nbformat.read(path or NB_DIR / name, as_version=4)
     nb.cells.insert(_parameters_index(nb) + 1, new_code_cell(INJECTED + WHICH_COLORPAST + extra,
                                                              metadata={"tags": ["injected-parameters"]}))
     client = NotebookClient(nb, kernel_name="python3", timeout=600,
@@ -224,7 +227,8 @@ def _check_common(nb, name, seconds):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in EXPECTED if n != "06_colorize_your_photos.ipynb"])
+@pytest.mark.parametrize("name", [n for n in EXPECTED if n not in ("06_colorize_your_photos.ipynb",
+                                                                   "07_colour_an_old_film.ipynb")])
 def test_notebook_runs_alone_in_smoke_mode(workspace, name):
     nb, seconds = run_alone(workspace, name)
     text = _check_common(nb, name, seconds)
@@ -284,14 +288,15 @@ def test_colorize_notebook_alone_fetches_colorful_and_shows_sensible_sizes(works
     gray = np.asarray(Image.fromarray(np.linspace(0, 255, 3000, dtype=np.uint8)[None].repeat(2000, 0)))
     Image.fromarray(gray).save(root / "photos/big.png")
     release = ("import dataclasses as _dc\nfrom colorpast import weights as _w\n"
-               f"_w.RELEASES['colorful'] = _dc.replace(_w.RELEASES['colorful'], url={url!r}, sha256={sha!r})\n")
+               f"_w.RELEASES['colorful'] = _dc.replace(_w.RELEASES['colorful'], url={url!r}, sha256={sha!r})\n"
+               "_w.bundled = lambda name: None  # a checkout that ships no model of its own\n")
     nb, seconds = run_alone(workspace, "06_colorize_your_photos.ipynb", extra=release)
     text = _check_common(nb, "06_colorize_your_photos.ipynb", seconds)
     assert "no trained run under runs/ yet" in text and "using colorful:official" in text
     assert (root / "weights/colorful_eccv16.weights.h5").is_file()
-    # No upload, no samples; the colours given by position (SMOKE's two POINTS) beside it.
-    assert sorted(p.name for p in (root / "colorized").iterdir() if p.is_file()) == ["big-hints.png", "big.png"]
-    assert Image.open(root / "colorized/big-hints.png").size == (3000, 2000)
+    # No upload, no samples; the colours given by position (SMOKE's two POINTS) in their own folder.
+    assert sorted(p.name for p in (root / "colorized").iterdir() if p.is_file()) == ["big.png"]
+    assert Image.open(root / "colorized/hints/big.png").size == (3000, 2000)
     assert Image.open(root / "colorized/big.png").size == (3000, 2000)  # full resolution on disk
     assert (root / "colorized.zip").is_file()
     widths = [w for w, _ in _images(nb)]
@@ -303,6 +308,91 @@ def test_colorize_notebook_alone_fetches_colorful_and_shows_sensible_sizes(works
     # The worked example of hints (offline in SMOKE: an embedded photo, an untrained seed16_hints), then the app.
     assert (root / "examples/astronaut-bw.png").is_file()
     assert "colorpast app: below (model: " in text and "http://127.0.0.1" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("at_hand", ["nothing", "bundled"])
+def test_colorize_notebook_on_a_first_offline_session(workspace, tmp_path, monkeypatch, at_hand):
+    """06 for real (not SMOKE), as a first session with the network cut: nothing trained,
+    no published weights, the example photo not fetchable, and a POINTS cell filled in.
+    Every cell runs (a NameError or a traceback would stop the notebook here). With the
+    models this project ships (staged here, untrained), each cell uses them; with nothing
+    at hand, each says in one line what it skipped and what to do, and the app opens with
+    its "No model yet" notice."""
+    from PIL import Image
+
+    from app_fixture import stage_bundled
+
+    root = workspace["root"]
+    (root / "photos").mkdir()
+    Image.fromarray(np.full((48, 64), 90, np.uint8)).save(root / "photos/old.png")
+    nb = nbformat.read(NB_DIR / "06_colorize_your_photos.ipynb", as_version=4)
+    (points,) = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("POINTS = [")]
+    points.source = points.source.replace("POINTS = [", "POINTS = [(10, 20, 'sky blue'),", 1)  # a user's colour
+    nbformat.write(nb, root / "06.ipynb")
+    extra = "SMOKE = False\nAPP = True\n"
+    if at_hand == "bundled":
+        stage_bundled(tmp_path / "bundled", monkeypatch)  # the kernel reads COLORPAST_BUNDLED
+    else:
+        extra += "from colorpast import weights as _w\n_w.bundled = lambda name: None  # a checkout that ships none\n"
+    done, _ = execute(workspace, "06.ipynb", extra=extra, path=root / "06.ipynb")
+    text = _text(done)
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+
+    def one(start):
+        said = [ln for ln in lines if ln.startswith(start)]
+        assert len(said) == 1, (start, said)
+        return said[0]
+
+    assert "NameError" not in text and "Traceback" not in text and "UserError" not in text
+    assert not [ln for ln in lines if "old.png" in ln and "first of" in ln]  # the one photo: taken without a word
+    assert not (root / "weights").exists() or not any((root / "weights").iterdir())  # no partial download left
+    if at_hand == "bundled":
+        assert one("could not fetch the example photo https://raw.githubusercontent.com/").endswith(
+            "run this cell again online to see it; your own photos below need no network")
+        assert one("no trained run under runs/ yet (04_train makes one): using effunet:bundled, the model this project ships")
+        assert one("1 colorized into colorized") and Image.open(root / "colorized/old.png").size == (64, 48)
+        assert one("using effunet_hints:bundled, the model this project ships")
+        assert one("1 colours given: colorized/hints/old.png") and (root / "colorized/hints/old.png").is_file()
+        assert one("colorpast app: below (model: effunet:bundled)")
+        return
+    assert "train one in 04_train, or run 06's cell under \"The model\" again while online" in one("no trained run under runs/ yet")
+    assert one("nothing colorized: there is no model")
+    assert "could not download https://" in one("no model that takes colour hints: train one in 04_train")
+    assert one("the worked example is skipped: there is no model that takes colour hints")
+    assert one("your colours are not used: no model that takes colour hints")
+    assert one("nothing new colorized in colorized: nothing to download")
+    assert one("colorpast app: below (model: none)")
+    assert not (root / "colorized").exists() or not any((root / "colorized").rglob("*.png"))
+
+
+@pytest.mark.slow
+def test_film_notebook_alone_colours_a_made_up_film_with_its_sound(workspace, colorful_server):
+    """07 on a fresh runtime with no trained run: the model 06 would use (Colorful's weights,
+    from a local server standing in for the release), a made-up film with a cut and a tone,
+    its first frames with the grid, a point given on frame 0, a preview and the whole film
+    played inline, each at the film's size with its sound; the pieces gone."""
+    import av
+
+    url, sha = colorful_server
+    release = ("import dataclasses as _dc\nfrom colorpast import weights as _w\n"
+               f"_w.RELEASES['colorful'] = _dc.replace(_w.RELEASES['colorful'], url={url!r}, sha256={sha!r})\n")
+    nb, seconds = run_alone(workspace, "07_colour_an_old_film.ipynb", extra=release)
+    text = _check_common(nb, "07_colour_an_old_film.ipynb", seconds)
+    root = workspace["root"]
+    assert "using colorful:official" in text and "1 film(s) in films: smoke-reel.mp4" in text
+    assert "smoke-reel.mp4: 160 x 120, 12 fps, 3.0 s (36 frames), sound: aac" in text
+    assert sorted(p.name for p in (root / "coloured").iterdir()) == ["smoke-reel-preview.mp4", "smoke-reel.mp4"]
+    for name, frames in (("smoke-reel-preview.mp4", 12), ("smoke-reel.mp4", 36)):
+        with av.open(str(root / "coloured" / name)) as c:
+            v = c.streams.video[0]
+            assert (v.width, v.height) == (160, 120) and c.streams.audio
+            assert sum(1 for p in c.demux(v) if p.size) == frames
+    assert "36 frames coloured" in text and "1 cut(s)" in text
+    videos = [o for o in _outputs(nb) if '<video controls' in o.get("data", {}).get("text/html", "")]
+    assert len(videos) == 2  # the preview and the whole film, played inline
+    assert len(_images(nb)) == 1  # the first frames with their grid
+    assert (root / "coloured.zip").is_file()
 
 
 @pytest.mark.slow

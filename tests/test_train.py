@@ -572,7 +572,7 @@ def test_a_runs_best_epoch_colorizes_and_evaluates_as_run_colon_best(prepared, t
     import keras
     from PIL import Image
 
-    from colorpast import photos, runs
+    from colorpast import model_choice, runs
     from colorpast.colorizer import load_model
 
     run = tmp_path / "run"
@@ -589,7 +589,7 @@ def test_a_runs_best_epoch_colorizes_and_evaluates_as_run_colon_best(prepared, t
     np.testing.assert_allclose(keras.ops.convert_to_numpy(load_model(f"{run}:last")(L)), last, atol=1e-6)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(load_model(f"{run}:final")(L)), final, atol=1e-6)
     assert np.abs(keras.ops.convert_to_numpy(best(L)) - final).max() > 1e-3
-    assert photos._can_colorize(f"{run}:best") and photos._can_colorize(f"{run}:last")
+    assert model_choice._can_colorize(f"{run}:best") and model_choice._can_colorize(f"{run}:last")
 
     photo = tmp_path / "in" / "p.png"
     photo.parent.mkdir()
@@ -605,7 +605,7 @@ def test_a_runs_best_epoch_colorizes_and_evaluates_as_run_colon_best(prepared, t
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "a run's weights are final, best, last (runs/NAME:best), not 'bset'" in r.stderr
     (run / runs.BEST).unlink()
-    assert not photos._can_colorize(f"{run}:best")
+    assert not model_choice._can_colorize(f"{run}:best")
     # A folder that shares a registered model's name does not hide its published weights.
     monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "no-weights"))
     monkeypatch.chdir(tmp_path)

@@ -188,6 +188,21 @@ def test_photos_folder_locally_says_where_to_put_photos(tmp_path, capsys):
     assert len(list(folder.iterdir())) == 2 and "has no photos" not in capsys.readouterr().out
 
 
+def test_a_file_that_is_no_photo_in_an_uploads_folder_is_named(tmp_path, capsys):
+    """On Colab each session's upload lands in photos/upload-*/: a PDF there, with no photo
+    beside it, is named with why it is left out, not passed over in silence."""
+    from colorpast.photofiles import not_photos
+
+    env = notebook.Environment(is_colab=False, root=tmp_path)
+    session = tmp_path / "photos/upload-20270101-090000"
+    session.mkdir(parents=True)
+    (session / "letter.pdf").write_bytes(b"%PDF-1.4")
+    (session / ".DS_Store").write_bytes(b"")
+    assert not_photos([tmp_path / "photos"]) == [(session / "letter.pdf", "a PDF: save its pages as JPEG or PNG images first")]
+    photos.photos_folder(tmp_path / "photos", env)
+    assert "letter.pdf: a PDF: save its pages as JPEG or PNG images first" in capsys.readouterr().out
+
+
 def test_photos_folder_on_colab_offers_an_upload_every_session(tmp_path, fake_colab, monkeypatch):
     """The second day's photos get in: the button opens whether or not the folder has
     photos, each session's files go to a folder of their own, a cancelled upload leaves none."""
@@ -205,83 +220,6 @@ def test_photos_folder_on_colab_offers_an_upload_every_session(tmp_path, fake_co
     assert len(list(folder.iterdir())) == 2
     photos.photos_folder("photos", env, upload=False)  # UPLOAD = False: no button
     assert len(list(folder.iterdir())) == 2
-
-
-def test_best_is_the_model_05_measured_best_and_a_run_that_lost_is_never_used_in_silence(tmp_path, monkeypatch):
-    import os
-
-    from colorpast import weights
-    from colorpast.config import TrainConfig
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
-    fetched = []
-    monkeypatch.setattr(weights, "fetch", lambda name: fetched.append(name))
-    lines = []
-    assert photos.choose_model("best", log=lines.append) == "colorful:official" and fetched == ["colorful"]
-    assert lines[0].startswith("no trained run under runs/ yet (04_train makes one)")
-    for i, name in enumerate(["a", "b"]):
-        (tmp_path / f"runs/{name}/checkpoints/step-000000003").mkdir(parents=True)
-        TrainConfig().to_json(tmp_path / f"runs/{name}/config.json")
-        os.utime(tmp_path / f"runs/{name}/checkpoints/step-000000003", (1000 + i, 1000 + i))
-    lines = []
-    assert photos.choose_model("best", log=lines.append) == "runs/b"  # the newest, before 05 has scored any
-    assert "05_evaluate has scored none yet" in lines[0]
-
-    def report(name, rows, mtime):
-        (tmp_path / f"reports/{name}").mkdir(parents=True)
-        f = tmp_path / f"reports/{name}/metrics.csv"
-        f.write_text("method,psnr,ciede2000\n" + "".join(f"{m},20,{s}\n" for m, s in rows))
-        os.utime(f, (mtime, mtime))
-
-    report("a-test", [("gray", 12.0), ("sepia", 11.8), ("runs/a", 10.5), ("runs/gone", 9.0),
-                      ("runs/b (5 hints)", 8.0), ("colorful:official", 11.5)], 2000)
-    lines = []
-    assert photos.choose_model("best", log=lines.append) == "runs/a"  # gone and hinted rows cannot colorize here
-    assert lines == ["using runs/a: the lowest CIEDE2000 of the models 05 scored in reports/a-test (10.50; "
-                     "runs/b (5 hints) 8.00, runs/gone 9.00, colorful:official 11.50, sepia 11.80, gray 12.00; lower is better)"]
-    assert photos.choose_model("runs/a", log=lines.append) == "runs/a" and len(lines) == 1  # measured best: no note
-    # A newer report: b lost to sepia and to Colorful. Named, it is used, with one line saying so.
-    report("b-test", [("gray", 12.0), ("sepia", 11.8), ("runs/b", 12.6), ("colorful:official", 11.5)], 3000)
-    lines = []
-    assert photos.choose_model("runs/b", log=lines.append) == "runs/b"
-    assert lines == ["note: 05 measured runs/b at CIEDE2000 12.60 in reports/b-test, behind colorful:official (11.50), "
-                     "sepia (11.80), gray (12.00); MODEL = 'best' takes the best 05 measured"]
-    lines = []
-    (tmp_path / "weights").mkdir()
-    (tmp_path / "weights/colorful_eccv16.weights.h5").write_bytes(b"h5")
-    assert photos.choose_model("best", log=lines.append) == "colorful:official"
-    assert "the lowest CIEDE2000 of the models 05 scored in reports/b-test (11.50" in lines[0] and fetched == ["colorful"]
-    # Every model behind sepia: the best of them, and the line says what that means.
-    report("c-test", [("sepia", 11.8), ("runs/a", 12.0)], 4000)
-    lines = []
-    assert photos.choose_model("best", log=lines.append) == "runs/a"
-    assert "but sepia scored as well or better: the model has learned little more than the average colour" in lines[0]
-
-
-def test_choose_model_falls_back_to_colorful_and_fetches_its_weights_once(tmp_path, monkeypatch):
-    from colorpast.config import TrainConfig
-    from colorpast import weights
-
-    fetched = []
-    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
-    monkeypatch.setattr(weights, "fetch", lambda name: fetched.append(name))
-    (tmp_path / "runs/mine/checkpoints/step-000000003").mkdir(parents=True)
-    TrainConfig().to_json(tmp_path / "runs/mine/config.json")
-    assert photos.choose_model(str(tmp_path / "runs/mine")) == str(tmp_path / "runs/mine")
-    lines = []
-    assert photos.choose_model(str(tmp_path / "runs/none"), log=lines.append) == "colorful:official"
-    assert fetched == ["colorful"] and "no trained model" in lines[0]
-    (tmp_path / "weights").mkdir()
-    (tmp_path / "weights/colorful_eccv16.weights.h5").write_bytes(b"h5")
-    photos.choose_model("runs/none", log=lines.append)
-    assert fetched == ["colorful"]
-    # 04 disconnected before its first checkpoint: settings, no weights. Passed over in one line.
-    (tmp_path / "runs/early").mkdir()
-    TrainConfig().to_json(tmp_path / "runs/early/config.json")
-    lines = []
-    assert photos.choose_model(str(tmp_path / "runs/early"), log=lines.append) == "colorful:official"
-    assert len(lines) == 1 and "has no trained weights yet" in lines[0]
 
 
 def test_offer_download_zips_the_new_files_and_offers_a_button_on_colab(tmp_path, fake_colab, monkeypatch):

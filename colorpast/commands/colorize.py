@@ -1,4 +1,4 @@
-"""``colorpast colorize``: full-resolution colorization of photos and folders."""
+"""``colorpast colorize``: full-resolution colorization of photos, folders and films."""
 
 import sys
 from pathlib import Path
@@ -6,9 +6,9 @@ from pathlib import Path
 from colorpast.errors import UserError
 from colorpast.fsutil import writable_dir
 
-HELP = "colorize photos or folders at full resolution with a trained model"
+HELP = "colorize photos, films or folders at full resolution with a trained model"
 DESCRIPTION = (
-    "Colorize image files, or every image under the given folders, with a trained model. "
+    "Colorize image files, films, or every image and film under the given folders, with a trained model. "
     "Each photo is colorized from its L (colour, black-and-white or sepia alike): ab is "
     "predicted at the model's working size, upsampled to the photo's size and joined with "
     "its full-resolution L, so the PNG written to --out keeps the input's size and detail. "
@@ -16,16 +16,21 @@ DESCRIPTION = (
     "exit status is 1 if any failed. --hints gives a model that takes hints (seed16_hints) the "
     "colours you know: a JSON list of points [{\"x\": 120, \"y\": 45, \"color\": \"#b22234\"}] in the "
     "photo's pixels, or a scribble PNG of the photo's size with colour strokes on a transparent "
-    "background."
+    "background. A film (mp4, mov, mkv, webm, avi ...) becomes NAME.mp4 in --out at its size and frame "
+    "rate with its sound: frames stream through one at a time, colour is carried along the optical flow "
+    "between the frames the model colours (no flicker) and starts over at each cut; a run that stops "
+    "goes on from where it stopped when run again. A film's --hints are points with the frame they are "
+    "given on, [{\"frame\": 0, \"x\": 120, \"y\": 45, \"color\": \"red\"}]: each moves with what it was "
+    "put on until its shot ends."
 )
 
 
 def add_arguments(p) -> None:
-    p.add_argument("paths", nargs="+", metavar="PATH", help="image files and/or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files, films and/or folders")
     p.add_argument("--model", required=True,
                    help="a run folder (runs/NAME; runs/NAME:best for its epoch with the lowest validation loss), "
                         "NAME:official (colorful:official) or a .keras file")
-    p.add_argument("--out", required=True, help="output folder for the colorized PNGs")
+    p.add_argument("--out", required=True, help="output folder for the colorized PNGs and films (NAME.mp4)")
     p.add_argument("--size", type=int, help="shorter side at which the model runs (default: the model's own, 224)")
     p.add_argument("--temperature", type=float, help="colorful only: annealed-mean temperature (default 0.38)")
     p.add_argument("--batch-size", type=int, default=8, help="photos decoded and predicted together (default 8)")
@@ -35,29 +40,55 @@ def add_arguments(p) -> None:
                    help="for faded old prints: stretch the photo's lightness to a modern photo's range and remove specks "
                         "before the model sees it (the output keeps the photo's own lightness)")
     p.add_argument("--hints", metavar="FILE",
-                   help="colour hints for one photo: a .json list of points or a scribble .png the photo's size")
+                   help="colour hints for one photo (a .json list of points or a scribble .png the photo's size) "
+                        "or one film (a .json list of points, each with its frame)")
+    p.add_argument("--preview", type=float, metavar="SECONDS",
+                   help="films: colour only the first SECONDS, into NAME-preview.mp4")
+    p.add_argument("--every", type=int, metavar="N",
+                   help="films: the model colours every N-th frame, colour is carried to the others (default 3; "
+                        "1 with --keep 0 colours each frame alone)")
+    p.add_argument("--keep", type=float, metavar="SHARE",
+                   help="films: at a frame the model colours, this share of the colour carried from the frames "
+                        "before is kept (default 0.8)")
+
+
+def _carry(args):
+    from dataclasses import replace
+
+    from colorpast.video.carry import DEFAULT
+
+    changes = {k: v for k, v in (("every", args.every), ("keep", args.keep)) if v is not None}
+    return replace(DEFAULT, **changes).check()
 
 
 def run(args) -> int:
     from colorpast.photofiles import find_images
+    from colorpast.video.reader import find_films, is_film
 
     # The user's mistakes that need no model are found before Keras (and TensorFlow) load: seconds.
-    files = find_images(args.paths)
+    films = find_films(args.paths)
+    photo_paths = [p for p in args.paths if not (is_film(p) and Path(p).is_file())]
+    files = find_images(photo_paths) if photo_paths else []
     if args.hints is not None:
-        if len(files) != 1:
-            raise UserError(f"--hints belong to one photo; {len(files)} were given")
+        if len(files) + len(films) != 1:
+            raise UserError(f"--hints belong to one photo or film; {len(files) + len(films)} were given")
         if not Path(args.hints).is_file():
             raise UserError(f"{args.hints}: no such hints file (give a .json list of points or a scribble .png)")
+    if args.preview is not None and not args.preview > 0:
+        raise UserError(f"--preview is the seconds of each film's start to colour; got {args.preview}")
+    carry = _carry(args)
     out = writable_dir(args.out)
+    from colorpast import model_choice
     from colorpast.colorizer import colorize_paths, load_model
     from colorpast.models import spec as model_spec
-    from colorpast.photos import HINTS_OFFICIAL, official_hints_ready
     model = load_model(args.model)
-    if args.hints is not None and not model_spec(model).hints and official_hints_ready(fetch=False):
-        # No trained model that takes hints: Zhang et al. 2017's published one, when fetched.
-        sys.stderr.write(f"colorpast colorize: {args.model} takes no colour hints: using {HINTS_OFFICIAL}, "
-                         "Zhang et al. 2017's published model\n")
-        model = load_model(HINTS_OFFICIAL)
+    if args.hints is not None and not model_spec(model).hints:
+        # A model at hand that takes hints (your hint run, the one this project ships, Zhang
+        # et al. 2017's once fetched); without one, colorize_paths says what to do.
+        other = model_choice.for_hints(model_choice.BEST, log=lambda _: None, fetch=False)
+        if other:
+            sys.stderr.write(f"colorpast colorize: {args.model} takes no colour hints: using {other}\n")
+            model = load_model(other)
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
     if args.normalize:
         decode["normalize"] = True
@@ -66,10 +97,42 @@ def run(args) -> int:
     if args.hints is not None:
         decode["hints"] = args.hints
 
+    film_names = {str(f) for f in films}
+
     def log(msg):
         sys.stderr.write(f"colorpast colorize: {msg}\n")
 
-    written, failed = colorize_paths(args.paths, model, out, size=args.size, batch_size=args.batch_size,
-                                     log=log, **decode)
-    print(f"colorized {len(written)} photo(s) into {out}" + (f"; {len(failed)} failed" if failed else ""))
+    def photo_log(msg):  # a film under a folder is no photo, but it is not skipped: it is coloured below
+        if not (msg.startswith("skipped ") and msg[8:].split(": ", 1)[0] in film_names):
+            log(msg)
+
+    failed = 0
+    if files or not films:
+        written, bad = colorize_paths(photo_paths, model, out, size=args.size, batch_size=args.batch_size,
+                                      log=photo_log, **decode)
+        failed += len(bad)
+        print(f"colorized {len(written)} photo(s) into {out}" + (f"; {len(bad)} failed" if bad else ""))
+    if films:
+        failed += _films(films, args, model, out, carry, decode, log)
     return 1 if failed else 0
+
+
+def _films(films, args, model, out, carry, decode, log) -> int:
+    """Colour each film; a film that cannot be read is reported and the others go on. Returns how many failed."""
+    from colorpast.video.film import colorize_film
+    from colorpast.video.reader import probe
+
+    failed = 0
+    for f in films:
+        try:
+            probe(f)
+        except UserError as e:  # not a film, no video stream: one line, and the others go on
+            log(f"skipped {e}")
+            failed += 1
+            continue
+        r = colorize_film(f, model, out, paths=args.paths, size=args.size, carry=carry, preview=args.preview,
+                          log=log, **decode)
+        bad = f"; {len(r.unreadable)} frame(s) did not decode" if r.unreadable else ""
+        print(f"coloured {f} into {r.path} ({r.frames} frames, {r.model_frames} by the model, {r.cuts} cut(s){bad})")
+        failed += bool(r.unreadable)
+    return failed

@@ -1,5 +1,6 @@
 """``colorpast evaluate``: every model and the gray baseline on the same photos, same metrics."""
 
+from colorpast.errors import UserError
 from colorpast.fsutil import writable_dir
 
 HELP = "compare models and the gray baseline on the same photos: tables, per-image CSV, grids, chart"
@@ -17,7 +18,11 @@ DESCRIPTION = (
     "--hints 0 1 5 10 50 runs every model that takes colour hints with that many true colours "
     "revealed at random points of each photo (hints.png draws the curve); --aged colorizes aged "
     "copies of the photos (faded, grainy, blurred, scratched, toned) and scores them against the "
-    "clean ones."
+    "clean ones. --data may also be a colour film or a folder of films (mp4, mov, mkv, webm, avi ...): "
+    "every model colours each film from its gray frames twice, frame by frame and with colour carried "
+    "along the optical flow, and films.md gives beside CIEDE2000 and colourfulness the temporal "
+    "difference (flicker) of each, of the gray video and of the true video; --limit N then takes the "
+    "first N frames of each film."
 )
 
 
@@ -28,7 +33,7 @@ def add_arguments(p) -> None:
                         "included, 'sepia' (ImageNet's median colour on every pixel) when named")
     p.add_argument("--split", default="test", choices=["train", "val", "test"], help="split of a prepared set (default: test)")
     p.add_argument("--out", required=True, help="report folder (e.g. reports/NAME)")
-    p.add_argument("--limit", type=int, help="evaluate on the first N photos only")
+    p.add_argument("--limit", type=int, help="evaluate on the first N photos only (films: the first N frames of each)")
     p.add_argument("--size", type=int, help="shorter side at which models run (default: each model's own)")
     p.add_argument("--temperature", type=float, help="colorful only: annealed-mean temperature (default 0.38)")
     p.add_argument("--grid", type=int, default=6, help="photos shown in grid.png (default 6)")
@@ -50,15 +55,39 @@ def add_arguments(p) -> None:
                         "FID, CF, ΔCF and PSNR first, as DDColor and others report on ImageNet val")
 
 
+def _films(data: str) -> bool:
+    """Whether ``--data`` names a film, or a folder of films and no photos (not a prepared set)."""
+    from pathlib import Path
+
+    from colorpast.photofiles import find_images
+    from colorpast.video.reader import find_films, is_film
+
+    p = Path(data)
+    if p.is_file():
+        return is_film(p)
+    return p.is_dir() and not (p / "prepared.json").is_file() and bool(find_films([p])) and not find_images([p])
+
+
 def run(args) -> int:
     out = writable_dir(args.out)  # a mistake in --out is one line before Keras (and TensorFlow) load: seconds
-    from colorpast.evaluate import evaluate  # Keras comes with it: imported here so that --help stays fast
-
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
     if args.normalize:
         decode["normalize"] = True
     if args.saturation is not None:
         decode["saturation"] = args.saturation
+    if _films(args.data):
+        photos_only = [o for o, on in (("--hints", args.hints), ("--aged", args.aged), ("--fid", args.fid),
+                                       ("--protocol paper", args.protocol == "paper"), ("sepia", "sepia" in args.models))
+                       if on]
+        if photos_only:
+            raise UserError(f"{', '.join(photos_only)}: for photos; {args.data} is a film")
+        from colorpast.video.evaluate import evaluate_films  # Keras comes with it, as below
+
+        evaluate_films([args.data], [m for m in args.models if m != "gray"], out, size=args.size, limit=args.limit,
+                       **decode)
+        return 0
+    from colorpast.evaluate import evaluate  # Keras comes with it: imported here so that --help stays fast
+
     evaluate(args.data, args.models, out, split=args.split, limit=args.limit, size=args.size,
              grid_count=args.grid, protocol=args.protocol, with_fid=args.fid, hints=args.hints, aged=args.aged,
              seed=args.seed, **decode)

@@ -89,7 +89,10 @@ def predict_ab(model, L, batch_size: int = 8, hints=None, **decode) -> np.ndarra
         raise UserError(f"{model.name} takes no colour hints; train a model that does (seed16_hints)")
     else:
         x = L
-    out = model.predict(x, batch_size=batch_size, verbose=0)
+    # One batch (a photo, a film's frame) goes through predict_on_batch: the same numbers
+    # without predict()'s set-up, 130 ms a call on the 2-core CPU (effunet at 224 x 384:
+    # 163 ms a frame through predict, 33 ms through predict_on_batch).
+    out = model.predict_on_batch(x) if len(L) <= batch_size else model.predict(x, batch_size=batch_size, verbose=0)
     return np.asarray(s.to_ab(out, **decode), np.float32)
 
 

@@ -1,7 +1,7 @@
-"""effunet: colorizers that recognise what they see, a U-Net on ImageNet-trained EfficientNet-Lite0.
+"""effunet: colorizers that recognise what they see, a U-Net on ImageNet-trained EfficientNet-Lite.
 
 Every model of this family is a U-Net (as DeOldify's, on a smaller encoder): the gray
-photo goes through EfficientNet-Lite0 (``colorpast.models.efficientnet_lite``) with its
+photo goes through EfficientNet-Lite0 or -Lite2 (``colorpast.models.efficientnet_lite``) with its
 ImageNet weights, and a decoder climbs back from its stride-32 head to stride 4, taking
 the encoder's features at strides 16, 8 and 4 on the way (skip connections). The
 encoder knows sky, grass, skin and fur from 1.3 million labelled photos; the decoder
@@ -17,15 +17,27 @@ learns which colours they have.
   the encoder's stem through a 1x1 convolution that starts at zero (so the pretrained
   features are unchanged until training finds a use for the hints) and join the decoder
   at stride 4, a short path from a hint to its colour.
+- ``effunet_lite2``, ``effunet_lite2_cls``, ``effunet_lite2_hints``: the same three on
+  EfficientNet-Lite2 (1.1 times as wide, 1.2 times as deep, 6.2 M parameters against
+  4.7 M; 88.3 % top-1 on the shared ImageNet sample against Lite0's 87.4 %), the same
+  decoder. Its skips are the stages' outputs at strides 16, 8 and 4 as Lite0's: 120, 48
+  and 24 channels (Lite0: 112, 40, 24).
 
 Input: L in Lab units (0..100), ``N x H x W x 1``, H and W divisible by 32 (the encoder
-halves the size five times); trained and run at 224 px, the encoder's size (colorize
-runs it at a shorter side of 224 and puts the ab on the photo's own full-resolution L).
+halves the size five times); trained and run at 224 px (``WORKING_SIZE``; colorize runs
+it at a shorter side of 224 and puts the ab on the photo's own full-resolution L). 224
+is Lite0's own size. Lite2 was trained at 260, no multiple of 32; its family works at 224
+too: the prepared sets are 224 px photos, so a 224 crop is the whole photo, and colorize
+at 224 shows a photo's objects at the scale training saw them. Lite2 loses little there
+(the shared ImageNet sample, whole photos at 224 px: 87.3 % top-1, against 88.3 % by its
+own 260 px protocol and Lite0's 86.5 % at 224; benchmarks/RESULTS.md, "EfficientNet-Lite2"),
+and 256 (89.1 %) would need sets prepared at 256 and 1.3 times the pixels a crop.
 The model turns L into what the encoder was trained on: the gray photo's sRGB (the colour
 of L with a = b = 0, in all three channels), as ``(x - 127) / 128`` on 0..255.
-Output: ``N x H/4 x W/4 x 2`` ab / 128 (``effunet``, ``effunet_hints``) or ``N x H/4 x W/4
-x 313`` logits (``effunet_cls``); ``to_ab`` upsamples to the input's size (bilinear), and
-the target is the true ab's mean over each 4 x 4 cell.
+Output: ``N x H/4 x W/4 x 2`` ab / 128 (``effunet``, ``effunet_hints`` and their Lite2
+twins) or ``N x H/4 x W/4 x 313`` logits (``effunet_cls``, ``effunet_lite2_cls``);
+``to_ab`` upsamples to the input's size (bilinear), and the target is the true ab's mean
+over each 4 x 4 cell.
 
 The encoder's training mode (``encoder=``, ``ENCODER_MODES``): ``frozen`` (none of it
 trains; the default), ``frozen_bn`` (its weights train, its batch normalization keeps
@@ -61,6 +73,8 @@ DEFAULT_ENCODER = "frozen"  # measured: benchmarks/RESULTS.md, "Recognition: eff
 # the photo's own L carries the detail.
 DECODER = ((16, 192, False), (8, 128, False), (4, 64, True))
 BOTTLENECK = 256  # the head's 1,280 channels reduced by a 1x1 convolution first
+# The size each family trains and runs at (the shorter side colorize gives it), by encoder.
+WORKING_SIZE = {"lite0": 224, "lite2": 224}
 
 
 @keras.saving.register_keras_serializable(package="colorpast")
@@ -119,12 +133,13 @@ def set_encoder_mode(model: keras.Model, mode: str) -> keras.Model:
 
 
 def build(input_shape=(None, None, 1), name: str = "effunet", head: str = "ab", hints: bool = False,
-          weights: str | None = "imagenet", encoder: str = DEFAULT_ENCODER) -> keras.Model:
+          weights: str | None = "imagenet", encoder: str = DEFAULT_ENCODER, backbone: str = "lite0") -> keras.Model:
     """``N x H x W x 1`` L (and ``N x H x W x 3`` hint map if ``hints``) -> the head's output.
 
     head: "ab" (``N x H/4 x W/4 x 2`` ab / 128, tanh) or "313" (logits).
     weights: "imagenet" (the encoder's, from the installed package) or None (random).
     encoder: its training mode, one of ``ENCODER_MODES``.
+    backbone: the EfficientNet-Lite under it, ``lite0`` or ``lite2`` (``efficientnet_lite.VARIANTS``).
     """
     L = keras.Input(shape=input_shape, name="L")
     inputs, stem_extra, near = [L], None, {}
@@ -136,7 +151,7 @@ def build(input_shape=(None, None, 1), name: str = "effunet", head: str = "ab", 
         half = layers.AveragePooling2D(2, name="hints_2")(guide)  # N x H/2 x W/2 x 12
         near[4] = layers.AveragePooling2D(2, name="hints_4")(half)
         stem_extra = layers.Conv2D(lite.STEM, 1, use_bias=False, kernel_initializer="zeros", name="hints_to_stem")(half)
-    feats = lite.encoder(GrayForEncoder(name="gray_for_encoder")(L), stem_extra)
+    feats = lite.encoder(GrayForEncoder(name="gray_for_encoder")(L), stem_extra, variant=backbone)
     y = layers.Conv2D(BOTTLENECK, 1, use_bias=False, name="dec32")(feats[32])
     y = layers.Activation("relu", name="dec32_relu")(layers.BatchNormalization(name="dec32_bn")(y))
     for stride, filters, separable in DECODER:
@@ -158,7 +173,7 @@ def build(input_shape=(None, None, 1), name: str = "effunet", head: str = "ab", 
         raise ValueError(f"head must be 'ab' or '313'; got {head!r}")
     model = keras.Model(inputs if hints else L, outputs, name=name)
     if weights == "imagenet":
-        lite.load_imagenet(model)
+        lite.load_imagenet(model, variant=backbone)
     elif weights is not None:
         raise ValueError(f"weights must be 'imagenet' or None; got {weights!r}")
     return set_encoder_mode(model, encoder)
@@ -169,14 +184,15 @@ def cls_to_ab(logits, temperature: float | None = None):
     return seed16_cls.annealed_to_ab(logits, FACTOR, temperature)
 
 
-def _register(name: str, description: str, head: str = "ab", hints: bool = False):
+def _register(name: str, description: str, head: str = "ab", hints: bool = False, backbone: str = "lite0"):
     cls = head == "313"
     register(ModelSpec(
         name=name,
-        builder=lambda input_shape=(None, None, 1), **kw: build(input_shape, name, head=head, hints=hints, **kw),
+        builder=lambda input_shape=(None, None, 1), **kw: build(input_shape, name, head=head, hints=hints,
+                                                               backbone=backbone, **kw),
         to_ab=cls_to_ab if cls else (lambda y: upsample(keras.ops.convert_to_tensor(y) * AB_SCALE_SEED, FACTOR)),
         target_from_ab=(lambda ab: cell_mean(ab, FACTOR)) if cls else (lambda ab: cell_mean(ab, FACTOR) / AB_SCALE_SEED),
-        multiple=MULTIPLE, default_size=lite.SIZE, description=description,
+        multiple=MULTIPLE, default_size=WORKING_SIZE[backbone], description=description,
         make_loss=colorful.make_loss if cls else None, hints=hints, encoder=True,
     ))
 
@@ -184,3 +200,8 @@ def _register(name: str, description: str, head: str = "ab", hints: bool = False
 _register("effunet", "U-Net on ImageNet-trained EfficientNet-Lite0 (recognises what it colours), ab/128 at 1/4 size")
 _register("effunet_cls", "effunet with Colorful's 313-bin head: rebalanced cross-entropy, annealed mean", head="313")
 _register("effunet_hints", "effunet that also takes colour hints (L + ab hint map + mask)", hints=True)
+_register("effunet_lite2", "effunet on the larger EfficientNet-Lite2 (1.1x wide, 1.2x deep), ab/128 at 1/4 size",
+          backbone="lite2")
+_register("effunet_lite2_cls", "effunet_lite2 with Colorful's 313-bin head", head="313", backbone="lite2")
+_register("effunet_lite2_hints", "effunet_lite2 that also takes colour hints (L + ab hint map + mask)", hints=True,
+          backbone="lite2")

@@ -21,14 +21,20 @@ notebook that way.
 SMOKE = False  # @param {type:"boolean"}
 # made by 02_preprocess
 DATA = "data/prepared/flickr30k"  # @param {type:"string"}
-# checkpoints, history and the final model land here
-RUN = "runs/effunet-flickr30k"  # @param {type:"string"}
-# None: the preset's (effunet; seed16 for default and seed); "seed16_hints" or "effunet_hints" learn to follow your colour hints (06)
+# None: the preset's (effunet; seed16_fast for fast, seed16 for default and seed); "effunet_hints" (or "seed16_hints") learns to follow your colour hints, which 06 and its app then find
 MODEL = None  # @param {type:"raw"}
 # effunet (recognises what it colours: the most accurate), fast, default or seed (the seed paper's recipe)
 PRESET = "effunet"  # @param ["effunet", "fast", "default", "seed"]
+# checkpoints, history and the final model land here; None: runs/MODEL-DATA's name (runs/effunet-flickr30k, runs/effunet_hints-flickr30k), each model its own
+RUN = None  # @param {type:"raw"}
 # None: the preset's (the run's own when it exists); raise it to continue a finished run
 EPOCHS = None  # @param {type:"raw"}
+# None: the preset's; images per step (lower it when the GPU runs out of memory; a new RUN or RESTART = True)
+BATCH_SIZE = None  # @param {type:"raw"}
+# None: the preset's; steps between checkpoints (fewer: a checkpoint sooner on a CPU; a new RUN or RESTART = True)
+STEPS_PER_EPOCH = None  # @param {type:"raw"}
+# None: the preset's; the peak learning rate (lower it when the loss becomes NaN; a new RUN or RESTART = True)
+LR = None  # @param {type:"raw"}
 # True: delete RUN's checkpoints and start it over with the parameters above
 RESTART = False  # @param {type:"boolean"}
 # on Colab: train from a copy of DATA on the runtime's disk (faster than Drive)
@@ -37,6 +43,8 @@ COPY_TO_RUNTIME = True  # @param {type:"boolean"}
 # %%
 if SMOKE:
     DATA, RUN, PRESET = notebook.smoke_data(), "runs/smoke", "smoke"
+RUN = RUN or notebook.run_folder(DATA, MODEL, PRESET)
+print(f"run: {RUN}")
 
 """
 ## The data, close to the GPU
@@ -56,18 +64,20 @@ TRAIN_DATA = notebook.local_copy(DATA, env) if COPY_TO_RUNTIME else DATA
 One dataclass holds every setting; it is saved as `config.json` in the run folder. A new
 run starts from `PRESET` with the parameters above. A run that exists resumes with its
 own `config.json`, whatever a newer colorpast's presets say; of the parameters above, those
-that change what it learns (`DATA`, `MODEL`, `PRESET`) must be its own, and `EPOCHS` may
-grow. An epoch here is a checkpoint interval, not a pass over the data: see the presets
-in `colorpast/config.py`. A bad value stops here, in one line, before anything is written.
-Without a GPU, a line says how long the run will take on this CPU and what smaller run to
-pick: `effunet`'s 160,000 images take more than 13 hours on 2 cores.
+that change what it learns (`DATA`, `MODEL`, `PRESET`, `BATCH_SIZE`, `STEPS_PER_EPOCH`, `LR`)
+must be its own, and `EPOCHS` may grow. An epoch here is a checkpoint interval, not a pass
+over the data: see the presets in `colorpast/config.py`. A bad value stops here, in one
+line, before anything is written. Without a GPU, a line says how long what is left of the
+run takes on this CPU, at the speed measured for its model (benchmarks/RESULTS.md), and
+what smaller run to pick: `effunet`'s 160,000 images take about 13 hours on 2 cores.
 """
 
 from colorpast import train
 
-cfg = train.settings(RUN, PRESET, restart=RESTART, data=TRAIN_DATA, model=MODEL, epochs=EPOCHS)
+cfg = train.settings(RUN, PRESET, restart=RESTART, data=TRAIN_DATA, model=MODEL, epochs=EPOCHS,
+                     batch_size=BATCH_SIZE, steps_per_epoch=STEPS_PER_EPOCH, lr=LR)
 if not env.gpus:  # a CPU runtime (Colab's free GPU quota used up, say): how long, and a smaller run
-    print(train.cpu_estimate(cfg))
+    print(train.cpu_estimate(cfg, RUN, restart=RESTART))
 cfg
 
 """

@@ -45,22 +45,19 @@ before its first checkpoint) or without the weights, the table compares what the
 says so. Scoring needs no GPU: on a CPU it only takes longer.
 """
 
-from colorpast import runs, weights
-from colorpast.models import colorful
+from colorpast import model_choice, runs
 
-COLORFUL = colorful.weights_dir() / colorful.OFFICIAL_WEIGHTS
-if FETCH_COLORFUL and not COLORFUL.is_file():
-    weights.fetch("colorful", out=COLORFUL)
 MODELS = ["sepia"]
 if runs.missing_weights(RUN) is None:
     MODELS.append(RUN)
 else:
     print(f"{runs.missing_weights(RUN)}: comparing without a trained model (04_train makes one)")
-if COLORFUL.is_file():
-    MODELS.append("colorful:official")
+why = model_choice.fetch_official(model_choice.OFFICIAL) if FETCH_COLORFUL else "FETCH_COLORFUL = True fetches it"
+if model_choice.at_hand(model_choice.OFFICIAL):
+    MODELS.append(model_choice.OFFICIAL)
 else:
-    print(f"{COLORFUL} is absent: comparing without Colorful (set FETCH_COLORFUL = True, "
-          "or run `colorpast weights fetch colorful`)")
+    print(f"{model_choice.official_file('colorful')} is absent: comparing without Colorful ({why}; then run this "
+          "cell again, online)")
 
 """
 ## Score

@@ -18,7 +18,7 @@ the whole notebook in a minute on a CPU; the test suite runs every notebook that
 # %% parameters
 # True: two embedded photos, saved in black and white, at 64 px
 SMOKE = False  # @param {type:"boolean"}
-# "best": the model 05_evaluate measured best (else your trained run, else Colorful's published weights); or a run folder ("runs/NAME:best": its best epoch), "colorful:official", a .keras file
+# "best": the model 05_evaluate measured best (else your trained run, else this project's own, else Colorful's published weights); or a run folder ("runs/NAME:best": its best epoch), "effunet:bundled", "colorful:official", a .keras file
 MODEL = "best"  # @param {type:"string"}
 # a folder (or one file) of your photos, on Drive on Colab; kept from session to session
 PHOTOS = "photos"  # @param {type:"string"}
@@ -32,8 +32,8 @@ REDO = False  # @param {type:"boolean"}
 SIZE = None  # @param {type:"raw"}
 # the model sees a faded print's L stretched and despeckled; the output keeps the photo's own L
 NORMALIZE = True  # @param {type:"boolean"}
-# a run of 04_train with MODEL = "seed16_hints", for the colours you know
-HINTS_MODEL = "runs/seed16_hints-flickr30k"  # @param {type:"string"}
+# for the colours you know; "best": your newest run of a model that takes hints (04_train with MODEL = "effunet_hints" makes runs/effunet_hints-flickr30k), else this project's own, else Zhang et al. 2017's; or a run folder, "effunet_hints:bundled", "siggraph17:official"
+HINTS_MODEL = "best"  # @param {type:"string"}
 # open the app below, to paint the colours you know on your own photos
 APP = True  # @param {type:"boolean"}
 
@@ -46,17 +46,18 @@ if SMOKE:
 
 With `MODEL = "best"`, the model 05_evaluate measured best (lowest CIEDE2000) in its newest
 report, said with its score and the others'; before 05 has run, your trained run; before any
-training, Zhang et al.'s published Colorful weights, fetched once (129 MB) into `weights/`,
-so the first session shows a result in minutes. A model you name is used as named, with a
-line when 05 measured it behind sepia or another model. No GPU is needed: a 12-megapixel
-photo takes seconds on a CPU.
+training, the model this project ships in `weights/` (offline, no download), or where none
+ships, Zhang et al.'s published Colorful weights, fetched once (129 MB). A model you name is
+used as named, with a line when 05 measured it behind sepia or another model. Offline with
+nothing at hand, one line says what to do and the cells below say what they skip. No GPU
+is needed: a 12-megapixel photo takes seconds on a CPU.
 """
 
-from colorpast import photos
+from colorpast import model_choice, photos
 from colorpast.colorizer import load_model
 
-MODEL = photos.choose_model(MODEL)
-model = load_model(MODEL)
+MODEL = model_choice.automatic(MODEL)
+model = load_model(MODEL) if MODEL else None
 
 """
 ## Your photos
@@ -87,10 +88,7 @@ like old prints it took CIEDE2000 from 14.55 to 14.45, and on the clean photos f
 to 11.34: benchmarks/RESULTS.md, "Old photos").
 """
 
-from colorpast.colorizer import colorize_paths
-
-written, failed = colorize_paths([PHOTOS], model, OUT, size=SIZE, log=print, skip_done=not REDO, normalize=NORMALIZE)
-print(f"{len(written)} colorized into {OUT}" + (f"; {len(failed)} unreadable" if failed else ""))
+written, failed = photos.colorize_new(PHOTOS, model, OUT, size=SIZE, redo=REDO, normalize=NORMALIZE)
 
 """
 ## Before and after
@@ -120,19 +118,20 @@ photos.offer_download(OUT, env, files=written);
 
 A model can only guess a colour the gray photo does not show. When you know some (the sky
 was blue, the sand is sand), say so: a model that takes hints spreads each one along the
-photo's structure. `HINTS_MODEL` when you trained one (04 with `MODEL = "seed16_hints"`);
-otherwise Zhang et al.'s published SIGGRAPH 2017 network, fetched once (137 MB), so this
-works with nothing trained. Here, the
-Great Sphinx of Giza in the 1870s (public domain, fetched once, about 100 kB) with twelve
-points: six of sky, three of sand, three of stone. The same list, as JSON, is what
-`colorpast colorize photo.jpg --hints hints.json` takes: x and y in the photo's pixels.
+photo's structure. With `HINTS_MODEL = "best"`: your newest run of a model that takes hints
+(04_train with `MODEL = "effunet_hints"` leaves it in `runs/effunet_hints-...`, where this
+finds it), else the hint model this project ships, else Zhang et al.'s published SIGGRAPH
+2017 network, fetched once (137 MB), so this works with nothing trained. Here, the Great
+Sphinx of Giza in the 1870s (public domain, fetched once, about 100 kB) with twelve points:
+six of sky, three of sand, three of stone. The same list, as JSON, is what `colorpast
+colorize photo.jpg --hints hints.json` takes: x and y in the photo's pixels. Offline, the
+example is skipped in one line; your own photos below need no network.
 """
 
-example = photos.example_photo("examples", smoke=SMOKE)
-hints = photos.example_hints(example)
-hints_model = photos.hints_model(HINTS_MODEL, smoke=SMOKE)
-if hints_model is not None:
-    photos.show_hints_example(example, hints_model, hints)
+from colorpast import photo_hints
+
+HINTS_MODEL, hints_model = photo_hints.hints_model(HINTS_MODEL, smoke=SMOKE)
+photo_hints.show_example("examples", hints_model, smoke=SMOKE);
 
 """
 ## Your colours, by position
@@ -142,14 +141,15 @@ right, y down, from the top-left corner). Read the position of each thing whose 
 you know off the grid, and list it in `POINTS` as `(x, y, colour)`, the colour in plain
 words (`"red"`, `"sky blue"`, `"dark green"`, `"tan"`: the CSS colour names) or as a hex
 code (`"#b22234"`). Run the cell: the points are drawn on the photo for checking, beside
-the automatic result and the one with your colours, saved at full resolution in `OUT`.
+the automatic result and the one with your colours, saved at full resolution in `OUT/hints`
+(a photo's name there is never another's: a second result of it gets `-2`).
 """
 
-# a file name in PHOTOS (None: the first photo there)
+# a photo in PHOTOS: its name, or its path below PHOTOS when two share a name (None: the first photo there)
 HINT_PHOTO = None  # @param {type:"raw"}
-photo = photos.pick_photo(PHOTOS, HINT_PHOTO)
+photo = photo_hints.pick_photo(PHOTOS, HINT_PHOTO)
 if photo is not None:
-    photos.show_grid(photo)
+    photo_hints.show_grid(photo)
 
 # %%
 POINTS = [  # (x, y, colour): x and y read off the grid above, the colour a name or a hex code
@@ -158,8 +158,8 @@ POINTS = [  # (x, y, colour): x and y read off the grid above, the colour a name
 ]
 if SMOKE:
     POINTS = [(5, 5, "sky blue"), (40, 60, "#b22234")]
-if photo is not None and POINTS and hints_model is not None:
-    photos.colorize_with_points(photo, hints_model, POINTS, OUT)
+if photo is not None and POINTS:
+    photo_hints.colorize_with_points(photo, hints_model, POINTS, OUT, folder=PHOTOS)
 
 """
 ## Paint the colours you know: the app
@@ -167,16 +167,18 @@ if photo is not None and POINTS and hints_model is not None:
 The same thing for your photos, with a brush: drop a photo in, paint strokes of the
 colours you know on its gray copy, press **Colorize**, download the full-resolution
 result (also saved in `OUT/app`). It opens below, in the notebook (on Colab through Colab's own proxy: nothing is
-public). It uses `MODEL` and lists every trained run under `runs/`; only a model that
-takes hints follows the strokes (with another, the brush is off and the page says which
-models do). It runs until the runtime stops; running this cell again replaces it. A HEIC
-photo can be dropped in too.
+public). It starts with `MODEL` (with none at hand, `HINTS_MODEL`) and offers `HINTS_MODEL`,
+every trained run under `runs/` and the models at hand; only a model that takes hints
+follows the strokes (with another, the paint box says so and which model does). It runs
+until the runtime stops; running this cell again replaces it. A HEIC photo or a scan of
+up to 300 megapixels can be dropped in too.
 """
 
 if APP:
     from colorpast import app
 
-    page = app.launch(port=None, model=MODEL, out_dir=f"{OUT}/app", block=False)
+    page = app.launch(port=None, model=MODEL or HINTS_MODEL, out_dir=f"{OUT}/app", block=False, chosen=True,
+                      also=[HINTS_MODEL])
     if SMOKE:
         page.close()
 
