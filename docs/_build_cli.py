@@ -33,7 +33,8 @@ Each verb mirrors a notebook. A mistake (a missing file, an unwritable folder, a
 option or value) prints one line on stderr and exits with status 2, never a traceback,
 and leaves what it would have written as it was. A job that fails for a reason you must
 act on (a NaN loss, the GPU out of memory) exits with 1 and says what to do; Ctrl-C exits
-with 130 and keeps every checkpoint written so far.
+with 130 and keeps what was finished (checkpoints, a film's pieces): the same command goes
+on from there.
 
 **Models**, wherever a command takes one (`--model`, `--models`, notebook 06's `MODEL`):
 
@@ -156,9 +157,10 @@ skipped with that reason. `--normalize` is for faded prints: on aged photos it b
 colour's error back to the clean photos' level (benchmarks/RESULTS.md, "Old photos").
 
 **Hints**, the colours you know (Zhang et al. 2017), for a model that takes them
-(`seed16_hints`, `effunet_hints`, `siggraph17:official`); with another model and
-`siggraph17:official` fetched, that one is used instead, with one line saying so. Train
-one with
+(`seed16_hints`, `effunet_hints`, `siggraph17:official`); with another model, a model at
+hand that takes hints is used instead, with one line saying so: your newest hint run, else
+the hint model this project ships (`NAME:bundled`) where one ships, else
+`siggraph17:official` once fetched. Train one with
 `colorpast train --data PREPARED --run runs/hints --preset effunet --model effunet_hints`,
 or `--model seed16_hints --lr 2e-3 --schedule cosine` (the recipe of benchmarks/RESULTS.md,
 "Colour hints"); each learns from hints simulated from the true colours inside the train
@@ -175,6 +177,26 @@ step, a quarter of its crops with none, so it colours on its own too.
   of the same hue and chroma, not a dark patch.
 - A point outside the photo, a scribble of another size, a colour that does not parse, or
   hints for a model without hint inputs: one line, exit 2, nothing written.
+
+**Films** (mp4, mov, mkv, webm, avi ...) become `NAME.mp4` in `--out`, at their size and
+frame rate, with their own sound. Frames are decoded one at a time and the film is written
+in pieces of 10 s, so memory does not grow with its length (a 10-minute 720p film peaked
+at 1.14 GB, 1.02 times a 10-second one's). The model colours every third frame
+(`--every 3`); its colour is carried along the optical flow (OpenCV's DIS, at half the
+working size) to the frames between, and at each frame the model colours, 0.8 of the
+carried colour is kept where the flow holds (`--keep 0.8`); at a cut (a new shot) it
+starts afresh. On three
+clips this halved the flicker of colouring each frame alone (0.50 of it) at the same
+CIEDE2000, with a third of the model's work; a 480p film went at 14.3 frames/s on the
+2-core CPU (benchmarks/RESULTS.md, "Films"). A run stopped half-way (Ctrl-C, a killed
+process, a disconnect) goes on, when run again with the same settings, from the end of
+its last finished piece, exactly as if it had not stopped; the pieces wait in a hidden
+folder beside the output, `.NAME.mp4.parts`, and the output appears only when complete.
+`--preview SECONDS` colours the film's start into `NAME-preview.mp4`. A film's `--hints`
+is a JSON list of points, each with the frame it is given on (counted from 0):
+`[{"frame": 0, "x": 120, "y": 45, "color": "red"}]`, x and y in the film's pixels as shown.
+From its frame on, a point moves with what it was put on until its shot ends at a cut or
+it leaves the frame; give it on a shot's first frame to colour all of the shot.
 """,
     "app": """\
 The before and after are shown on a slider. Paint with a colour brush (the sky blue, the
@@ -183,15 +205,30 @@ the photo keeps its own lightness. "Faded old print" (on) does what `colorize --
 does; "Colour strength" multiplies the colours, as `--saturation` does (above 1: bolder
 and less accurate, benchmarks/RESULTS.md, "Colour strength").
 
-Only a model that takes hints (`siggraph17:official`, or a run of `seed16_hints` or
-`effunet_hints`) follows them; with another the brush is off and the page says which
-models take hints. The model chooser offers `--model`, every trained run under `--runs`,
-effunet's family first, then newest first, and `colorful:official` and
-`siggraph17:official` when their weights are on disk. With no model at all it fetches
-Colorful's published weights once, as notebook 06 does; offline, it says in one line what
-to do and starts anyway. A HEIC photo dropped in is read, an iPhone's `IMG_0001.HEIC` too
-(the page gives it the type that Chromium on Linux leaves out of a capitalised suffix,
-without which Gradio's box dropped it). The page listens on 127.0.0.1 alone; it makes no
+Only a model that takes hints (`siggraph17:official`, a run of `seed16_hints` or
+`effunet_hints`, or a hint model this project ships, `NAME:bundled`) follows them. With
+another model the paint box says painting is off, why, and which model at hand takes hints
+(or how to get one); with no model at all, the page says what to do. Every kind of model
+is tested in Chromium (tests/test_app_page.py): none, an automatic run, Colorful's
+published weights, the weights this project ships, a run that takes hints.
+
+The model chooser offers `--model`, every trained run under `--runs` (default `runs/`),
+effunet's family first, then newest first, the models this project ships (`NAME:bundled`),
+and `colorful:official` and `siggraph17:official` when their weights are on disk. With no
+`--model`, the app starts with the model 05 measured best, else your newest run, else the
+one this project ships, else Colorful's published weights, fetched once (129 MB), as
+notebook 06 does. Offline with none of them, it says in one line what to do and starts
+anyway.
+
+A HEIC photo dropped in is read and shown (the box shows a copy the browser can draw), an
+iPhone's `IMG_0001.HEIC` too (the page gives it the type that Chromium on Linux leaves out
+of a capitalised suffix, without which Gradio's box dropped it). Scans up to 300 MP go
+through, as the page says before any upload: Gradio no longer opens them with Pillow,
+whose limit (179 MP) refused them, and one press of Colorize on a 300 MP scan peaked at
+2.15 GB (colorize: 1.97 GB on the same scan; before, 14.6 GB at 100 MP: benchmarks/RESULTS.md,
+"Hints on big scans: memory"). Each photo's result has its own name: `IMG_1.jpg` and then
+`IMG_1.png` give `IMG_1_colorized.png` and `IMG_1-png_colorized.png`, and a result already
+there is never replaced by another photo's. The page listens on 127.0.0.1 alone; it makes no
 share link, sends no analytics and loads nothing from the internet (it uses the system's
 fonts; the browser test checks this with every other host unreachable). One press of
 Colorize on a 1-megapixel photo with a painted stroke and 5 points took 0.54 s and 0.91 s
