@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's headline result: seed16 (MSE on ab), seed16_cls (the same backbone with
+# The headline result (benchmarks/RESULTS.md, "Headline"): seed16 (MSE on ab), seed16_cls (the same backbone with
 # Colorful's 313-bin head, rebalanced cross-entropy, annealed mean) and colorful, trained
 # on the 1,000 shared ImageNet photos under the same budget (4,000 training images as
 # random 128 px crops, Adam 3e-4, batch 16, the default preset's recipe), evaluated with

@@ -22,7 +22,7 @@ for r in runs/quality/recommended-4000 runs/quality/seed16-4000; do [ -f $r/mode
 $CP evaluate --data "$SHARED/cbsd68" --models $RUN "${OTHERS[@]}" gray --hints 0 1 5 10 50 --out reports/hints/cbsd68 --grid 3
 $CP evaluate --data $DATA --models $RUN "${OTHERS[@]}" gray --hints 0 1 5 10 50 --out reports/hints/imagenet-test --grid 3
 $CP evaluate --data "$SHARED/cbsd68" --models $RUN --hints 0 5 50 --limit 2 --grid 2 --out reports/hints/grid
-# The figures the README shows: the curve as drawn, the grid reduced to 900 px wide.
+# The figures: the curve as drawn (RESULTS shows it), the grid reduced to 900 px wide (the README shows it).
 cp reports/hints/cbsd68/hints.png benchmarks/hints_curve.png
 ${PYTHON:-.venv/bin/python} -c "
 from PIL import Image

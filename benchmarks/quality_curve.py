@@ -43,7 +43,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # `default` preset's schedule and loss). "{prior}" is the ImageNet ab prior.
 BASE = ["--schedule", "constant", "--loss", ""]
 RECIPES: dict[str, list[str]] = {
-    # Today's recipe (README's headline): the seed's exact network on 128 px crops, Adam 3e-4.
+    # The headline recipe (RESULTS, "Headline"): the seed's exact network on 128 px crops, Adam 3e-4.
     "seed16": ["--model", "seed16", "--size", "128", "--lr", "3e-4"],
     "seed16_cls": ["--model", "seed16_cls", "--size", "128", "--lr", "3e-4", "--prior", "{prior}"],
     # The candidates of "A better recipe at equal compute" (benchmarks/RESULTS.md), one change at a time.

@@ -191,7 +191,7 @@ PRESETS: dict[str, dict] = {
     # colorful classify it, and refuse its L1.
     "fast": dict(model="seed16_fast", optimizer="adam", lr=2e-3, schedule="cosine", loss="l1", batch_size=16,
                  steps_per_epoch=1000, epochs=10, augment=True),
-    # What we recommend (README, "what to pick"): effunet, the U-Net on the ImageNet-trained
+    # What we recommend (README, "Which model to pick"): effunet, the U-Net on the ImageNet-trained
     # EfficientNet-Lite0 (frozen), at its 224 px, with fast's loss and schedule at 1e-3. At
     # 4,000 images it scored CIEDE2000 10.28 on CBSD68, below every other recipe at every
     # budget measured and below gray and sepia (benchmarks/RESULTS.md, "Recognition").

@@ -66,7 +66,7 @@ NO_GPU = (
     "No GPU found: training will be slow, everything else runs fine on the CPU. "
     "On Colab: Runtime > Change runtime type > Hardware accelerator: GPU (T4), then run the notebook again "
     "(switching the runtime wipes /content; Drive keeps your data). "
-    "Locally: install the CUDA build of TensorFlow (README, 'Local Jupyter with CUDA'). "
+    "Locally: install the CUDA build of TensorFlow (docs/notebooks.md, 'Local Jupyter with CUDA'). "
     "Continuing on the CPU."
 )
 NO_GPU_NEEDED = "This notebook needs no GPU; it runs on the CPU."

@@ -217,3 +217,28 @@ def test_median_colour_and_decode_trials_run_on_a_tiny_set(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     rows = [line for line in r.stdout.splitlines() if line.startswith("| ") and "CIEDE2000" not in line]
     assert len(rows) == 8 and rows[0].startswith("| as predicted |") and "(3 photos of" in r.stdout
+
+
+def test_readme_picture_is_cut_from_the_measured_figure_or_made_with_a_model(tmp_path):
+    """The script behind the README's picture: --from-figure gives the committed strip
+    again; --model puts each print beside its colour, scaled to --height."""
+    from PIL import Image
+    from skimage import data
+
+    from colorpast import models
+
+    r = subprocess.run([sys.executable, "benchmarks/readme_picture.py", "--from-figure", "--out", str(tmp_path / "a.jpg")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    made, committed = (np.asarray(Image.open(p), dtype=float) for p in (tmp_path / "a.jpg", ROOT / "benchmarks" / "before_after.jpg"))
+    assert made.shape == committed.shape and np.abs(made - committed).mean() < 1.0
+    prints = []
+    for name in ("camera", "moon"):  # black-and-white photos shipped with scikit-image, 512 x 512
+        prints.append(tmp_path / f"{name}.png")
+        Image.fromarray(getattr(data, name)()).save(prints[-1])
+    models.build("seed16_fast").save(tmp_path / "m.keras")
+    r = subprocess.run([sys.executable, "benchmarks/readme_picture.py", "--model", str(tmp_path / "m.keras"), "--photos",
+                        *map(str, prints), "--height", "40", "--out", str(tmp_path / "b.jpg")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert Image.open(tmp_path / "b.jpg").size == (4 * 40 + 2 * 4 + 20, 40) and "2 prints" in r.stdout

@@ -557,5 +557,7 @@ def test_readme_indexes_every_notebook_with_its_colab_badge():
     readme = (REPO / "README.md").read_text()
     for name in EXPECTED:
         assert f"[{name}](notebooks/{name})" in readme and colab_badge(name) in readme
-    assert 'pip install "tensorflow[and-cuda]==' in readme and "jupyter lab notebooks/" in readme
     assert "REPO_URL" in readme and "colorpast/notebook.py" in readme  # how a fork points the notebooks at itself
+    guide = (REPO / "docs" / "notebooks.md").read_text()  # Colab, Drive and local Jupyter, linked from the README
+    assert "](docs/notebooks.md" in readme
+    assert 'pip install "tensorflow[and-cuda]==' in guide and "jupyter lab notebooks/" in guide

@@ -2,7 +2,7 @@
 
 from colorpast.fsutil import writable_dir
 
-HELP = "train seed16 on the embedded photos and colorize held-out ones (about 10 minutes on a 2-core CPU)"
+HELP = "train seed16 on the embedded photos and colorize held-out ones (about 5 minutes on a 2-core CPU)"
 DESCRIPTION = (
     "Train the seed paper's 16-layer model on real colour photos that ship with "
     "scikit-image and matplotlib (no download), then colorize two held-out photos "
