@@ -111,8 +111,9 @@ def main(argv=None) -> int:
         "precision": precision,
         "bundled_at_commit": version.commit(),
         "figures": figures,
-        "figures_command": f"colorpast evaluate --data PATH --models {name}:bundled sepia"
-                           + (f" --hints {' '.join(map(str, hints))}" if hints else ""),
+        "figures_command": "python benchmarks/bundle.py " + " ".join(sys.argv[1:] if argv is None else argv)
+                           + f" (each set: colorpast evaluate --data SET --models {name}:bundled sepia"
+                           + (f" --hints {' '.join(map(str, hints))}" if hints else "") + ")",
     }
     if a.dry_run:
         print(json.dumps(record, indent=1))

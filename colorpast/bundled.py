@@ -1,7 +1,7 @@
 """The models this project trained and ships: ``NAME:bundled`` (``effunet:bundled``).
 
-Each is a Keras weights file ``weights/NAME.weights.h5`` (float16 arrays, at most
-``MAX_BYTES``) with a record beside it, ``weights/NAME.json``: what it was trained on, for
+Each is a Keras weights file ``weights/NAME.weights.h5`` (float16 arrays where that moves
+no figure by more than 0.02, else float32; at most ``MAX_BYTES``) with a record beside it, ``weights/NAME.json``: what it was trained on, for
 how long, with which recipe, at which commit, and its figures as ``colorpast evaluate``
 printed them. They are committed to the repository and installed with the package (a
 wheel carries them as the package data of ``colorpast.bundled_weights``, pyproject.toml), so a

@@ -1,0 +1,56 @@
+"""The models this project ships: each of weights/ loads as ``NAME:bundled`` with no training
+and no download, and colours a few CBSD68 photos better than the gray and sepia baselines.
+
+Those photos were never trained on (CBSD68 is an evaluation set only); the figures of the
+whole set are in each model's record (weights/NAME.json) and benchmarks/RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import shared_folder
+from PIL import Image
+
+from colorpast import bundled, metrics
+from colorpast.colorizer import colorize, gray, load_model, sepia
+
+SHIPPED = ["effunet"]  # what weights/ holds: a checkout without one fails here
+PHOTOS = 8  # the first eight CBSD68 photos by name
+SIZE = 224
+
+
+def _photos():
+    folder = shared_folder("cbsd68")
+    paths = sorted(folder.glob("*.png"))[:PHOTOS]
+    return [np.asarray(Image.open(p).convert("RGB"), np.float32) / 255 for p in paths]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_model_ships_with_its_record(name):
+    f = bundled.path(name)
+    assert f is not None, f"weights/{name}.weights.h5 and weights/{name}.json do not ship"
+    assert f.stat().st_size <= bundled.MAX_BYTES
+    record = json.loads(f.with_name(f"{name}.json").read_text())
+    for key in ("data", "budget_images", "recipe", "bundled_at_commit", "figures", "figures_command"):
+        assert record.get(key), (name, key)
+    assert record["recipe"]["started_with"]["commit"], name  # the commit it was trained at
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_the_bundled_model_beats_gray_and_sepia_on_cbsd68_photos(name):
+    photos = _photos()
+    model = load_model(f"{name}:bundled")  # no hints given to the hint model: it colours alone
+    errors = {"model": [], "gray": [], "sepia": []}
+    for rgb in photos:
+        errors["model"].append(metrics.ciede2000(rgb, colorize(rgb, model, size=SIZE)))
+        errors["gray"].append(metrics.ciede2000(rgb, gray(rgb)))
+        errors["sepia"].append(metrics.ciede2000(rgb, sepia(rgb)))
+    mean = {k: float(np.mean(v)) for k, v in errors.items()}
+    print(name, {k: round(v, 2) for k, v in mean.items()})
+    assert mean["model"] < mean["gray"] and mean["model"] < mean["sepia"], mean
+    # photo by photo it wins on most: a model that painted one colour everywhere would not
+    wins = sum(m < min(g, s) for m, g, s in zip(errors["model"], errors["gray"], errors["sepia"]))
+    assert wins >= PHOTOS // 2, (wins, errors)
