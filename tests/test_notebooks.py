@@ -367,20 +367,17 @@ def test_colorize_notebook_on_a_first_offline_session(workspace, tmp_path, monke
 
 
 @pytest.mark.slow
-def test_film_notebook_alone_colours_a_made_up_film_with_its_sound(workspace, colorful_server):
-    """07 on a fresh runtime with no trained run: the model 06 would use (Colorful's weights,
-    from a local server standing in for the release), a made-up film with a cut and a tone,
+def test_film_notebook_alone_colours_a_made_up_film_with_its_sound(workspace):
+    """07 on a fresh runtime with no trained run: the model 06 would use (the one this
+    project ships, effunet:bundled: no download), a made-up film with a cut and a tone,
     its first frames with the grid, a point given on frame 0, a preview and the whole film
     played inline, each at the film's size with its sound; the pieces gone."""
     import av
 
-    url, sha = colorful_server
-    release = ("import dataclasses as _dc\nfrom colorpast import weights as _w\n"
-               f"_w.RELEASES['colorful'] = _dc.replace(_w.RELEASES['colorful'], url={url!r}, sha256={sha!r})\n")
-    nb, seconds = run_alone(workspace, "07_colour_an_old_film.ipynb", extra=release)
+    nb, seconds = run_alone(workspace, "07_colour_an_old_film.ipynb")
     text = _check_common(nb, "07_colour_an_old_film.ipynb", seconds)
     root = workspace["root"]
-    assert "using colorful:official" in text and "1 film(s) in films: smoke-reel.mp4" in text
+    assert "using effunet:bundled, the model this project ships" in text and "1 film(s) in films: smoke-reel.mp4" in text
     assert "smoke-reel.mp4: 160 x 120, 12 fps, 3.0 s (36 frames), sound: aac" in text
     assert sorted(p.name for p in (root / "coloured").iterdir()) == ["smoke-reel-preview.mp4", "smoke-reel.mp4"]
     for name, frames in (("smoke-reel-preview.mp4", 12), ("smoke-reel.mp4", 36)):
