@@ -230,7 +230,8 @@ def flow(a) -> None:
 
 
 def cuts(a) -> None:
-    from colorpast.colorizer import full_res_L, resize_area, working_size
+    from colorpast.bands import full_res_L, resize_area
+    from colorpast.colorizer import working_size
     from colorpast.video import flow as F, reader
 
     f = F.Flow()

@@ -6,11 +6,12 @@ keeps every pixel of detail and the input's size.
 
 Memory: a photo stays in its own dtype (uint8 from a file) and the full-resolution steps
 (its L, averaged down for the model; the upsampled ab; the conversion back to RGB) run in
-bands of rows of about ``BAND_PIXELS`` pixels (its L is kept at full size in float32
-up to ``LEAN_PIXELS``, and made again band by band above); ``colorize_paths`` writes each uint8 photo's
-colour into the photo's own array and hands that to ``cv2.imwrite``, so a scan costs
-about its uint8 pixels once (a 300 MP scan 0.9 GB; ``photofiles.MAX_PIXELS`` is the
-limit), and groups photos by pixels (``BATCH_PIXELS``), not by count. Measured with
+bands of rows of about ``bands.BAND_PIXELS`` pixels (``colorpast.bands``); its L is kept
+at full size in float32 up to ``LEAN_PIXELS``, and made again band by band above;
+``colorize_paths`` writes each uint8 photo's colour into the photo's own array and hands
+that to ``cv2.imwrite``, so a scan costs about its uint8 pixels once (a 300 MP scan 0.9
+GB; ``photofiles.MAX_PIXELS`` is the limit), and groups photos by pixels
+(``BATCH_PIXELS``), not by count. Measured with
 ``benchmarks/bench_colorize_memory.py`` (RESULTS.md, "Colorize: memory of 40 MP scans"
 and "... of 300 MP scans").
 """
@@ -23,11 +24,10 @@ from pathlib import Path
 import cv2
 import keras
 import numpy as np
-from keras import ops
 from PIL import Image
 from tqdm.auto import tqdm
 
-from colorpast import bundled, color, devices, hints as hint_tools, models, runs
+from colorpast import bands, bundled, color, hints as hint_tools, models, runs
 from colorpast.errors import UserError, say
 from colorpast.fsutil import atomic_path
 from colorpast.models import predict_ab, spec as model_spec
@@ -74,20 +74,6 @@ def load_model(ref: str):
     raise UserError(f"no model at {ref!r}: give a run folder (runs/NAME), NAME:bundled, NAME:official or a .keras file")
 
 
-def _as_rgb_float(image) -> np.ndarray:
-    a = np.asarray(image)
-    if a.ndim == 2:  # black-and-white: R = G = B
-        a = np.repeat(a[..., None], 3, axis=-1)
-    if a.ndim != 3 or a.shape[-1] not in (3, 4):
-        raise ValueError(f"expected an H x W gray or H x W x 3 RGB image, got shape {a.shape}")
-    a = a[..., :3]
-    if a.dtype == np.uint8:
-        return a.astype(np.float32) / 255.0
-    if a.dtype == np.uint16:
-        return a.astype(np.float32) / 65535.0
-    return np.clip(a.astype(np.float32), 0.0, 1.0)
-
-
 def working_size(height: int, width: int, short: int, multiple: int) -> tuple[int, int]:
     """The size the model sees: shorter side ``short``, aspect kept, both sides multiples of ``multiple``."""
     scale = short / min(height, width)
@@ -129,53 +115,12 @@ def colorize(image, model, size: int | None = None, hints=None, normalize: bool 
                           saturation=saturation, **decode)[0]
 
 
-# The full-resolution steps are elementwise over millions of pixels: compiled, they fuse
-# into one pass (on the 2-core CPU with TensorFlow's XLA, 12 MP: L 0.15 s instead of
-# 0.5 s, Lab -> RGB 0.15 s instead of 0.6 s). They run in bands of rows, the last one
-# padded to the others' height, so they compile once per photo width.
-BAND_PIXELS = 1 << 20 # about 1 MP a band: float32 temporaries of 12 MB, not of 480 MB for a 40 MP scan
 PNG_LEVEL = 6  # zlib level of colorize_paths' PNG files: Pillow's default, which they were written with before
 # Above this size a photo's L is not kept at full size (4 bytes a pixel: 1.2 GB for a 300 MP
 # scan) but made twice, band by band: once for the model's small L, once for the output
 # (12 MP: 3.2 s instead of 1.9 s, bench_colorize.py).
 LEAN_PIXELS = 50_000_000
 BATCH_PIXELS = 24_000_000  # colorize_paths: photos decoded and colorized together (one at least)
-
-
-def _full_res_L(rgb):
-    """``h x W x 3`` float RGB -> ``h x W x 1`` L (0..100)."""
-    return color.rgb_to_L(rgb)
-
-
-def _compose_band(L, across, lo, hi, frac):
-    """A band's ``h x W x 1`` L (the photo's own) and its ab -> ``h x W x 3`` RGB.
-
-    The ab of band row ``i`` lies between rows ``lo[i]`` and ``hi[i]`` of ``across``
-    (``hs x W x 2``, the small ab already resized across), at ``frac[i]`` (``h x 1 x 1``)."""
-    ab = ops.take(across, lo, axis=0) * (1.0 - frac) + ops.take(across, hi, axis=0) * frac
-    return color.lab_to_rgb(ops.concatenate([L, ab], axis=-1))
-
-
-def _compose_band_rgb(rgb, across, lo, hi, frac):
-    """:func:`_compose_band` from a band of the photo itself (``h x W x 3`` float RGB), its L made here."""
-    return _compose_band(color.rgb_to_L(rgb), across, lo, hi, frac)
-
-
-_COMPILED: dict = {}
-
-
-def _compiled(fn):
-    """``fn`` compiled for the active backend, once per process."""
-    if fn not in _COMPILED:
-        _COMPILED[fn] = devices.jit(fn)
-    return _COMPILED[fn]
-
-
-def resize_area(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``H x W x C`` float32 -> ``h x w x C`` by area averaging (OpenCV's INTER_AREA), on the host."""
-    h, w = size
-    out = cv2.resize(np.ascontiguousarray(a), (w, h), interpolation=cv2.INTER_AREA)
-    return out.reshape(h, w, a.shape[-1])
 
 
 # What a modern photo's lightness spans: the medians, over the shared ImageNet training
@@ -217,83 +162,6 @@ def _as_image(image) -> np.ndarray:
     return a
 
 
-def _bands(height: int, width: int):
-    """``(y0, y1, rows)``: bands of ``rows`` rows (the last may be shorter) of about BAND_PIXELS."""
-    rows = max(1, min(height, BAND_PIXELS // max(width, 1)))
-    for y0 in range(0, height, rows):
-        yield y0, min(height, y0 + rows), rows
-
-
-def _run_band(fn, rows: int, band, *more, whole=()):
-    """``fn`` (compiled) on ``band`` and the bands ``more``, each padded to ``rows`` rows with
-    its last row (one traced shape per width), and the ``whole`` arrays as they are
-    (after ``band``); cut back to the band's height."""
-    n = len(band)
-    padded = [b if n == rows else np.concatenate([b, np.repeat(b[-1:], rows - n, axis=0)]) for b in (band, *more)]
-    args = [padded[0], *whole, *padded[1:]]
-    return ops.convert_to_numpy(_compiled(fn)(*map(ops.convert_to_tensor, args)))[:n]
-
-
-def full_res_L(image) -> np.ndarray:
-    """The photo's L at full resolution (``H x W x 1`` float32, 0..100), band by band: the
-    photo stays in its own dtype, and only one band at a time is float RGB."""
-    h, w = image.shape[:2]
-    L = np.empty((h, w, 1), np.float32)
-    for y0, y1, rows in _bands(h, w):
-        L[y0:y1] = _run_band(_full_res_L, rows, _as_rgb_float(image[y0:y1]))
-    return L
-
-
-def small_L(image, size: tuple[int, int]) -> np.ndarray:
-    """The photo's L area-averaged to ``size`` (``h x w x 1`` float32), made band by band:
-    each band's L is averaged across to ``w`` columns, then the ``H x w`` column of bands
-    down to ``h`` rows. Area averaging is separable, so this is ``resize_area(full_res_L(image),
-    size)`` to float rounding, without the photo's L at full size (1.2 GB for a 300 MP scan)."""
-    H, W = image.shape[:2]
-    h, w = size
-    across = np.empty((H, w, 1), np.float32)
-    for y0, y1, rows in _bands(H, W):
-        L = _run_band(_full_res_L, rows, _as_rgb_float(image[y0:y1]))
-        across[y0:y1] = resize_area(L, (y1 - y0, w))
-    return resize_area(across, (h, w))
-
-
-def _compose(image, ab_small, dtype=np.float32, out=None, bgr: bool = False, L=None) -> np.ndarray:
-    """The photo's own full-resolution L + ``h x w x 2`` ab upsampled bilinearly -> ``H x W
-    x 3`` RGB, float32 in [0, 1] or uint8 (rounded), made band by band: from ``L`` (``H x W
-    x 1``, :func:`full_res_L`) when given, else from ``image`` (in its own dtype), each
-    band's L made as it is needed.
-
-    ``out``: the array to write into; it may be ``image`` itself (an ``H x W x 3`` uint8
-    photo becomes its colorized self, band by band, each band read before it is written),
-    so that a 300 MP scan costs one photo's memory, not three. ``bgr``: channels in
-    OpenCV's order (for ``cv2.imwrite``).
-
-    The upsampling is ``ops.image.resize``'s bilinear (half-pixel centres, edges held),
-    done as its two separable passes: across, once, to ``h x W`` on the host; down, in
-    each band's compiled step."""
-    h, w = image.shape[:2]
-    hs = ab_small.shape[0]
-    across = cv2.resize(np.ascontiguousarray(ab_small, np.float32), (w, hs), interpolation=cv2.INTER_LINEAR)
-    across = across.reshape(hs, w, 2)
-    src = np.clip((np.arange(h) + 0.5) * (hs / h) - 0.5, 0, hs - 1)
-    lo = np.floor(src).astype(np.int32)
-    hi = np.minimum(lo + 1, hs - 1)
-    frac = (src - lo).astype(np.float32)[:, None, None]
-    if out is None:
-        out = np.empty((h, w, 3), dtype)
-    for y0, y1, rows in _bands(h, w):
-        if L is not None:
-            rgb = _run_band(_compose_band, rows, L[y0:y1], lo[y0:y1], hi[y0:y1], frac[y0:y1], whole=(across,))
-        else:
-            rgb = _run_band(_compose_band_rgb, rows, _as_rgb_float(image[y0:y1]), lo[y0:y1], hi[y0:y1], frac[y0:y1],
-                            whole=(across,))
-        if bgr:
-            rgb = rgb[..., ::-1]
-        out[y0:y1] = rgb if out.dtype == np.float32 else np.clip(np.rint(rgb * 255), 0, 255)
-    return out
-
-
 def _predict_small(images, model, size, hints=None, normalize: bool = False, saturation: float = 1.0,
                    **decode) -> list[tuple[np.ndarray | None, np.ndarray]]:
     """Each photo's full-resolution L (``H x W x 1``; None above ``LEAN_PIXELS``, where it is
@@ -304,11 +172,12 @@ def _predict_small(images, model, size, hints=None, normalize: bool = False, sat
     given = [None] * len(images) if hints is None else [
         None if h is None else hint_tools.load(h, im.shape[:2]) for h, im in zip(hints, images)]
     sizes = [working_size(im.shape[0], im.shape[1], size or s.default_size, s.multiple) for im in images]
-    Ls = [full_res_L(im) if im.shape[0] * im.shape[1] <= LEAN_PIXELS else None for im in images]
+    Ls = [bands.full_res_L(im) if im.shape[0] * im.shape[1] <= LEAN_PIXELS else None for im in images]
     out = [None] * len(images)
     for ws in dict.fromkeys(sizes):
         idx = [i for i, z in enumerate(sizes) if z == ws]
-        L_small = np.stack([small_L(images[i], ws) if Ls[i] is None else resize_area(Ls[i], ws) for i in idx])
+        L_small = np.stack([bands.small_L(images[i], ws) if Ls[i] is None else bands.resize_area(Ls[i], ws)
+                            for i in idx])
         if normalize:
             L_small = np.stack([normalize_L(L) for L in L_small])
         maps = None
@@ -332,7 +201,7 @@ def colorize_batch(images, model, size: int | None = None, hints=None, normalize
     _check(model, hints, saturation)
     images = [_as_image(im) for im in images]
     smalls = _predict_small(images, model, size, hints, normalize, saturation, **decode)
-    return [_compose(im, ab, L=L) for im, (L, ab) in zip(images, smalls)]
+    return [bands._compose(im, ab, L=L) for im, (L, ab) in zip(images, smalls)]
 
 
 def _check(model, hints, saturation: float) -> None:
@@ -354,12 +223,12 @@ def colorize_into(image, model, size: int | None = None, hints=None, normalize: 
     ((L, ab),) = _predict_small([image], model, size, None if hints is None else [hints], normalize, saturation,
                                 **decode)
     mine = image.dtype == np.uint8 and image.ndim == 3 and image.shape[-1] == 3 and image.flags.writeable
-    return _compose(image, ab, np.uint8, out=image if mine else None, bgr=bgr, L=L)
+    return bands._compose(image, ab, np.uint8, out=image if mine else None, bgr=bgr, L=L)
 
 
 def gray(image) -> np.ndarray:
     """The gray baseline (ab = 0) of a photo: ``H x W x 3`` float32 RGB in [0, 1]."""
-    rgb = _as_rgb_float(image)
+    rgb = bands._as_rgb_float(image)
     return color.lab_to_rgb(color.gray_lab(color.rgb_to_lab(rgb)[..., :1]))
 
 
@@ -373,7 +242,7 @@ SEPIA_AB = (0.47, 5.27)
 def sepia(image) -> np.ndarray:
     """The sepia baseline of a photo: its L with ``SEPIA_AB`` on every pixel (``H x W x 3``
     float32 RGB in [0, 1])."""
-    L = color.rgb_to_lab(_as_rgb_float(image))[..., :1]
+    L = color.rgb_to_lab(bands._as_rgb_float(image))[..., :1]
     return color.lab_to_rgb(np.concatenate([L, np.broadcast_to(np.float32(SEPIA_AB), L.shape[:-1] + (2,))], -1))
 
 
@@ -459,7 +328,7 @@ def colorize_paths(paths, model, out_dir, size=None, batch_size: int = 8, progre
                 # in OpenCV's channel order for cv2.imwrite, which writes it as it is (Pillow
                 # would copy it into 4 bytes a pixel first: 1.2 GB for a 300 MP scan)
                 in_place = photo.dtype == np.uint8 and photo.ndim == 3 and photo.shape[-1] == 3 and photo.flags.writeable
-                bgr8 = _compose(photo, ab, np.uint8, out=photo if in_place else None, bgr=True, L=L)
+                bgr8 = bands._compose(photo, ab, np.uint8, out=photo if in_place else None, bgr=True, L=L)
                 del photo, L
                 written.append(write_png(bgr8, target(f)))
                 del bgr8

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import skimage.color
 
-from colorpast import colorizer, metrics as M, runs
+from colorpast import bands, metrics as M, runs
 from colorpast.data import shards
 from colorpast.fsutil import write_text_atomic
 from colorpast.models import spec
@@ -43,12 +43,12 @@ def scores(model, photos, temperatures=TEMPERATURES) -> list[dict]:
     rows = {t: {"temperature": t, "ciede2000": [], "vivid_pct": [], "vivid_truth_pct": []} for t in temperatures}
     for rgb in photos:
         truth = np.asarray(rgb, np.float32) / 255.0
-        L = colorizer.full_res_L(truth)  # H x W x 1
+        L = bands.full_res_L(truth)  # H x W x 1
         logits = model.predict(L[None], verbose=0)
         lab_t = M._lab(truth)
         for t in temperatures:
             ab = np.asarray(s.to_ab(logits, temperature=t), np.float32)[0]
-            pred = colorizer._compose(truth, ab, L=L)
+            pred = bands._compose(truth, ab, L=L)
             lab_p = M._lab(pred)
             shares = M._object_colour(lab_t, lab_p)
             rows[t]["ciede2000"].append(float(np.mean(skimage.color.deltaE_ciede2000(lab_t, lab_p))))

@@ -155,14 +155,14 @@ def test_colorize_is_the_same_whatever_the_bands_and_their_last_row(height, monk
     (25 = 3 x 8 + 1), or exactly whole bands, or a single row, comes out the same as in one
     band: float and uint8 in place, with its L kept (under LEAN_PIXELS) and made again band
     by band (above it)."""
-    from colorpast import colorizer
+    from colorpast import bands, colorizer
     from colorpast.models import build
 
     model = build("seed16")
     rgb = np.random.default_rng(height).integers(0, 256, (height, 32, 3), dtype=np.uint8)
     whole = colorizer.colorize(rgb, model, size=32)  # one band: 1 MP a band by default
-    monkeypatch.setattr(colorizer, "BAND_PIXELS", 32 * 8)  # 8 rows a band
-    assert [b[:2] for b in colorizer._bands(height, 32)][-1][1] == height
+    monkeypatch.setattr(bands, "BAND_PIXELS", 32 * 8)  # 8 rows a band
+    assert [b[:2] for b in bands._bands(height, 32)][-1][1] == height
     np.testing.assert_allclose(colorizer.colorize(rgb, model, size=32), whole, atol=1e-5)
     in_place = colorizer.colorize_into(rgb.copy(), model, size=32)
     assert np.abs(in_place.astype(int) - np.rint(whole * 255)).max() <= 1

@@ -48,24 +48,24 @@ def test_working_size_rule():
 
 
 def test_colorize_in_bands_equals_the_whole_photo_at_once(monkeypatch):
-    """Big scans are made band by band (colorizer.BAND_PIXELS) from their own dtype: the
+    """Big scans are made band by band (bands.BAND_PIXELS) from their own dtype: the
     model's L is the whole L area-averaged, the output the whole-photo computation's (L of
     the photo, ab resized by ops.image.resize, Lab -> RGB) to float rounding, the uint8
     output its rounding, and made in place (the photo becomes its colorized self) the same;
     with the L kept at full size and, above colorizer.LEAN_PIXELS, made again band by band."""
     from keras import ops
 
-    from colorpast import color, colorizer
+    from colorpast import bands, color, colorizer
     from colorpast.models import build
 
     rng = np.random.default_rng(0)
     photo = (rng.random((203, 317, 3)) * 255).astype(np.uint8)
     rgb = photo.astype(np.float32) / 255
-    monkeypatch.setattr(colorizer, "BAND_PIXELS", 317 * 8)  # 26 bands of 8 rows, the last (3 rows) padded
+    monkeypatch.setattr(bands, "BAND_PIXELS", 317 * 8)  # 26 bands of 8 rows, the last (3 rows) padded
     L = color.rgb_to_L(rgb)
-    np.testing.assert_allclose(colorizer.full_res_L(photo), L, atol=1e-4)
+    np.testing.assert_allclose(bands.full_res_L(photo), L, atol=1e-4)
     for size in [(64, 96), (40, 40), (101, 150)]:  # down both ways, and mixed shapes
-        np.testing.assert_allclose(colorizer.small_L(photo, size), colorizer.resize_area(np.asarray(L), size), atol=2e-3)
+        np.testing.assert_allclose(bands.small_L(photo, size), bands.resize_area(np.asarray(L), size), atol=2e-3)
     model = build("seed16")
     ((L_kept, ab_small),) = colorizer._predict_small([photo], model, 64)
     np.testing.assert_allclose(L_kept, L, atol=1e-4)
@@ -76,14 +76,14 @@ def test_colorize_in_bands_equals_the_whole_photo_at_once(monkeypatch):
     ab = ops.image.resize(ab_small, (203, 317), interpolation="bilinear")
     whole = ops.convert_to_numpy(color.lab_to_rgb(ops.concatenate([L, ab], axis=-1)))
     for kept in (L_kept, None):
-        banded = colorizer._compose(photo, ab_small, L=kept)
+        banded = bands._compose(photo, ab_small, L=kept)
         np.testing.assert_allclose(banded, whole, atol=1e-4)
-        as_uint8 = colorizer._compose(photo, ab_small, np.uint8, L=kept)
+        as_uint8 = bands._compose(photo, ab_small, np.uint8, L=kept)
         assert as_uint8.dtype == np.uint8 and np.abs(as_uint8.astype(int) - np.rint(whole * 255)).max() <= 1
-        bgr = colorizer._compose(photo, ab_small, np.uint8, bgr=True, L=kept)
+        bgr = bands._compose(photo, ab_small, np.uint8, bgr=True, L=kept)
         np.testing.assert_array_equal(bgr, as_uint8[..., ::-1])
         itself = photo.copy()
-        assert colorizer._compose(itself, ab_small, np.uint8, out=itself, L=kept) is itself
+        assert bands._compose(itself, ab_small, np.uint8, out=itself, L=kept) is itself
         np.testing.assert_array_equal(itself, as_uint8)
 
 

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from colorpast import colorizer, hints as hint_tools
+from colorpast import bands, colorizer, hints as hint_tools
 from colorpast.errors import UserError
 from colorpast.models import predict_ab, spec as model_spec
 from colorpast.video import flow as flow_tools
@@ -109,8 +109,8 @@ class FilmColorizer:
     def colour(self, index: int, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Frame ``index``'s ab at the working size (``h x w x 2``) and its full-resolution
         L, the state moved on to it; :meth:`__call__` composes the two."""
-        L = colorizer.full_res_L(rgb)
-        L_small = colorizer.resize_area(L, self.size)
+        L = bands.full_res_L(rgb)
+        L_small = bands.resize_area(L, self.size)
         gray = flow_tools.gray8(L_small)
         step = None
         if self.gray is not None:
@@ -143,8 +143,8 @@ class FilmColorizer:
         if rgb is None:
             return self.last
         ab, L = self.colour(index, rgb)
-        # a photo's own last step (colorizer): its L with the ab upsampled to it, band by band
-        self.last = colorizer._compose(rgb, ab, np.uint8, L=L)
+        # a photo's own last step (bands, as colorizer does): its L with the ab upsampled to it, band by band
+        self.last = bands._compose(rgb, ab, np.uint8, L=L)
         return self.last
 
     def state(self) -> tuple[dict, dict]:
