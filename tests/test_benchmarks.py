@@ -220,18 +220,28 @@ def test_median_colour_and_decode_trials_run_on_a_tiny_set(tmp_path):
 
 
 def test_readme_picture_is_cut_from_the_measured_figure_or_made_with_a_model(tmp_path):
-    """The script behind the README's picture: --from-figure gives the committed strip
-    again; --model puts each print beside its colour, scaled to --height."""
+    """The script behind the README's picture: the committed strip is the three legacy
+    prints coloured by effunet:bundled, made again (RESULTS, "The models that ship");
+    --from-figure still cuts the older strip out of its figure; --model puts each print
+    beside its colour, scaled to --height."""
     from PIL import Image
     from skimage import data
 
     from colorpast import models
 
-    r = subprocess.run([sys.executable, "benchmarks/readme_picture.py", "--from-figure", "--out", str(tmp_path / "a.jpg")],
+    from conftest import shared_folder
+
+    legacy = shared_folder("legacy-bw")
+    shown = [legacy / n for n in ("BoulevardDuTemple1838.jpg", "1880sBrooklynBridge.jpg", "Old_Tom_Morris.png")]
+    r = subprocess.run([sys.executable, "benchmarks/readme_picture.py", "--model", "effunet:bundled", "--photos",
+                        *map(str, shown), "--out", str(tmp_path / "a.jpg")],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     made, committed = (np.asarray(Image.open(p), dtype=float) for p in (tmp_path / "a.jpg", ROOT / "benchmarks" / "before_after.jpg"))
     assert made.shape == committed.shape and np.abs(made - committed).mean() < 1.0
+    r = subprocess.run([sys.executable, "benchmarks/readme_picture.py", "--from-figure", "--out", str(tmp_path / "c.jpg")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and Image.open(tmp_path / "c.jpg").height == 150, r.stderr[-2000:]
     prints = []
     for name in ("camera", "moon"):  # black-and-white photos shipped with scikit-image, 512 x 512
         prints.append(tmp_path / f"{name}.png")

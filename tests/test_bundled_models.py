@@ -54,3 +54,23 @@ def test_the_bundled_model_beats_gray_and_sepia_on_cbsd68_photos(name):
     # photo by photo it wins on most: a model that painted one colour everywhere would not
     wins = sum(m < min(g, s) for m, g, s in zip(errors["model"], errors["gray"], errors["sepia"]))
     assert wins >= PHOTOS // 2, (wins, errors)
+
+
+def test_hints_given_to_a_model_without_them_go_to_the_shipped_hint_model(tmp_path, monkeypatch):
+    """colorize --hints with a model that takes none, nothing trained: the shipped
+    effunet_hints:bundled follows them, said in one line (no download)."""
+    from conftest import cli
+
+    from colorpast import models
+
+    monkeypatch.chdir(tmp_path)  # no runs/ here
+    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))  # no published weights fetched
+    Image.fromarray(np.full((48, 64), 120, np.uint8)).save(tmp_path / "p.png")
+    (tmp_path / "h.json").write_text(json.dumps([{"x": 10, "y": 10, "color": "red"}]))
+    models.build("seed16_fast").save(tmp_path / "m.keras")
+    r = cli("colorize", tmp_path / "p.png", "--model", tmp_path / "m.keras", "--out", tmp_path / "o",
+            "--hints", tmp_path / "h.json", "--size", "64")
+    assert r.returncode == 0, r.stderr
+    assert "takes no colour hints: using effunet_hints:bundled" in r.stderr
+    red = np.asarray(Image.open(tmp_path / "o/p.png").convert("RGB"), np.int16)[10, 10]
+    assert red[0] > red[2] + 10, red  # the hint's red where it was given

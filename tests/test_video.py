@@ -221,7 +221,7 @@ def test_a_damaged_frame_is_named_the_film_goes_on_and_a_preview_is_its_start(sm
 
 
 @pytest.mark.slow
-def test_what_is_not_a_film_and_other_mistakes_are_one_line(small, tmp_path):
+def test_what_is_not_a_film_and_other_mistakes_are_one_line(small, tmp_path, monkeypatch):
     _, model_file = small
     frames, _ = moving_square(6, shape=(48, 64), side=12)
     clip = write_clip(tmp_path / "ok.mp4", frames, fps=10)
@@ -232,6 +232,10 @@ def test_what_is_not_a_film_and_other_mistakes_are_one_line(small, tmp_path):
     assert (tmp_path / "out/ok.mp4").is_file()
     hints = tmp_path / "h.json"
     hints.write_text(json.dumps([{"frame": 2, "x": 1, "y": 1, "color": "red"}]))
+    from colorpast import weights
+
+    monkeypatch.setattr(weights, "bundled", lambda name: None)  # no hint model at hand (one ships in weights/)
+    monkeypatch.chdir(tmp_path)  # nor a run of one
     for args, message in [
         ((clip, "--hints", hints), "takes no colour hints"),
         ((clip, clip, "--hints", hints), "--hints belong to one photo or film; 2 were given"),
