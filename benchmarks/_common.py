@@ -20,6 +20,22 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, {dev}, Keras {keras.__version__} on {devices.backend()}"
 
 
+def peak_rss(cmd, cwd=None, env=None) -> tuple[float, float, str]:
+    """(peak RSS in GB, wall seconds, stdout) of ``cmd`` run under /usr/bin/time -v (in
+    ``cwd``, with ``env``); a failed command stops the benchmark with its error's tail."""
+    import re
+    import subprocess
+    import time
+
+    t = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-v", *map(str, cmd)], capture_output=True, text=True, cwd=cwd, env=env)
+    wall = time.perf_counter() - t
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-3000:]}")
+    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
+    return kb / 1e6, wall, r.stdout
+
+
 def synthetic_prepared(path: Path, n_train: int, size: int = 224, per_shard: int = 256, distinct: int = 64):
     """A prepared set of ``n_train`` images (``distinct`` synthetic photos repeated),
     written in the real shard format; reused if it already exists."""

@@ -13,14 +13,11 @@ colorpast (its .venv/bin/python, run from that checkout) on the same files.
 """
 
 import argparse
-import re
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from _common import machine
+from _common import machine, peak_rss
 
 SIZE = (7744, 5164)  # width x height: 40.0 MP
 
@@ -31,17 +28,6 @@ def size_of(megapixels: float) -> tuple[int, int]:
         return SIZE
     h = int((megapixels * 1e6 / 1.5) ** 0.5)
     return int(h * 1.5), h
-
-
-def peak_rss(cmd, cwd=None) -> tuple[float, float]:
-    """(peak RSS in GB, wall seconds) of ``cmd`` under /usr/bin/time -v (run in ``cwd``)."""
-    t = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=cwd)
-    wall = time.perf_counter() - t
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-3000:]}")
-    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
-    return kb / 1e6, wall
 
 
 def compare(a, b) -> None:
@@ -97,13 +83,13 @@ def main():
     print(f"model: {a.model} ({model.stat().st_size / 1e6:.1f} MB .keras)")
     print(f"machine: {machine()}; {a.scans} scans of {size[0]}x{size[1]} ({size[0] * size[1] / 1e6:.1f} MP)"
           + (f"; colorpast of {a.checkout}" if a.checkout else ""))
-    one, wall = peak_rss([*cli, str(scans / "scan0.jpg"), "--out", str(work / "out1")], cwd)
+    one, wall, _ = peak_rss([*cli, str(scans / "scan0.jpg"), "--out", str(work / "out1")], cwd)
     print(f"1 scan:  peak RSS {one:.2f} GB, {wall:.0f} s")
     if a.keep:
         shutil.copy(work / "out1/scan0.png", work / f"first-{mp}.png")
     if a.one:
         return
-    many, wall = peak_rss([*cli, str(scans), "--out", str(work / "outN")], cwd)
+    many, wall, _ = peak_rss([*cli, str(scans), "--out", str(work / "outN")], cwd)
     print(f"{a.scans} scans: peak RSS {many:.2f} GB, {wall:.0f} s ({many / one:.2f} x one)")
 
 

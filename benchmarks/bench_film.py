@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from _common import machine
+from _common import machine, peak_rss
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -164,22 +163,15 @@ def _concat(clip: Path, dest: Path, minutes: float) -> Path:
 
 
 def memory(a) -> None:
-    import re
-
     work = Path(a.work)
     work.mkdir(parents=True, exist_ok=True)
     long = _concat(Path(a.clip), work / f"long-{a.minutes:g}min{Path(a.clip).suffix}", a.minutes)
     for film_path in (Path(a.clip), long):
         cmd = [sys.executable, "-m", "colorpast", "colorize", str(film_path), "--model", a.model, "--out",
                str(work / "out"), *a.options]
-        t = time.perf_counter()
-        r = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, cwd=ROOT)
-        wall = time.perf_counter() - t
-        if r.returncode != 0:
-            sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr[-3000:]}")
-        kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
-        done = next((ln for ln in r.stdout.splitlines() if ln.startswith("coloured")), "")
-        print(f"{film_path.name}: peak RSS {kb / 1e6:.2f} GB, {wall:.0f} s; {done.split(' (', 1)[-1]}", flush=True)
+        gb, wall, said = peak_rss(cmd, cwd=ROOT)
+        done = next((ln for ln in said.splitlines() if ln.startswith("coloured")), "")
+        print(f"{film_path.name}: peak RSS {gb:.2f} GB, {wall:.0f} s; {done.split(' (', 1)[-1]}", flush=True)
 
 
 def flow(a) -> None:

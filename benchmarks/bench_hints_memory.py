@@ -18,13 +18,10 @@ and `app.colorize_photo`, which the script calls there instead).
 
 import argparse
 import os
-import re
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-from _common import machine
+from _common import machine, peak_rss
 from bench_colorize_memory import size_of
 
 CALL = """
@@ -60,17 +57,6 @@ print(f"seconds in the call: {time.perf_counter() - t:.0f}")
 """
 
 
-def peak_rss(cmd, env) -> tuple[float, float, str]:
-    """(peak RSS in GB, wall seconds, stdout) of ``cmd`` under /usr/bin/time -v."""
-    t = time.perf_counter()
-    r = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-3000:]}")
-    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
-    return kb / 1e6, wall, r.stdout
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("work")
@@ -104,7 +90,7 @@ def main():
     out = work / f"out-{a.what}-{'old' if a.checkout else 'new'}"
     print(f"machine: {machine()}; {a.what} on one scan of {size[0]}x{size[1]} ({size[0] * size[1] / 1e6:.1f} MP), "
           f"{a.model} untrained" + (f"; colorpast of {a.checkout}" if a.checkout else ""))
-    gb, wall, said = peak_rss([sys.executable, "-c", CALL, a.what, str(scan), str(model), str(out)], env)
+    gb, wall, said = peak_rss([sys.executable, "-c", CALL, a.what, str(scan), str(model), str(out)], env=env)
     print(said.strip().splitlines()[-2:])
     print(f"peak RSS {gb:.2f} GB, {wall:.0f} s")
 
