@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_fixture import nothing_at_hand  # noqa: F401
 from PIL import Image
 
 import colorpast
@@ -252,7 +253,7 @@ def hint_model_file(tmp_path_factory):
 
 
 def test_colorize_with_hints_from_json_and_scribble_and_its_mistakes(photos, hint_model_file, model_file, tmp_path,
-                                                                     monkeypatch):
+                                                                     monkeypatch, nothing_at_hand):
     import json
 
     photo = photos / "rotated.jpg"  # 100 wide x 150 high once its EXIF orientation is applied
@@ -285,10 +286,7 @@ def test_colorize_with_hints_from_json_and_scribble_and_its_mistakes(photos, hin
     Image.fromarray(np.zeros((10, 10, 4), np.uint8)).save(tmp_path / "small.png")
     assert "but the photo is 100 x 150" in one_line_error(photo, "--model", hint_model_file, "--out", tmp_path / "o",
                                                           "--hints", tmp_path / "small.png")
-    from colorpast import weights
-
-    monkeypatch.setattr(weights, "bundled", lambda name: None)  # no hint model at hand (one ships in weights/)
-    monkeypatch.chdir(tmp_path)  # nor a run of one
+    monkeypatch.chdir(tmp_path)  # no hint model at hand: none shipped (nothing_at_hand), fetched or trained here
     assert "takes no colour hints" in one_line_error(photo, "--model", model_file, "--out", tmp_path / "o",
                                                      "--hints", tmp_path / "h.json")
     assert "belong to one photo" in one_line_error(photos, "--model", hint_model_file, "--out", tmp_path / "o",

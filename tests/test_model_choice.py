@@ -2,23 +2,17 @@
 order of each list, what is at hand offline, and one true line about the choice."""
 
 import pytest
+from app_fixture import nothing_at_hand  # noqa: F401
 
 from colorpast import model_choice, models, weights
 from colorpast.config import TrainConfig
-from colorpast.errors import UserError
 
 
 @pytest.fixture
-def offline(tmp_path, monkeypatch):
-    """No published weights on disk, none shipped, no network; runs/ and reports/ here."""
-
-    def fail(name, **_):
-        raise UserError(f"could not download the {name} weights: [Errno -3] Temporary failure in name resolution")
-
+def offline(tmp_path, monkeypatch, nothing_at_hand):
+    """No published weights on disk, none shipped, no network (app_fixture's); runs/ and
+    reports/ here."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
-    monkeypatch.setattr(weights, "fetch", fail)
-    monkeypatch.setattr(weights, "bundled", lambda name: None)
 
 
 def _run(name, model, weights_="final", root="runs"):

@@ -7,6 +7,7 @@ from functools import partial
 
 import numpy as np
 import pytest
+from app_fixture import nothing_at_hand  # noqa: F401
 from PIL import Image
 
 from colorpast import hints, models, photo_hints
@@ -65,18 +66,12 @@ def test_the_example_hints_are_points_inside_the_photo_that_parse(tmp_path):
     assert all(b < -10 for _, b in sky)  # blue: negative b
 
 
-def test_a_model_for_hints_is_a_trained_one_else_the_published_2017_network(tmp_path, monkeypatch):
+def test_a_model_for_hints_is_a_trained_one_else_the_published_2017_network(tmp_path, monkeypatch, nothing_at_hand):
     """06's hints_model: a model that takes hints as named, else model_choice's list, said
     in one true line; offline with none at hand, (None, None) and one line saying what to do."""
-    from colorpast import model_choice, weights
-
-    def offline(name, **_):
-        raise UserError(f"could not download the {name} weights")
+    from colorpast import model_choice
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))
-    monkeypatch.setattr(weights, "fetch", offline)
-    monkeypatch.setattr(weights, "bundled", lambda name: None)
     ref, model = photo_hints.hints_model("anything", smoke=True)
     assert ref is None and models.spec(model).hints
     lines = []

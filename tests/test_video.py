@@ -9,6 +9,7 @@ import cv2
 import keras
 import numpy as np
 import pytest
+from app_fixture import nothing_at_hand  # noqa: F401
 
 from colorpast import colorizer
 from colorpast.models import registry
@@ -221,7 +222,7 @@ def test_a_damaged_frame_is_named_the_film_goes_on_and_a_preview_is_its_start(sm
 
 
 @pytest.mark.slow
-def test_what_is_not_a_film_and_other_mistakes_are_one_line(small, tmp_path, monkeypatch):
+def test_what_is_not_a_film_and_other_mistakes_are_one_line(small, tmp_path, monkeypatch, nothing_at_hand):
     _, model_file = small
     frames, _ = moving_square(6, shape=(48, 64), side=12)
     clip = write_clip(tmp_path / "ok.mp4", frames, fps=10)
@@ -232,10 +233,7 @@ def test_what_is_not_a_film_and_other_mistakes_are_one_line(small, tmp_path, mon
     assert (tmp_path / "out/ok.mp4").is_file()
     hints = tmp_path / "h.json"
     hints.write_text(json.dumps([{"frame": 2, "x": 1, "y": 1, "color": "red"}]))
-    from colorpast import weights
-
-    monkeypatch.setattr(weights, "bundled", lambda name: None)  # no hint model at hand (one ships in weights/)
-    monkeypatch.chdir(tmp_path)  # nor a run of one
+    monkeypatch.chdir(tmp_path)  # no hint model at hand: none shipped (nothing_at_hand), fetched or trained here
     for args, message in [
         ((clip, "--hints", hints), "takes no colour hints"),
         ((clip, clip, "--hints", hints), "--hints belong to one photo or film; 2 were given"),
