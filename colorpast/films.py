@@ -166,16 +166,6 @@ def show_frames(film, frames=None, width: int = DISPLAY_WIDTH, log=print):
     return fig
 
 
-def hints_model(ref, smoke: bool = False, log=print):
-    """A model that takes hints, for 07's points, found as 06 finds one
-    (``photo_hints.hints_model``: ``ref`` when it names one, else your newest hint run, else
-    the one this project ships, else Zhang et al. 2017's published network, fetched once; in
-    SMOKE mode an untrained one); None, with one line saying what to do, when none is at hand."""
-    from colorpast.photo_hints import hints_model as choose
-
-    return choose(ref, smoke=smoke, log=log)[1]
-
-
 def film_points(points) -> list[dict]:
     """07's ``POINTS``, ``(frame, x, y, colour)`` tuples (or dicts), as a film's hints take them."""
     return [p if isinstance(p, dict) else {"frame": p[0], "x": p[1], "y": p[2], "color": p[3]} for p in points]

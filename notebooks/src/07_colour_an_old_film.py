@@ -49,7 +49,7 @@ weights, fetched once. Each frame
 is coloured from its own lightness, as a photo is; what makes a film different is below.
 """
 
-from colorpast import films, model_choice, photos
+from colorpast import films, model_choice, photo_hints, photos
 from colorpast.colorizer import load_model
 
 MODEL = model_choice.automatic(MODEL)
@@ -97,7 +97,7 @@ POINTS = [  # (frame, x, y, colour): the frame number and x, y read off the grid
 ]
 if SMOKE:
     POINTS = [(0, 60, 40, "red")]
-colouring = films.hints_model(HINTS_MODEL, smoke=SMOKE) if POINTS else model
+colouring = photo_hints.hints_model(HINTS_MODEL, smoke=SMOKE)[1] if POINTS else model  # as 06 finds one
 if colouring is None:
     colouring, POINTS = model, []
 
