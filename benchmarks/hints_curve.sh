@@ -5,7 +5,7 @@
 # random points of each photo (fixed seed), next to gray and the automatic models of the
 # quality curve at the same budget, on CBSD68 and on the prepared ImageNet test split.
 # Writes reports/hints/{cbsd68,imagenet-test}/ (metrics.md, hints.png) and a small grid of
-# two photos at 0, 5 and 50 hints (reports/hints/grid/grid.png). Re-running reuses the run.
+# two photos at 0, 5 and 50 hints (reports/hints/grid/grid.png, benchmarks/hints_grid.sh). Re-running reuses the run.
 # Usage, from the repository root:  bash benchmarks/hints_curve.sh [../shared/data]
 set -euo pipefail
 SHARED=${1:-../shared/data}
@@ -21,11 +21,7 @@ OTHERS=()
 for r in runs/quality/recommended-4000 runs/quality/seed16-4000; do [ -f $r/model.keras ] && OTHERS+=($r); done
 $CP evaluate --data "$SHARED/cbsd68" --models $RUN "${OTHERS[@]}" gray --hints 0 1 5 10 50 --out reports/hints/cbsd68 --grid 3
 $CP evaluate --data $DATA --models $RUN "${OTHERS[@]}" gray --hints 0 1 5 10 50 --out reports/hints/imagenet-test --grid 3
-$CP evaluate --data "$SHARED/cbsd68" --models $RUN --hints 0 5 50 --limit 2 --grid 2 --out reports/hints/grid
-# The figures: the curve as drawn (RESULTS shows it), the grid reduced to 900 px wide (the README shows it).
+# The curve as drawn (RESULTS shows it) and this run's grid of two photos at 0, 5 and 50 hints.
 cp reports/hints/cbsd68/hints.png benchmarks/hints_curve.png
-${PYTHON:-.venv/bin/python} -c "
-from PIL import Image
-im = Image.open('reports/hints/grid/grid.png').convert('RGB')
-im.resize((900, round(im.height * 900 / im.width)), Image.LANCZOS).save('benchmarks/hints_grid.png', optimize=True)"
-echo "hints_curve: wrote benchmarks/hints_curve.png and benchmarks/hints_grid.png"
+WORK=reports/hints/grid bash benchmarks/hints_grid.sh $RUN "$SHARED" reports/hints/grid/grid-900.png
+echo "hints_curve: wrote benchmarks/hints_curve.png and reports/hints/grid/grid-900.png"

@@ -252,3 +252,20 @@ def test_readme_picture_is_cut_from_the_measured_figure_or_made_with_a_model(tmp
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert Image.open(tmp_path / "b.jpg").size == (4 * 40 + 2 * 4 + 20, 40) and "2 prints" in r.stdout
+
+
+def test_hints_grid_is_the_bundled_hint_model_on_two_cbsd68_photos(tmp_path):
+    """The README's hints picture: benchmarks/hints_grid.sh draws it again, 900 px wide,
+    the same as the committed one (effunet_hints:bundled at 0, 5 and 50 hints)."""
+    from PIL import Image
+
+    from conftest import shared_folder
+
+    env = {**os.environ, "CP": f"{sys.executable} -m colorpast", "PYTHON": sys.executable, "WORK": str(tmp_path / "w")}
+    r = subprocess.run(["bash", "benchmarks/hints_grid.sh", "effunet_hints:bundled", str(shared_folder("cbsd68").parent),
+                        str(tmp_path / "g.png")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    made, committed = (np.asarray(Image.open(p).convert("RGB"), dtype=float)
+                       for p in (tmp_path / "g.png", ROOT / "benchmarks" / "hints_grid.png"))
+    assert made.shape == committed.shape and made.shape[1] == 900 and np.abs(made - committed).mean() < 1.0
+    assert "effunet_hints:bundled (50 hints)" in (tmp_path / "w" / "metrics.md").read_text()
