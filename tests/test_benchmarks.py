@@ -267,5 +267,5 @@ def test_hints_grid_is_the_bundled_hint_model_on_two_cbsd68_photos(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     made, committed = (np.asarray(Image.open(p).convert("RGB"), dtype=float)
                        for p in (tmp_path / "g.png", ROOT / "benchmarks" / "hints_grid.png"))
-    assert made.shape == committed.shape and made.shape[1] == 900 and np.abs(made - committed).mean() < 1.0
+    assert made.shape == committed.shape and made.shape[1] == 900 and np.abs(made - committed).mean() < 0.5  # the old grid: 2.3
     assert "effunet_hints:bundled (50 hints)" in (tmp_path / "w" / "metrics.md").read_text()
