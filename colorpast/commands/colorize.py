@@ -32,7 +32,9 @@ def add_arguments(p) -> None:
                         "NAME:official (colorful:official) or a .keras file")
     p.add_argument("--out", required=True, help="output folder for the colorized PNGs and films (NAME.mp4)")
     p.add_argument("--size", type=int, help="shorter side at which the model runs (default: the model's own, 224)")
-    p.add_argument("--temperature", type=float, help="colorful only: annealed-mean temperature (default 0.38)")
+    p.add_argument("--temperature", type=float,
+                   help="313-bin models (colorful, *_cls): annealed-mean temperature "
+                        "(default: the run's decode.json, else 0.38)")
     p.add_argument("--batch-size", type=int, default=8, help="photos decoded and predicted together (default 8)")
     p.add_argument("--saturation", type=float,
                    help="multiply the predicted colours by this (default 1; above 1 bolder, below 1 paler)")

@@ -35,7 +35,9 @@ def add_arguments(p) -> None:
     p.add_argument("--out", required=True, help="report folder (e.g. reports/NAME)")
     p.add_argument("--limit", type=int, help="evaluate on the first N photos only (films: the first N frames of each)")
     p.add_argument("--size", type=int, help="shorter side at which models run (default: each model's own)")
-    p.add_argument("--temperature", type=float, help="colorful only: annealed-mean temperature (default 0.38)")
+    p.add_argument("--temperature", type=float,
+                   help="313-bin models (colorful, *_cls): annealed-mean temperature "
+                        "(default: the run's decode.json, else 0.38)")
     p.add_argument("--grid", type=int, default=6, help="photos shown in grid.png (default 6)")
     p.add_argument("--fid", action="store_true",
                    help="add FID against the evaluated photos (FID Inception weights: colorpast weights fetch fid-inception)")
