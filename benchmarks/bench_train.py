@@ -12,6 +12,7 @@ configuration asked for:
                 `colorpast train` would pick here), no XLA
     fp32+xla    float32, train step compiled with XLA
     mixed+xla   both
+    fp32+critic float32 with train --adversarial 0.01's critic (colorpast.adversarial)
 
 Every configuration has its own model, built under its dtype policy. Rounds alternate
 over configurations and feeds (fp32 pipeline, fp32 memory, mixed pipeline, ...) so all
@@ -21,6 +22,7 @@ fp32 from memory measured in the same run.
 
     .venv/bin/python benchmarks/bench_train.py --data data/prepared/imagenet1k [--batch 8 --steps 10 --rounds 3]
     .venv/bin/python benchmarks/bench_train.py --data ... --configs all --batch 64 --json out.json   # on a GPU
+    .venv/bin/python benchmarks/bench_train.py --data ... --model effunet --configs fp32,fp32+critic --batch 16
 
 Without --data a synthetic prepared set of 512 images at 224 is written to /tmp.
 """
@@ -33,7 +35,9 @@ from pathlib import Path
 
 from _common import machine, synthetic_prepared
 
-CONFIGS = {"fp32": (False, False), "mixed": (True, False), "fp32+xla": (False, True), "mixed+xla": (True, True)}
+# name: (mixed precision, XLA, weight of the adversarial term)
+CONFIGS = {"fp32": (False, False, 0.0), "mixed": (True, False, 0.0), "fp32+xla": (False, True, 0.0),
+           "mixed+xla": (True, True, 0.0), "fp32+critic": (False, False, 0.01)}
 
 
 def main():
@@ -42,13 +46,15 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--configs", default="fp32", help="comma-separated from fp32, mixed, fp32+xla, mixed+xla; or all")
+    ap.add_argument("--configs", default="fp32",
+                    help="comma-separated from fp32, mixed, fp32+xla, mixed+xla, fp32+critic; or all")
+    ap.add_argument("--model", default="seed16", help="the registered model to train (default seed16)")
     ap.add_argument("--precision", default="auto", choices=["auto", "bfloat16", "float16"],
                     help="the reduced precision of the mixed configurations")
     ap.add_argument("--xla", action="store_true", help="shorthand for --configs fp32+xla")
     ap.add_argument("--json", help="also write the results here")
     a = ap.parse_args()
-    names = list(CONFIGS) if a.configs == "all" else a.configs.split(",")
+    names = [n for n in CONFIGS if n != "fp32+critic"] if a.configs == "all" else a.configs.split(",")
     if a.xla:
         names = ["fp32+xla"]
     unknown = [n for n in names if n not in CONFIGS]
@@ -71,10 +77,10 @@ def main():
 
     models = {}
     for name in names:
-        mixed, xla = CONFIGS[name]
+        mixed, xla, adversarial = CONFIGS[name]
         keras.mixed_precision.set_global_policy(mixed_policy if mixed else "float32")
         keras.utils.set_random_seed(0)
-        model = Colorizer(build("seed16", (None, None, 1)))
+        model = Colorizer(build(a.model, (None, None, 1)), adversarial=adversarial)
         model.compile(keras.optimizers.Adam(3e-4), jit_compile=xla)
         models[name] = model
     keras.mixed_precision.set_global_policy("float32")
@@ -102,7 +108,7 @@ def main():
     med = {k: statistics.median(v) for k, v in rounds.items()}
 
     base = med[(names[0], "memory")]
-    print(f"machine: {machine()}; data: {data} ({size}x{size}); batch {a.batch}, {a.steps} steps x {a.rounds} rounds; "
+    print(f"machine: {machine()}; {a.model}; data: {data} ({size}x{size}); batch {a.batch}, {a.steps} steps x {a.rounds} rounds; "
           f"mixed = {mixed_policy}")
     print(f"{'configuration':<12} {'pipeline img/s':>15} {'memory img/s':>13} {'pipeline/memory':>16} "
           f"{'memory vs ' + names[0]:>18}   rounds (pipeline | memory)")

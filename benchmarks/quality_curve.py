@@ -82,6 +82,8 @@ RECIPES.update({
     # decodes at the temperature `colorpast train` chooses on its validation photos.
     "effunet_cls+rebalance1": ["--model", "effunet_cls", *EFFUNET, "--prior", "{prior}", "--rebalance", "1"],
     "effunet_cls+mixed": ["--model", "effunet_cls", *EFFUNET, "--prior", "{prior}", "--loss", "mixed"],
+    # The L1 head with a critic of its colour (colorpast.adversarial; pix2pix's weight).
+    "effunet+gan": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--adversarial", "0.01"],
     "effunet_hints": ["--model", "effunet_hints", *EFFUNET, "--loss", "l1"],
     "effunet_hints+frozen_first": ["--model", "effunet_hints", *EFFUNET, "--loss", "l1", "--encoder", "frozen_first",
                                    "--encoder-lr", "0.1"],

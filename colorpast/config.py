@@ -60,6 +60,11 @@ class TrainConfig:
     # Class rebalancing of the 313-bin models: weights (1 - lambda) * prior + lambda / Q, inverted.
     rebalance: float = _option(0.5, "class rebalancing lambda of the 313-bin models (0.5: the paper's; 1: none)",
                                at_least=0.0, at_most=1.0)
+    # colorpast.adversarial: a PatchGAN critic of (L, colour); the weight of the model's
+    # adversarial term beside its loss (pix2pix: 0.01 beside L1). 0: none.
+    adversarial: float = _option(0.0, "weight of an adversarial loss beside the model's (a critic of its colour, "
+                                      "as pix2pix and ChromaGAN; 0.01 is pix2pix's; models that regress ab; "
+                                      "default 0: none)", at_least=0.0)
     # The seed's flip, rotation 20, zoom 0.2, shear 0.2 on training images.
     augment: bool = _option(True, "switch off flip, rotation, zoom and shear")
     # colorpast.ageing: fade, grain, blur, scratches, dust, tone, applied in the train step.

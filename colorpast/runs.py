@@ -367,7 +367,7 @@ def _load(run: Path, weights: str):
     # Checkpoints hold the training wrapper (the network and its optimizer).
     for ckpt in reversed(list_checkpoints(run)):
         try:
-            Colorizer(model, prior=None).load_weights(str(ckpt / WEIGHTS))
+            Colorizer(model, prior=None, adversarial=cfg.adversarial).load_weights(str(ckpt / WEIGHTS))  # its critic too
             return model
         except Exception:  # noqa: BLE001 - a checkpoint cut short: the one before it, as when resuming
             continue

@@ -215,7 +215,7 @@ def fit(cfg: TrainConfig, run_dir, train_data, val_data=None, restart: bool = Fa
     with strategy.scope():
         options = {"encoder": encoder_mode(cfg)} if model_spec(cfg.model).encoder else {}
         model = Colorizer(build(cfg.model, (None, None, 1), **options), prior=cfg.prior or None, loss=cfg.loss,
-                          rebalance=cfg.rebalance)
+                          rebalance=cfg.rebalance, adversarial=cfg.adversarial)
         optimizer = make_optimizer(cfg)
         if keras.mixed_precision.global_policy().name == "mixed_float16":
             # Keras adds loss scaling when the *model's* policy is float16; the trainer's own

@@ -25,7 +25,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from colorpast import ageing, color, hints, models
+from colorpast import adversarial as adversarial_loss, ageing, color, hints, models
+from colorpast.errors import UserError
 
 
 def affine_transform(images, transforms):
@@ -64,7 +65,7 @@ def affine_transform(images, transforms):
 class Colorizer(keras.Model):
     """``net`` (L in Lab units -> raw output) with the preprocessing and loss of training."""
 
-    def __init__(self, net, prior=None, loss: str = "", rebalance: float = 0.5, **kwargs):
+    def __init__(self, net, prior=None, loss: str = "", rebalance: float = 0.5, adversarial: float = 0.0, **kwargs):
         # float32 whatever the global policy: the transforms are pixel coordinates, and
         # Lab needs float32 (bfloat16 would round L to about 0.4). The wrapped net keeps
         # its own (mixed) policy.
@@ -73,7 +74,15 @@ class Colorizer(keras.Model):
         self.net = net
         self.spec = models.spec(net)
         self.loss_fn = models.loss(net.name, prior or None, kind=loss, rebalance=rebalance)  # of (target, output)
-        self.built = True  # its only variables are the net's, which exist already
+        # colorpast.adversarial: a critic of (L, colour) and the weight of its term.
+        self.adversarial = float(adversarial)
+        self.critic = None
+        if self.adversarial > 0:
+            if self.spec.make_loss is not None:
+                raise UserError(f"--adversarial is for models that regress ab; {net.name} classifies it into 313 bins")
+            self.critic = adversarial_loss.PatchCritic(name="critic")
+            self.critic.build((None, None, None, 3))
+        self.built = True  # its variables are the net's, which exist already, and the critic's, built above
 
     def call(self, inputs, training=False):
         rgb = ops.cast(inputs["rgb"], "float32") / 255.0  # N x H x W x 3, [0, 1]
@@ -86,11 +95,14 @@ class Colorizer(keras.Model):
             x = [L, hints.simulate(ab, inputs["hints"])]  # N x H x W x 3 hint map from the true ab
         else:
             x = L
-        return {"output": self.net(x, training=training), "ab": ab}
+        return {"output": self.net(x, training=training), "ab": ab, "L": L}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         target = self.spec.target_from_ab(y_pred["ab"])
         loss = self.loss_fn(target, y_pred["output"])
+        if self.critic is not None and training:  # validation scores the colour alone
+            critic_loss, fool_loss = adversarial_loss.terms(self.critic, y_pred["L"], target, y_pred["output"])
+            loss = loss + self.adversarial * (critic_loss + fool_loss)
         if self.losses:
             loss = loss + ops.sum(self.losses)
         return loss

@@ -44,6 +44,8 @@ CORE = [
     "tests/test_train.py::test_nan_loss_stops_and_keeps_last_good_checkpoint",
     "tests/test_train.py::test_mixed_precision_and_xla_paths_train_on_cpu",
     "tests/test_train_recipes.py::test_hints_ageing_and_the_schedule_resume_exactly",
+    "tests/test_adversarial.py::test_training_adds_the_weighted_terms_and_validation_scores_the_colour_alone",
+    "tests/test_adversarial.py::test_a_run_with_a_critic_trains_it_resumes_it_and_scores_without_it",
 ]
 
 # Of the files above, tests that exercise data or Keras rather than the backend: the same

@@ -31,6 +31,17 @@ def test_bench_train_matrix_runs_and_reports_every_configuration(tmp_path):
     assert "mixed+xla" in r.stdout
 
 
+def test_bench_train_times_a_model_with_and_without_the_critic(tmp_path):
+    make_prepared(tmp_path / "p", {"train": 16}, size=32, per_shard=8)
+    out = tmp_path / "r.json"
+    r = subprocess.run([sys.executable, "bench_train.py", "--data", str(tmp_path / "p"), "--model", "seed16_fast",
+                        "--configs", "fp32,fp32+critic", "--batch", "2", "--steps", "1", "--rounds", "1",
+                        "--json", str(out)], cwd=ROOT / "benchmarks", capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert [row["config"] for row in json.loads(out.read_text())["results"]] == ["fp32", "fp32+critic"]
+    assert "seed16_fast" in r.stdout
+
+
 def test_bench_train_rejects_an_unknown_configuration():
     r = subprocess.run([sys.executable, "bench_train.py", "--configs", "fp8"], cwd=ROOT / "benchmarks",
                        capture_output=True, text=True, timeout=120)
