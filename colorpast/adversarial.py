@@ -35,6 +35,16 @@ LR_SHARE = 0.2  # the critic's learning rate as a share of the model's
 INIT_STD = 0.02  # pix2pix's initialization, of the kernels as used
 
 
+def check(model_name: str) -> None:
+    """One line for a model the critic cannot judge: one that classifies ab into 313 bins
+    (its output is a distribution, not a colour the critic could compare with the truth's)."""
+    from colorpast import models
+    from colorpast.errors import UserError
+
+    if models.spec(model_name).make_loss is not None:
+        raise UserError(f"--adversarial is for models that regress ab; {model_name} classifies it into 313 bins")
+
+
 @keras.saving.register_keras_serializable(package="colorpast")
 class PatchCritic(keras.layers.Layer):
     """``N x h x w x 3`` (L scaled to about [0, 1], then the colour target) -> ``N x h' x w' x 1``

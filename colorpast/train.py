@@ -18,7 +18,7 @@ from pathlib import Path
 
 import keras
 
-from colorpast import devices
+from colorpast import adversarial, devices
 from colorpast.callbacks import Checkpointer, ProgressBar
 from colorpast.config import TrainConfig
 from colorpast.data import shards
@@ -80,6 +80,8 @@ def check_options(cfg: TrainConfig) -> None:
     if cfg.prior and not Path(cfg.prior).is_file():
         raise UserError(f"no prior at {cfg.prior}; make one with: colorpast prior --data PREPARED --out {cfg.prior}")
     models_loss(cfg.model, None, kind=cfg.loss, rebalance=cfg.rebalance)  # raises for a bad pair
+    if cfg.adversarial:
+        adversarial.check(cfg.model)
     if not model_spec(cfg.model).encoder and (cfg.encoder or cfg.encoder_lr != 1.0):
         raise UserError(f"{cfg.model} has no pretrained encoder: leave out "
                         + say("--encoder and --encoder-lr", "encoder and encoder_lr")

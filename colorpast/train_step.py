@@ -26,7 +26,6 @@ import keras
 from keras import ops
 
 from colorpast import adversarial as adversarial_loss, ageing, color, hints, models
-from colorpast.errors import UserError
 
 
 def affine_transform(images, transforms):
@@ -78,8 +77,7 @@ class Colorizer(keras.Model):
         self.adversarial = float(adversarial)
         self.critic = None
         if self.adversarial > 0:
-            if self.spec.make_loss is not None:
-                raise UserError(f"--adversarial is for models that regress ab; {net.name} classifies it into 313 bins")
+            adversarial_loss.check(net.name)
             self.critic = adversarial_loss.PatchCritic(name="critic")
             self.critic.build((None, None, None, 3))
         self.built = True  # its variables are the net's, which exist already, and the critic's, built above

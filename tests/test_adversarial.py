@@ -85,3 +85,4 @@ def test_a_run_with_a_critic_trains_it_resumes_it_and_scores_without_it(tmp_path
     with pytest.raises(UserError, match="regress ab"):
         train.train(TrainConfig(data=str(data), model="seed16_cls", batch_size=4, steps_per_epoch=1, epochs=1,
                                 adversarial=0.01, val_batches=None), tmp_path / "cls", verbose=False)
+    assert not (tmp_path / "cls" / "config.json").exists()  # refused before the folder: the corrected command runs
