@@ -1,9 +1,11 @@
 """The models this project trained and ships: ``NAME:bundled`` (``effunet:bundled``).
 
-Each is a Keras weights file ``weights/NAME.weights.h5`` (float16 arrays where that moves
-no figure by more than 0.02, else float32; at most ``MAX_BYTES``) with a record beside it, ``weights/NAME.json``: what it was trained on, for
-how long, with which recipe, at which commit, and its figures as ``colorpast evaluate``
-printed them. They are committed to the repository and installed with the package (a
+Each is a weights file ``weights/NAME.weights.h5`` (``write``: the model's variables by
+their Keras paths, float16 where that moves no figure by more than 0.02, else float32; an
+ImageNet-trained encoder that training left as it was is left out and taken from its
+pinned PyPI package; at most ``MAX_BYTES``) with a record beside it, ``weights/NAME.json``:
+what it was trained on, for how long, with which recipe, at which commit, and its figures
+as ``colorpast evaluate`` printed them. They are committed to the repository and installed with the package (a
 wheel carries them as the package data of ``colorpast.bundled_weights``, pyproject.toml), so a
 new user colours a photo with them offline, before training anything: nothing is
 downloaded at run time.
@@ -21,7 +23,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from colorpast.errors import UserError
@@ -70,18 +71,65 @@ def record(name: str) -> dict:
     return json.loads(r.read_text()) if r is not None and r.is_file() else {}
 
 
+FORMAT = "colorpast-variables/1"  # the file's own layout (``write``), not Keras's
+
+
+def _is_encoder(variable) -> bool:
+    from colorpast.models import efficientnet_lite
+
+    return any(part.startswith(efficientnet_lite.ENC) for part in variable.path.split("/"))
+
+
+def _fingerprint(arrays) -> str:
+    """sha256 of float32 arrays' bytes, in order: the encoder a file leaves out, as built."""
+    import hashlib
+
+    import numpy as np
+
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a, dtype=np.float32).tobytes())
+    return h.hexdigest()
+
+
 def load(name: str):
     """The registered model ``name`` with its bundled weights, decoding as its record says
-    (a 313-bin model's chosen temperature). One line when ``name`` ships none."""
+    (a 313-bin model's chosen temperature). One line when ``name`` ships none, or when the
+    installed encoder package is not the one the file was trained on."""
+    import h5py
+    import numpy as np
+
     from colorpast import models
 
     f = path(name)
     if f is None:
         shipped = ", ".join(f"{n}:bundled" for n in names()) or "none"
         raise UserError(f"no bundled weights for {name} (bundled: {shipped})")
-    options = {"weights": None} if models.spec(name).encoder else {}  # the file holds the encoder too
+    with h5py.File(f, "r") as src:
+        if src.attrs.get("format") != FORMAT:
+            raise UserError(f"{f} is not a bundled model of this colorpast (no {FORMAT!r} layout): "
+                            "reinstall colorpast, or make it again with benchmarks/bundle.py")
+        stored = {int(k): (src["variables"][k].attrs["path"], src["variables"][k][()]) for k in src["variables"]}
+        left_out = str(src.attrs.get("left_out", ""))
+    # A file that leaves the ImageNet-trained encoder out takes it from its PyPI package.
+    options = {"weights": None} if models.spec(name).encoder and not left_out else {}
     model = models.build(name, (None, None, 1), **options)
-    model.load_weights(str(f))
+    unfilled = []
+    for i, v in enumerate(model.weights):
+        if i not in stored:
+            unfilled.append(v)
+            continue
+        saved_path, data = stored.pop(i)
+        if saved_path != v.path or tuple(data.shape) != tuple(v.shape):
+            raise UserError(f"{f} does not fit {name}: variable {i} is {saved_path} {data.shape} in the file, "
+                            f"{v.path} {tuple(v.shape)} in the model")
+        v.assign(data.astype(np.float32) if data.dtype == np.float16 else data)
+    if stored or not all(_is_encoder(v) for v in unfilled):
+        raise UserError(f"{f} does not fit {name}: {len(stored)} variables too many, "
+                        f"{sum(not _is_encoder(v) for v in unfilled)} missing")
+    if unfilled and _fingerprint(np.asarray(v) for v in unfilled) != left_out:
+        raise UserError(f"{name}:bundled was trained on another EfficientNet encoder than the installed one: "
+                        "pip install -r requirements.txt (the pinned encoder packages)")
     decode = record(name).get("decode") or {}
     return models.with_decode(model, **decode)
 
@@ -90,26 +138,42 @@ def write(model, out, record: dict, half: bool = True) -> Path:
     """Write ``model``'s weights as float16 (``half``; else float32) to ``out``
     (``DIR/NAME.weights.h5``) and its ``record`` beside it (``DIR/NAME.json``), each
     atomically; returns the weights file. Raises UserError when the file would be over
-    ``MAX_BYTES``."""
+    ``MAX_BYTES``.
+
+    The file holds the model's variables in order, each with its Keras path, less those
+    of an ImageNet-trained encoder that training left exactly as its PyPI package builds
+    it (effunet's frozen one: three quarters of its weights, 13.7 MB in float32): ``load``
+    takes those from the package, and checks they are the same by their sha256, kept in
+    the file's ``left_out``."""
     import h5py
     import numpy as np
 
+    from colorpast import models
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch, atomic_path(out) as tmp:
-        full = Path(scratch) / f"model{SUFFIX}"
-        model.save_weights(str(full))  # float32, Keras's layout
-        with h5py.File(full, "r") as src, h5py.File(tmp, "w") as dst:
-            def copy(name, obj):  # the same tree, float32 arrays as float16 (Keras casts them back on load)
-                if isinstance(obj, h5py.Dataset):
-                    data = obj[()]
-                    dst.create_dataset(name, data=data.astype(np.float16) if half and data.dtype == np.float32 else data)
-                else:
-                    dst.require_group(name)
-                dst[name].attrs.update(dict(obj.attrs))
-
-            dst.attrs.update(dict(src.attrs))
-            src.visititems(copy)
+    variables = list(model.weights)
+    left_out = []
+    if models.spec(model.name).encoder:
+        reference = models.build(model.name, (None, None, 1))  # the encoder as its package builds it
+        left_out = [i for i, (v, r) in enumerate(zip(variables, reference.weights))
+                    if _is_encoder(v) and np.array_equal(np.asarray(v), np.asarray(r))]
+        if any(not _is_encoder(variables[i]) for i in left_out) or len(left_out) not in (
+                0, sum(_is_encoder(v) for v in variables)):
+            left_out = []  # the encoder trained (in part): the file holds it whole
+    with atomic_path(out) as tmp:
+        with h5py.File(tmp, "w") as dst:
+            dst.attrs["format"] = FORMAT
+            dst.attrs["model"] = model.name
+            dst.attrs["left_out"] = _fingerprint(np.asarray(variables[i]) for i in left_out) if left_out else ""
+            group = dst.create_group("variables")
+            for i, v in enumerate(variables):
+                if i in left_out:
+                    continue
+                data = np.asarray(v)
+                d = group.create_dataset(f"{i:04d}", data=data.astype(np.float16) if half and data.dtype == np.float32
+                                         else data)
+                d.attrs["path"] = v.path
         size = Path(tmp).stat().st_size
         if size > MAX_BYTES:
             raise UserError(f"{out.name} would be {size / 2**20:.1f} MB, over the {MAX_BYTES // 2**20} MB a "

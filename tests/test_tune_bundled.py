@@ -108,3 +108,49 @@ def test_a_bundled_model_over_the_size_limit_is_refused_and_nothing_is_left(ship
     with pytest.raises(UserError, match="over the 0 MB a bundled model may take"):
         bundled.write(models.build("seed16_cls", (None, None, 1)), shipped / "seed16_cls.weights.h5", {})
     assert list(shipped.iterdir()) == []
+
+
+def test_a_frozen_encoder_is_left_out_of_the_file_and_checked_when_loaded(shipped, monkeypatch):
+    """effunet with its ImageNet encoder as the package builds it: the file holds the
+    decoder alone (a quarter of the weights); load takes the encoder from the package and
+    refuses one that is not the same. An encoder that trained goes into the file whole."""
+    model = models.build("effunet", (None, None, 1))
+    decoder = [v for v in model.weights if not bundled._is_encoder(v)]
+    rng = np.random.default_rng(0)
+    for v in decoder:  # "trained": the decoder is no longer its initialization
+        v.assign(np.asarray(v) + rng.normal(0, 0.01, v.shape).astype(np.float32))
+    out = bundled.write(model, shipped / "effunet.weights.h5", {"model": "effunet"}, half=False)
+    with h5py.File(out) as f:
+        assert f.attrs["format"] == bundled.FORMAT and len(f["variables"]) == len(decoder) and f.attrs["left_out"]
+    assert out.stat().st_size < 6 * 2**20  # the whole model is 18.2 MB in float32
+    loaded = bundled.load("effunet")
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(model.weights, loaded.weights))
+
+    build = models.build
+
+    def another_encoder(name, *args, **kwargs):
+        m = build(name, *args, **kwargs)
+        enc = next(v for v in m.weights if bundled._is_encoder(v))
+        enc.assign(np.asarray(enc) + 1e-3)
+        return m
+
+    monkeypatch.setattr(models, "build", another_encoder)
+    with pytest.raises(UserError, match="trained on another EfficientNet encoder than the installed one"):
+        bundled.load("effunet")
+    monkeypatch.setattr(models, "build", build)
+
+    enc = next(v for v in model.weights if bundled._is_encoder(v))
+    enc.assign(np.asarray(enc) * 1.01)  # the encoder trained too: the file holds every variable
+    out = bundled.write(model, shipped / "effunet.weights.h5", {"model": "effunet"}, half=False)
+    with h5py.File(out) as f:
+        assert len(f["variables"]) == len(model.weights) and f.attrs["left_out"] == ""
+    loaded = bundled.load("effunet")
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(model.weights, loaded.weights))
+
+
+def test_a_file_of_another_layout_is_one_line(shipped):
+    m = models.build("seed16_cls", (None, None, 1))
+    m.save_weights(str(shipped / "seed16_cls.weights.h5"))  # Keras's own layout
+    (shipped / "seed16_cls.json").write_text("{}")
+    with pytest.raises(UserError, match="is not a bundled model of this colorpast"):
+        bundled.load("seed16_cls")
