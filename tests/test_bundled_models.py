@@ -7,6 +7,7 @@ whole set are in each model's record (weights/NAME.json) and benchmarks/RESULTS.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,3 +75,21 @@ def test_hints_given_to_a_model_without_them_go_to_the_shipped_hint_model(tmp_pa
     assert "takes no colour hints: using effunet_hints:bundled" in r.stderr
     red = np.asarray(Image.open(tmp_path / "o/p.png").convert("RGB"), np.int16)[10, 10]
     assert red[0] > red[2] + 10, red  # the hint's red where it was given
+
+
+def test_the_tracked_files_leave_a_device_call_room_for_wheels_and_photos():
+    """A GPU machine gets the checkout's tracked files plus what a call carries, 64 MiB in
+    all (/work/.library/device/README.md); effunet's wheels alone are 19 MiB. The bundled
+    models once made the tracked files 39 MiB; they must stay under 24 MiB, leaving room
+    for the wheels and a set of photos (imagenet1k-256: 31.5 MiB)."""
+    import subprocess
+
+    from conftest import missing
+
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True)
+    if r.returncode != 0:
+        missing("a git checkout (the tracked files are what a device call sends)")
+    files = [root / p for p in r.stdout.decode().split("\0") if p]
+    total = sum(f.stat().st_size for f in files if f.is_file())
+    assert len(files) > 100 and total < 24 * 2**20, f"{total / 2**20:.1f} MiB tracked"
