@@ -85,6 +85,8 @@ RECIPES.update({
     # The L1 head with a critic of its colour (colorpast.adversarial; pix2pix's weight).
     "effunet+gan": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--adversarial", "0.01"],
     "effunet_hints": ["--model", "effunet_hints", *EFFUNET, "--loss", "l1"],
+    # The hint model with the head kept at 64k (benchmarks/RESULTS.md, "The 313-bin head without rebalancing").
+    "effunet_hints_cls+rebalance1": ["--model", "effunet_hints_cls", *EFFUNET, "--prior", "{prior}", "--rebalance", "1"],
     "effunet_hints+frozen_first": ["--model", "effunet_hints", *EFFUNET, "--loss", "l1", "--encoder", "frozen_first",
                                    "--encoder-lr", "0.1"],
     "effunet+age": ["--model", "effunet", *EFFUNET, "--loss", "l1", "--age", "0.5"],

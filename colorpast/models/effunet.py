@@ -200,6 +200,8 @@ def _register(name: str, description: str, head: str = "ab", hints: bool = False
 _register("effunet", "U-Net on ImageNet-trained EfficientNet-Lite0 (recognises what it colours), ab/128 at 1/4 size")
 _register("effunet_cls", "effunet with Colorful's 313-bin head: rebalanced cross-entropy, annealed mean", head="313")
 _register("effunet_hints", "effunet that also takes colour hints (L + ab hint map + mask)", hints=True)
+_register("effunet_hints_cls", "effunet_hints with the 313-bin head (cross-entropy, annealed mean)", head="313",
+          hints=True)
 _register("effunet_lite2", "effunet on the larger EfficientNet-Lite2 (1.1x wide, 1.2x deep), ab/128 at 1/4 size",
           backbone="lite2")
 _register("effunet_lite2_cls", "effunet_lite2 with Colorful's 313-bin head", head="313", backbone="lite2")

@@ -209,7 +209,8 @@ def test_the_encoder_sees_the_gray_photo_as_imagenet_photos_were_scaled():
     np.testing.assert_allclose(got[0], (rgb * 255 - 127) / 128, atol=2e-3)
 
 
-@pytest.mark.parametrize("name, channels", [("effunet", 2), ("effunet_cls", 313), ("effunet_hints", 2)])
+@pytest.mark.parametrize("name, channels", [("effunet", 2), ("effunet_cls", 313), ("effunet_hints", 2),
+                                           ("effunet_hints_cls", 313)])
 def test_the_family_predicts_at_a_quarter_size_and_decodes_to_the_input_size(name, channels):
     assert models.spec(name).encoder and models.spec(name).multiple == 32
     assert models.build(name, (64, 96, 1), weights=None).output.shape[1:] == (16, 24, channels)
@@ -267,21 +268,21 @@ def test_the_encoders_learning_rate_is_its_own():
     np.testing.assert_allclose(np.abs(after[1] - frozen[1]), 0.1, rtol=0.05)
 
 
-@pytest.mark.parametrize("name", ["effunet", "effunet_cls", "effunet_hints"])
+@pytest.mark.parametrize("name", ["effunet", "effunet_cls", "effunet_hints", "effunet_hints_cls"])
 def test_the_train_step_compares_each_head_with_its_own_target(name, tmp_path):
     """The Colorizer's loss on one batch: the output's and the target's shapes agree."""
     from colorpast import hints as hints_mod
     from colorpast.train_step import Colorizer
 
     prior = None
-    if name == "effunet_cls":
+    if name.endswith("_cls"):
         prior = tmp_path / "prior.npy"
         np.save(prior, np.full(313, 1 / 313, np.float32))
     trainer = Colorizer(models.build(name, (None, None, 1), weights=None), prior=prior, loss="" if prior else "l1")
     rng = np.random.default_rng(0)
     batch = {"rgb": rng.integers(0, 255, (2, 64, 64, 3), dtype=np.uint8),
              "transform": np.tile(np.array([1, 0, 0, 0, 1, 0, 0, 0], np.float32), (2, 1))}
-    if name == "effunet_hints":
+    if models.spec(name).hints:
         batch["hints"] = hints_mod.draw(rng.random((2, hints_mod.DRAWS)), 64)
     out = trainer(batch)
     loss = float(trainer.compute_loss(y_pred=out))
@@ -343,3 +344,21 @@ def test_encoder_options_are_refused_for_a_model_without_one(prepared, tmp_path)
         train.train(TrainConfig(data=str(prepared), model="seed16", encoder="frozen", **TINY), tmp_path / "r",
                     verbose=False)
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_the_hint_model_with_the_313_bin_head_trains_chooses_its_temperature_and_follows_hints(prepared, tmp_path):
+    """effunet_hints_cls, as the recipe effunet_hints_cls+rebalance1 trains it: the run
+    chooses its temperature on its validation photos, and a hint changes the colour it
+    decodes (the hint channels reach the 313-bin head)."""
+    prior = tmp_path / "prior.npy"
+    np.save(prior, np.full(313, 1 / 313, np.float32))
+    cfg = TrainConfig(data=str(prepared), model="effunet_hints_cls", prior=str(prior), rebalance=1.0,
+                      **{**TINY, "epochs": 1})
+    train.train(cfg, tmp_path / "r", verbose=False)
+    assert "temperature" in json.loads((tmp_path / "r" / runs.DECODE).read_text())
+    model = runs.load(tmp_path / "r")
+    photo = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    plain = colorizer.colorize(photo, model, size=64)
+    hinted = colorizer.colorize(photo, model, size=64, hints=[{"x": 32, "y": 32, "color": "#ff0000"}])
+    assert plain.shape == hinted.shape == (64, 64, 3) and np.abs(hinted - plain).max() > 1e-3
