@@ -44,7 +44,9 @@ def scores(model, photos, temperatures=TEMPERATURES) -> list[dict]:
     for rgb in photos:
         truth = np.asarray(rgb, np.float32) / 255.0
         L = bands.full_res_L(truth)  # H x W x 1
-        logits = model.predict(L[None], verbose=0)
+        # A hint model is tuned as it colours alone: with no hints (empty hint maps).
+        x = [L[None], np.zeros((1, *L.shape[:2], 3), np.float32)] if s.hints else L[None]
+        logits = model.predict(x, verbose=0)
         lab_t = M._lab(truth)
         for t in temperatures:
             ab = np.asarray(s.to_ab(logits, temperature=t), np.float32)[0]
