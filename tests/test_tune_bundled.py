@@ -11,7 +11,7 @@ import pytest
 
 from colorpast import bundled, colorizer, models, runs, tune
 from colorpast.errors import UserError
-from colorpast.models import bins, colorful
+from colorpast.models import bins, colorful, efficientnet_lite
 from tests.prepared_fixture import make_prepared
 
 
@@ -115,7 +115,7 @@ def test_a_frozen_encoder_is_left_out_of_the_file_and_checked_when_loaded(shippe
     decoder alone (a quarter of the weights); load takes the encoder from the package and
     refuses one that is not the same. An encoder that trained goes into the file whole."""
     model = models.build("effunet", (None, None, 1))
-    decoder = [v for v in model.weights if not bundled._is_encoder(v)]
+    decoder = [v for v in model.weights if not efficientnet_lite.is_encoder(v)]
     rng = np.random.default_rng(0)
     for v in decoder:  # "trained": the decoder is no longer its initialization
         v.assign(np.asarray(v) + rng.normal(0, 0.01, v.shape).astype(np.float32))
@@ -130,7 +130,7 @@ def test_a_frozen_encoder_is_left_out_of_the_file_and_checked_when_loaded(shippe
 
     def another_encoder(name, *args, **kwargs):
         m = build(name, *args, **kwargs)
-        enc = next(v for v in m.weights if bundled._is_encoder(v))
+        enc = next(v for v in m.weights if efficientnet_lite.is_encoder(v))
         enc.assign(np.asarray(enc) + 1e-3)
         return m
 
@@ -139,7 +139,7 @@ def test_a_frozen_encoder_is_left_out_of_the_file_and_checked_when_loaded(shippe
         bundled.load("effunet")
     monkeypatch.setattr(models, "build", build)
 
-    enc = next(v for v in model.weights if bundled._is_encoder(v))
+    enc = next(v for v in model.weights if efficientnet_lite.is_encoder(v))
     enc.assign(np.asarray(enc) * 1.01)  # the encoder trained too: the file holds every variable
     out = bundled.write(model, shipped / "effunet.weights.h5", {"model": "effunet"}, half=False)
     with h5py.File(out) as f:

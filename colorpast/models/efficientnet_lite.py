@@ -57,6 +57,11 @@ from keras import layers
 from colorpast.errors import UserError
 
 ENC = "enc_"  # the prefix of every encoder layer's name
+
+
+def is_encoder(variable) -> bool:
+    """Whether a Keras variable belongs to the encoder (a layer named ``ENC...`` on its path)."""
+    return any(part.startswith(ENC) for part in variable.path.split("/"))
 BN_EPSILON = 1e-3
 INPUT_MEAN, INPUT_STD = 127.0, 128.0  # on RGB in 0..255
 
