@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import skimage.color
 
-from colorpast import bands, metrics as M, runs
+from colorpast import bands, metrics as M, models, runs
 from colorpast.data import shards
 from colorpast.fsutil import write_text_atomic
 from colorpast.models import spec
@@ -45,8 +45,7 @@ def scores(model, photos, temperatures=TEMPERATURES) -> list[dict]:
         truth = np.asarray(rgb, np.float32) / 255.0
         L = bands.full_res_L(truth)  # H x W x 1
         # A hint model is tuned as it colours alone: with no hints (empty hint maps).
-        x = [L[None], np.zeros((1, *L.shape[:2], 3), np.float32)] if s.hints else L[None]
-        logits = model.predict(x, verbose=0)
+        logits = model.predict(models.inputs(model, L[None]), verbose=0)
         lab_t = M._lab(truth)
         for t in temperatures:
             ab = np.asarray(s.to_ab(logits, temperature=t), np.float32)[0]

@@ -70,6 +70,18 @@ def with_decode(model, **options):
     return model
 
 
+def inputs(model, L, hints=None):
+    """What ``model`` takes for ``N x H x W x 1`` L: L alone, or ``[L, hint maps]`` for a
+    model that takes hints (empty maps when ``hints`` is None). A model without hint
+    inputs given hints raises UserError."""
+    L = np.asarray(L, np.float32)
+    if spec(model).hints:
+        return [L, np.zeros((*L.shape[:3], 3), np.float32) if hints is None else np.asarray(hints, np.float32)]
+    if hints is not None:
+        raise UserError(f"{model.name} takes no colour hints; train a model that does (seed16_hints)")
+    return L
+
+
 def predict_ab(model, L, batch_size: int = 8, hints=None, **decode) -> np.ndarray:
     """Run ``model`` on ``N x H x W x 1`` L (Lab units) and return ``N x H x W x 2`` ab in Lab units.
 
@@ -82,13 +94,7 @@ def predict_ab(model, L, batch_size: int = 8, hints=None, **decode) -> np.ndarra
     s = spec(model)
     decode = {**dict(getattr(model, "colorpast_decode", None) or {}), **decode}
     L = np.asarray(L, np.float32)
-    if s.hints:
-        maps = np.zeros((*L.shape[:3], 3), np.float32) if hints is None else np.asarray(hints, np.float32)
-        x = [L, maps]
-    elif hints is not None:
-        raise UserError(f"{model.name} takes no colour hints; train a model that does (seed16_hints)")
-    else:
-        x = L
+    x = inputs(model, L, hints)
     # One batch (a photo, a film's frame) goes through predict_on_batch: the same numbers
     # without predict()'s set-up, 130 ms a call on the 2-core CPU (effunet at 224 x 384:
     # 163 ms a frame through predict, 33 ms through predict_on_batch).
