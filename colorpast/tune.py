@@ -10,8 +10,8 @@ temperature of ``TEMPERATURES`` (the model runs once per photo) and keeps, among
 temperatures whose CIEDE2000 is within ``TOLERANCE`` of the lowest, the one that keeps the
 most vivid colours right (``metrics.vivid_pct``). The choice goes to ``decode.json`` in the
 run folder (``colorpast.runs.DECODE``), which every tool that loads the run then uses
-unless told another (``--temperature``). ``colorpast train`` calls it when a 313-bin run
-finishes.
+unless told another (``--temperature``). ``choose_temperature`` does this when a 313-bin
+run finishes: ``colorpast train`` and 04_train call it.
 """
 
 from __future__ import annotations
@@ -92,3 +92,17 @@ def tune_temperature(run, weights: str = "final", max_photos: int = MAX_PHOTOS, 
     shown = ", ".join(f"{r['temperature']:g}: {r['ciede2000']:.2f} / {r['vivid_pct']:.1f} %" for r in table)
     log(f"{run}: decoding temperature {t:g}, chosen on {n} validation photos (CIEDE2000 / vivid kept: {shown})")
     return t
+
+
+def choose_temperature(run, log=print) -> float | None:
+    """The temperature a finished run decodes at, chosen on its validation photos
+    (``tune_temperature``) when it has none yet or its final model is newer than the
+    choice; None for a model that regresses ab, an unfinished run or one with no
+    validation photos (they decode at the default)."""
+    run = Path(run)
+    cfg, final, chosen = runs.saved_config(run), run / runs.FINAL, run / runs.DECODE
+    if cfg is None or spec(cfg.model).make_loss is None or not final.is_file():
+        return None
+    if chosen.is_file() and chosen.stat().st_mtime >= final.stat().st_mtime:
+        return float(json.loads(chosen.read_text())["temperature"])
+    return tune_temperature(run, log=log)

@@ -244,6 +244,21 @@ def test_notebook_runs_alone_in_smoke_mode(workspace, name):
         assert (root / "reports/smoke-test/grid.png").is_file()
 
 
+@pytest.mark.slow
+def test_train_notebook_chooses_a_313_bin_models_temperature(workspace):
+    """04 with a 313-bin model, as `colorpast train` does: the run's decoding temperature
+    chosen on its validation photos and kept in decode.json (which 05, 06 and the app
+    read)."""
+    import json
+
+    nb, seconds = run_alone(workspace, "04_train.ipynb", extra='MODEL = "seed16_cls"\n')
+    text = _check_common(nb, "04_train.ipynb", seconds)
+    decode = workspace["root"] / "runs/smoke/decode.json"
+    assert decode.is_file(), "04 trained a 313-bin model and chose no temperature"
+    t = json.loads(decode.read_text())["temperature"]
+    assert f"runs/smoke: decoding temperature {t:g}, chosen on" in text
+
+
 @pytest.fixture
 def colorful_server(tmp_path):
     """The official Colorful release as a random network with the official key names, on 127.0.0.1."""

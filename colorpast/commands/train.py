@@ -89,21 +89,7 @@ def run(args) -> int:
 
     result = train(config_from_args(args), args.run, restart=args.restart)
     print(result.summary())
-    _choose_temperature(Path(args.run))
+    from colorpast.tune import choose_temperature
+
+    choose_temperature(args.run)  # a 313-bin run's colours: their temperature, chosen on its validation photos
     return 0
-
-
-def _choose_temperature(run: Path) -> None:
-    """A finished 313-bin run decodes at the temperature chosen on its validation photos
-    (``colorpast.tune``); chosen again when the run's final model is newer than the choice."""
-    from colorpast import runs
-    from colorpast.models import spec
-
-    cfg, final, chosen = runs.saved_config(run), run / runs.FINAL, run / runs.DECODE
-    if cfg is None or spec(cfg.model).make_loss is None or not final.is_file():
-        return
-    if chosen.is_file() and chosen.stat().st_mtime >= final.stat().st_mtime:
-        return
-    from colorpast.tune import tune_temperature
-
-    tune_temperature(run)

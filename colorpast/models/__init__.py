@@ -64,7 +64,8 @@ def loss(name: str, prior_path=None, kind: str = "", rebalance: float = 0.5):
 def with_decode(model, **options):
     """``model``, which from now on decodes with ``options`` (``temperature=0.2``) unless a
     caller gives others: a 313-bin run's chosen temperature (``colorpast.tune``) goes
-    with its model wherever it is loaded. No options: the model as it is."""
+    with its model wherever it is loaded. No options (or only None): the model as it is."""
+    options = {k: v for k, v in options.items() if v is not None}
     if options:
         model.colorpast_decode = dict(options)
     return model

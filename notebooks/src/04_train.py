@@ -21,7 +21,7 @@ notebook that way.
 SMOKE = False  # @param {type:"boolean"}
 # made by 02_preprocess
 DATA = "data/prepared/flickr30k"  # @param {type:"string"}
-# None: the preset's (effunet; seed16_fast for fast, seed16 for default and seed); "effunet_hints" (or "seed16_hints") learns to follow your colour hints, which 06 and its app then find
+# None: the preset's (effunet; seed16_fast for fast, seed16 for default and seed); "effunet_hints" (or "seed16_hints") learns to follow your colour hints, which 06 and its app then find; "effunet_cls" colours with Colorful's 313-colour head
 MODEL = None  # @param {type:"raw"}
 # effunet (recognises what it colours: the most accurate), fast, default or seed (the seed paper's recipe)
 PRESET = "effunet"  # @param ["effunet", "fast", "default", "seed"]
@@ -95,6 +95,18 @@ result = train.train(cfg, RUN, restart=RESTART)
 print(result.summary())
 
 """
+A model with Colorful's 313-colour head (`MODEL = "effunet_cls"`) shows the annealed mean
+of the colours it predicts; the temperature of that mean (vivid towards 0, safe and dull
+towards 1) is chosen here on the validation photos, once, and kept in `RUN/decode.json`,
+which 05, 06 and the app read. Other models have none: this does nothing for them.
+"""
+
+from colorpast import tune
+from colorpast.models import with_decode
+
+model = with_decode(result.model, temperature=tune.choose_temperature(RUN))
+
+"""
 ## Training curves
 
 Loss per epoch from `history.csv`, the whole run including earlier sessions (validation
@@ -119,7 +131,7 @@ from colorpast.data import shards
 
 split = "val" if shards.read_summary(TRAIN_DATA)["counts"].get("val") else "test"
 photos = evaluate.load_photos(TRAIN_DATA, split, limit=4)
-comp = evaluate.compare(photos, {cfg.model: lambda rgb: colorize(rgb, result.model, size=cfg.size)})
+comp = evaluate.compare(photos, {cfg.model: lambda rgb: colorize(rgb, model, size=cfg.size)})
 evaluate.grid(comp, title="photos never trained on");
 
 """
