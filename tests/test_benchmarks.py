@@ -280,3 +280,29 @@ def test_hints_grid_is_the_bundled_hint_model_on_two_cbsd68_photos(tmp_path):
                        for p in (tmp_path / "g.png", ROOT / "benchmarks" / "hints_grid.png"))
     assert made.shape == committed.shape and made.shape[1] == 900 and np.abs(made - committed).mean() < 0.5  # the old grid: 2.3
     assert "effunet_hints:bundled (50 hints)" in (tmp_path / "w" / "metrics.md").read_text()
+
+
+def test_more_photos_draws_both_tables_on_the_sets_they_share(tmp_path):
+    """The 890-photo curve beside photos-all's: the sets both scored, drawn; a table that
+    shares none, or a recipe in neither, is one line and exit 1."""
+    def table(path, sets, rows):
+        cols = ["recipe", "budget", "train_seconds"] + [f"{s}_{g}{k}" for s in sets for k in ("ciede2000", "colorfulness_delta")
+                                                        for g in ("", "gray_")]
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(cols)
+            for recipe, budget, value in rows:
+                w.writerow([recipe, budget, ""] + [12.0 if "_gray_" in c else value for c in cols[3:]])
+
+    table(tmp_path / "few.csv", ["cbsd68", "imagenet-test"], [("effunet", 4000, 10.3), ("effunet", 16000, 10.6)])
+    table(tmp_path / "many.csv", ["cbsd68", "imagenet-test", "photos-extra-test"], [("effunet", 16000, 10.3)])
+    table(tmp_path / "other.csv", ["kodak"], [("effunet", 16000, 10.3)])
+    run = lambda *a: subprocess.run([sys.executable, "benchmarks/more_photos.py", *a], cwd=ROOT, capture_output=True,
+                                    text=True, timeout=120)
+    r = run("--few", str(tmp_path / "few.csv"), "--many", str(tmp_path / "many.csv"), "--out", str(tmp_path / "f.png"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "drew 2 + 1 rows on cbsd68, imagenet-test" in r.stdout and (tmp_path / "f.png").stat().st_size > 10_000
+    bad = run("--few", str(tmp_path / "few.csv"), "--many", str(tmp_path / "other.csv"))
+    assert bad.returncode == 1 and bad.stderr.strip().endswith("share no evaluation set")
+    bad = run("--few", str(tmp_path / "few.csv"), "--many", str(tmp_path / "many.csv"), "--recipes", "seed16")
+    assert bad.returncode == 1 and bad.stderr.strip() == "more_photos: no rows of seed16 in either table"
