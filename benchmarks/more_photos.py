@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality_curve import earlier_rows  # noqa: E402  (this folder's script, read as a module)
+from quality_curve import budget_axis, earlier_rows, save  # noqa: E402  (this folder's script, read as a module)
 
 PANELS = (("ciede2000", "CIEDE2000 ↓"), ("colorfulness_delta", "ΔCF ↓"))
 
@@ -49,7 +49,7 @@ def figure(few: dict, many: dict, sets: list[str], path: Path, labels=("890 phot
     import matplotlib.pyplot as plt
 
     recipes = list(dict.fromkeys([r for r, _ in many] + [r for r, _ in few]))
-    budgets = sorted({b for _, b in [*few, *many]})
+    budgets = {b for _, b in [*few, *many]}
     fig, axes = plt.subplots(len(sets), len(PANELS), figsize=(11, 3.2 * len(sets)), squeeze=False)
     for i, s in enumerate(sets):
         for j, (key, label) in enumerate(PANELS):
@@ -65,16 +65,9 @@ def figure(few: dict, many: dict, sets: list[str], path: Path, labels=("890 phot
                          if row.get(f"{s}_gray_{key}") is not None), None)
             if gray is not None:
                 ax.axhline(gray, color="#777777", ls=":", lw=1.2, label="gray (ab = 0)")
-            ax.set_xscale("log")
-            ax.set_xticks(budgets, [f"{b // 1000}k" if b >= 1000 else str(b) for b in budgets])
-            ax.minorticks_off()
-            ax.set_title(f"{s}: {label}", fontsize=10)
-            ax.set_xlabel("training images seen")
+            budget_axis(ax, budgets, f"{s}: {label}")
     axes[0, 0].legend(fontsize=6.5)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=72)
-    plt.close(fig)
+    save(fig, path)
 
 
 def main(argv=None) -> int:

@@ -232,13 +232,24 @@ def figure(table: list[dict], sets: list[str], path: Path, sepia: dict | None = 
                 ax.axhline(gray, color="#777777", ls="--", lw=1.2, label="gray (ab = 0)")
             if sepia and sepia[s].get(key) is not None:
                 ax.axhline(sepia[s][key], color="#a0522d", ls=":", lw=1.4, label="sepia (one colour everywhere)")
-            ax.set_xscale("log")
-            ax.set_xticks(sorted({r["budget"] for r in table}), [f"{b // 1000}k" if b >= 1000 else str(b)
-                                                                for b in sorted({r["budget"] for r in table})])
-            ax.minorticks_off()
-            ax.set_title(f"{s}: {label}", fontsize=10)
-            ax.set_xlabel("training images seen")
+            budget_axis(ax, {r["budget"] for r in table}, f"{s}: {label}")
     axes[0, 0].legend(fontsize=7)
+    save(fig, path)
+
+
+def budget_axis(ax, budgets, title: str) -> None:
+    """A panel of the curve: images seen on a log axis, ticked at the ``budgets`` (``16k``)."""
+    budgets = sorted(budgets)
+    ax.set_xscale("log")
+    ax.set_xticks(budgets, [f"{b // 1000}k" if b >= 1000 else str(b) for b in budgets])
+    ax.minorticks_off()
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("training images seen")
+
+
+def save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=72)
