@@ -110,10 +110,11 @@ def model_choices(runs_dir, given: str | None = None, also=()) -> list[Choice]:
     """What the model chooser offers, each with its model and whether it takes hints:
     ``given`` (``--model``) and ``also`` first, then every
     trained run under ``runs_dir`` (``trained_runs``' order: effunet's family first, then
-    newest first), then the models this project ships (``NAME:bundled``) and the published
-    ones whose weights are on disk (``NAME:official``). Each once."""
+    newest first), then the models this project ships (``NAME:bundled``, its automatic
+    ones in ``model_choice.AUTOMATIC_SHIPPED``'s order first) and the published ones whose
+    weights are on disk (``NAME:official``). Each once."""
     refs = [given, *also, *map(str, runs.trained_runs(runs_dir))]
-    refs += [b for n in models.names() if (b := model_choice.bundled(n))]
+    refs += [b for n in (*model_choice.AUTOMATIC_SHIPPED, *models.names()) if (b := model_choice.bundled(n))]
     refs += [f"{n}:official" for n in weights.RELEASES if n in models.names() and model_choice.at_hand(f"{n}:official")]
     out, seen = [], set()
     for ref in refs:

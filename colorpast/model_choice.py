@@ -12,7 +12,9 @@ that is at hand:
 
 - colour on its own: the model 05 measured best in its newest report, else the first of
   ``runs.trained_runs`` (an encoder's run first, then the newest), else
-  ``effunet:bundled`` where it ships, else ``colorful:official`` (129 MB, fetched once);
+  the first of ``AUTOMATIC_SHIPPED`` that ships (photos: ``effunet_cls:bundled``, else
+  ``effunet:bundled``; films, ``FILMS_SHIPPED``: the other way round), else
+  ``colorful:official`` (129 MB, fetched once);
 - colour hints: the user's newest run of a model that takes hints, else
   ``effunet_hints:bundled`` where it ships, else ``siggraph17:official`` (137 MB, once).
 
@@ -34,7 +36,11 @@ from colorpast.errors import UserError, say
 BEST = "best"  # 06's MODEL and HINTS_MODEL: chosen as above
 OFFICIAL = "colorful:official"  # Zhang et al. 2016
 HINTS_OFFICIAL = "siggraph17:official"  # Zhang et al. 2017, takes hints
-BUNDLED = "effunet:bundled"  # this project's own, where weights/ ships it
+# This project's own automatic models, where weights/ ships them, the one measured best
+# first. On photos the 313-bin head (CBSD68 and both test splits, benchmarks/RESULTS.md,
+# "effunet_cls:bundled"); on films the L1 head (the colour clips, the same section).
+AUTOMATIC_SHIPPED = ("effunet_cls", "effunet")
+FILMS_SHIPPED = ("effunet", "effunet_cls")
 HINTS_BUNDLED = "effunet_hints:bundled"
 WHO = {"colorful": "Zhang et al. 2016's published network", "siggraph17": "Zhang et al. 2017's published network"}
 SIZE_MB = {"colorful": 129, "siggraph17": 137}
@@ -92,6 +98,12 @@ def official_file(name: str) -> Path:
 def bundled(name: str) -> str | None:
     """``NAME:bundled`` when this project ships that model's weights (``colorpast.bundled``), else None."""
     return f"{name}:bundled" if weights.bundled(name) is not None else None
+
+
+def shipped_automatic(films: bool = False) -> str | None:
+    """The first of ``AUTOMATIC_SHIPPED`` (``FILMS_SHIPPED`` for ``films``) that ships, as
+    ``NAME:bundled``; None when none does."""
+    return next((ref for name in (FILMS_SHIPPED if films else AUTOMATIC_SHIPPED) if (ref := bundled(name))), None)
 
 
 def at_hand(ref) -> bool:
@@ -167,12 +179,14 @@ def _explicit(ref, fetch_: bool) -> tuple[bool, str]:
     return False, _missing(ref)
 
 
-def automatic(ref=BEST, log=print, reports="reports", runs_dir="runs", fetch: bool = True) -> str | None:
+def automatic(ref=BEST, log=print, reports="reports", runs_dir="runs", fetch: bool = True,
+              films: bool = False) -> str | None:
     """The model that colours photos on their own, as 06's MODEL and the app's start take
-    it: ``ref`` itself when it holds a model (with a line when 05 measured it behind
-    sepia or another model); for ``"best"``, or a ``ref`` that holds none (said first),
-    the first of the module's list at hand. None, with one line, when nothing is (offline,
-    nothing trained, nothing shipped). ``fetch``: whether Colorful may be downloaded."""
+    it (07's, ``films``): ``ref`` itself when it holds a model (with a line when 05
+    measured it behind sepia or another model); for ``"best"``, or a ``ref`` that holds
+    none (said first), the first of the module's list at hand. None, with one line, when
+    nothing is (offline, nothing trained, nothing shipped). ``fetch``: whether Colorful may
+    be downloaded."""
     why = ""
     if ref and ref != BEST:
         ok, why = _explicit(ref, fetch)
@@ -195,7 +209,7 @@ def automatic(ref=BEST, log=print, reports="reports", runs_dir="runs", fetch: bo
             + (unscored if measured is None else ""))
         return str(found[0])
     why = why or f"no trained run under {runs_dir}/ yet (04_train makes one): "
-    return _shipped_or_published(bundled("effunet"), OFFICIAL, log, why, fetch, no_model())
+    return _shipped_or_published(shipped_automatic(films), OFFICIAL, log, why, fetch, no_model())
 
 
 def for_hints(ref=BEST, log=print, runs_dir="runs", fetch: bool = True) -> str | None:

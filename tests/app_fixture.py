@@ -77,15 +77,16 @@ def run_folder(root, model: str, built=None, name=None):
     return run
 
 
-def stage_bundled(folder, monkeypatch, names=("effunet", "effunet_hints")):
+def stage_bundled(folder, monkeypatch, names=("effunet", "effunet_hints"), decode=None):
     """The weights this project ships, staged in ``folder`` as colorpast.bundled reads them
-    (COLORPAST_BUNDLED): untrained models of the kind, float16 with a record, and
-    weights.bundled put back after ``nothing_at_hand`` hid them."""
+    (COLORPAST_BUNDLED): untrained models of the kind, float16 with a record (``decode``:
+    a 313-bin model's, as ``{"temperature": 0.7}``), and weights.bundled put back after
+    ``nothing_at_hand`` hid them."""
     from colorpast import bundled, models, weights
 
     for name in names:
         bundled.write(models.build(name, (None, None, 1), weights=None), folder / f"{name}{bundled.SUFFIX}",
-                      {"data": "untrained, for the tests"})
+                      {"data": "untrained, for the tests", "decode": (decode or {}) if name.endswith("_cls") else {}})
     monkeypatch.setenv(bundled.ENV, str(folder))
     monkeypatch.setattr(weights, "bundled", SHIPPED)
 

@@ -133,6 +133,12 @@ def test_model_choices_newest_trained_run_first_then_shipped_and_published(tmp_p
     assert [c.ref for c in given] == [str(older), str(hinted), str(demo), "effunet:bundled", "colorful:official"]
     assert given[0].label == f"{older} (seed16, no hints)" and given[3].label == "effunet:bundled (this project's own, no hints)"
     assert given[4].label == "colorful:official (Zhang et al. 2016's published network, no hints)"
+    # The shipped automatic models in the order they were measured (313-bin head first),
+    # then the hint model.
+    shipping = {"effunet", "effunet_cls", "effunet_hints"}
+    monkeypatch.setattr(weights, "bundled", lambda name: tmp_path / "w.h5" if name in shipping else None)
+    assert [c.ref for c in app.model_choices(runs)][3:] == [
+        "effunet_cls:bundled", "effunet:bundled", "effunet_hints:bundled", "colorful:official"]
     # A run of a model that recognises what it colours (an ImageNet-trained encoder) comes
     # first, however old: it scored best (benchmarks/RESULTS.md, "Recognition").
     recognises = _run_at(runs, "effunet", "effunet", "final", 500)
@@ -158,7 +164,7 @@ def test_startup_takes_the_given_model_else_chooses_and_offline_with_nothing_ope
     assert app.startup_model(None, tmp_path / "runs", log=lines.append) == model_choice.OFFICIAL
     assert fetched == ["colorful"] and "using colorful:official" in lines[0] and "fetched now" in lines[0]
     monkeypatch.setattr(weights, "bundled", lambda name: tmp_path / "w.h5" if name.startswith("effunet") else None)
-    assert app.startup_model(None, tmp_path / "runs", log=lines.append) == "effunet:bundled" and fetched == ["colorful"]
+    assert app.startup_model(None, tmp_path / "runs", log=lines.append) == "effunet_cls:bundled" and fetched == ["colorful"]
     run = run_folder(tmp_path / "runs", "seed16_hints", name="mine")
     assert app.startup_model(None, tmp_path / "runs", log=lines.append) == str(run)
 

@@ -1,6 +1,7 @@
 """The app's page in a real browser (headless Chromium driven by Selenium), offline, with
 every kind of model it serves: none at all, an automatic run (effunet's, the default),
-Colorful's published weights, the weights this project ships, and a run that takes hints.
+Colorful's published weights, the weights this project ships (the L1 head alone, and the
+313-bin head first as weights/ holds them), and a run that takes hints.
 For each: the page loads with no "Error" badge and no console error, a dropped photo is
 colorized, and the paint box says why it is off when the model takes no hints. Then the
 hints themselves, a HEIC photo, and a scan beyond Pillow's own limit.
@@ -150,10 +151,13 @@ def _kind(kind, tmp_path, monkeypatch):
     if kind == "bundled":  # NAME:bundled, staged as weights/ ships them (untrained here)
         stage_bundled(tmp_path / "bundled", monkeypatch, names=("effunet",))
         return "effunet:bundled"
+    if kind == "bundled 313 bins":  # as weights/ ships today: the 313-bin head first, decoded at its temperature
+        stage_bundled(tmp_path / "bundled", monkeypatch, names=("effunet", "effunet_cls"), decode={"temperature": 0.7})
+        return "effunet_cls:bundled"
     return None
 
 
-@pytest.mark.parametrize("kind", ["none", "automatic run", "published", "bundled", "hint run"])
+@pytest.mark.parametrize("kind", ["none", "automatic run", "published", "bundled", "bundled 313 bins", "hint run"])
 def test_the_page_works_with_every_kind_of_model(kind, tmp_path, monkeypatch, photo, nothing_at_hand, outbound):
     """Started with no model named, as `colorpast app` and 06 start it: the page loads
     without an "Error" badge or a console error, a dropped JPEG is colorized at its full

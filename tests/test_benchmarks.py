@@ -232,7 +232,7 @@ def test_median_colour_and_decode_trials_run_on_a_tiny_set(tmp_path):
 
 def test_readme_picture_is_cut_from_the_measured_figure_or_made_with_a_model(tmp_path):
     """The script behind the README's picture: the committed strip is the three legacy
-    prints coloured by effunet:bundled, made again (RESULTS, "The models that ship");
+    prints coloured by effunet_cls:bundled, made again (RESULTS, "The models that ship");
     --from-figure still cuts the older strip out of its figure; --model puts each print
     beside its colour, scaled to --height."""
     from PIL import Image
@@ -244,7 +244,7 @@ def test_readme_picture_is_cut_from_the_measured_figure_or_made_with_a_model(tmp
 
     legacy = shared_folder("legacy-bw")
     shown = [legacy / n for n in ("BoulevardDuTemple1838.jpg", "1880sBrooklynBridge.jpg", "Old_Tom_Morris.png")]
-    r = subprocess.run([sys.executable, "benchmarks/readme_picture.py", "--model", "effunet:bundled", "--photos",
+    r = subprocess.run([sys.executable, "benchmarks/readme_picture.py", "--model", "effunet_cls:bundled", "--photos",
                         *map(str, shown), "--out", str(tmp_path / "a.jpg")],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]

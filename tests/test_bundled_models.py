@@ -17,7 +17,7 @@ from PIL import Image
 from colorpast import bundled, metrics
 from colorpast.colorizer import colorize, gray, load_model, sepia
 
-SHIPPED = ["effunet", "effunet_hints"]  # what weights/ holds: a checkout without one fails here
+SHIPPED = ["effunet", "effunet_cls", "effunet_hints"]  # what weights/ holds: a checkout without one fails here
 PHOTOS = 8  # the first eight CBSD68 photos by name
 SIZE = 224
 

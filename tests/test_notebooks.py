@@ -347,7 +347,8 @@ def test_colorize_notebook_on_a_first_offline_session(workspace, tmp_path, monke
     nbformat.write(nb, root / "06.ipynb")
     extra = "SMOKE = False\nAPP = True\n"
     if at_hand == "bundled":
-        stage_bundled(tmp_path / "bundled", monkeypatch)  # the kernel reads COLORPAST_BUNDLED
+        # as weights/ ships them; the kernel reads COLORPAST_BUNDLED
+        stage_bundled(tmp_path / "bundled", monkeypatch, names=("effunet", "effunet_cls", "effunet_hints"))
     else:
         extra += "from colorpast import weights as _w\n_w.bundled = lambda name: None  # a checkout that ships none\n"
     done, _ = execute(workspace, "06.ipynb", extra=extra, path=root / "06.ipynb")
@@ -365,11 +366,12 @@ def test_colorize_notebook_on_a_first_offline_session(workspace, tmp_path, monke
     if at_hand == "bundled":
         assert one("could not fetch the example photo https://raw.githubusercontent.com/").endswith(
             "run this cell again online to see it; your own photos below need no network")
-        assert one("no trained run under runs/ yet (04_train makes one): using effunet:bundled, the model this project ships")
+        assert one("no trained run under runs/ yet (04_train makes one): using effunet_cls:bundled, the model this project "
+                   "ships")
         assert one("1 colorized into colorized") and Image.open(root / "colorized/old.png").size == (64, 48)
         assert one("using effunet_hints:bundled, the model this project ships")
         assert one("1 colours given: colorized/hints/old.png") and (root / "colorized/hints/old.png").is_file()
-        assert one("colorpast app: below (model: effunet:bundled)")
+        assert one("colorpast app: below (model: effunet_cls:bundled)")
         return
     assert "train one in 04_train, or run 06's cell under \"The model\" again while online" in one("no trained run under runs/ yet")
     assert one("nothing colorized: there is no model")
@@ -383,8 +385,8 @@ def test_colorize_notebook_on_a_first_offline_session(workspace, tmp_path, monke
 
 @pytest.mark.slow
 def test_film_notebook_alone_colours_a_made_up_film_with_its_sound(workspace):
-    """07 on a fresh runtime with no trained run: the model 06 would use (the one this
-    project ships, effunet:bundled: no download), a made-up film with a cut and a tone,
+    """07 on a fresh runtime with no trained run: the model this project ships for films
+    (effunet:bundled, where 06 takes effunet_cls:bundled; no download), a made-up film with a cut and a tone,
     its first frames with the grid, a point given on frame 0, a preview and the whole film
     played inline, each at the film's size with its sound; the pieces gone."""
     import av

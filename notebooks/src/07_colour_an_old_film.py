@@ -43,16 +43,17 @@ if SMOKE:
 """
 ## The model
 
-The same model 06 colours photos with: with `MODEL = "best"`, the one 05_evaluate
-measured best, else your trained run, else the model this project ships, else published
-weights, fetched once. Each frame
-is coloured from its own lightness, as a photo is; what makes a film different is below.
+The same choice as 06's: with `MODEL = "best"`, the one 05_evaluate measured best, else
+your trained run, else the model this project ships for films (`effunet:bundled`: on
+films its colour was measured nearer the truth's than the 313-bin model 06 starts with),
+else published weights, fetched once. Each frame is coloured from its own lightness, as a
+photo is; what makes a film different is below.
 """
 
 from colorpast import films, model_choice, photo_hints, photos
 from colorpast.colorizer import load_model
 
-MODEL = model_choice.automatic(MODEL)
+MODEL = model_choice.automatic(MODEL, films=True)
 model = load_model(MODEL) if MODEL else None
 
 """
