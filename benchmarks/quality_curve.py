@@ -113,11 +113,14 @@ def batch_of(options: list[str]) -> int:
     return int(options[options.index("--batch-size") + 1]) if "--batch-size" in options else 16
 
 
-def train_command(recipe: str, budget: int, data: Path, run: Path, prior: Path) -> list[str]:
+def train_command(recipe: str, budget: int, data: Path, run: Path, prior: Path, save_every: int = 0) -> list[str]:
+    """``colorpast train``'s command for ``recipe`` at ``budget`` images; ``save_every``: also
+    checkpoint every N steps (a 256,000-image epoch is over an hour on a CPU)."""
     options = [o.replace("{prior}", str(prior)) for o in BASE + RECIPES[recipe]]
     steps = max(1, budget // (EPOCHS * batch_of(options)))
     return [sys.executable, "-m", "colorpast", "train", "--data", str(data), "--run", str(run), "--preset", "default",
-            "--epochs", str(EPOCHS), "--steps-per-epoch", str(steps), "--val-batches", "4", *options]
+            "--epochs", str(EPOCHS), "--steps-per-epoch", str(steps), "--val-batches", "4", *options,
+            *(["--save-every", str(save_every)] if save_every else [])]
 
 
 def train_seconds(run: Path) -> float | None:
@@ -265,6 +268,8 @@ def main(argv=None) -> int:
     p.add_argument("--recipes", nargs="+", default=["seed16", "seed16_cls", "recommended"], choices=list(RECIPES))
     p.add_argument("--budgets", nargs="+", type=int, default=[4000, 16000, 64000])
     p.add_argument("--jobs", type=int, default=2, help="trainings at once (default 2)")
+    p.add_argument("--save-every", type=int, default=0, metavar="N",
+                   help="also checkpoint every N steps, for runs that stop and resume (default: at each epoch's end)")
     p.add_argument("--runs", default="runs/quality")
     p.add_argument("--out", default="reports/quality")
     p.add_argument("--figure", help="the figure's path (default: OUT/quality_curve.png)")
@@ -291,7 +296,7 @@ def main(argv=None) -> int:
     sets = dict(s.split("=", 1) for s in a.eval) if a.eval else {"cbsd68": str(shared / "cbsd68"), "imagenet-test": str(data)}
     earlier = earlier_rows(a.earlier, list(sets))  # before hours of training: a wrong file is one line now
     runs = Path(a.runs)
-    jobs = [(f"{r}-{b}", train_command(r, b, data, runs / f"{r}-{b}", prior), runs / f"{r}-{b}")
+    jobs = [(f"{r}-{b}", train_command(r, b, data, runs / f"{r}-{b}", prior, a.save_every), runs / f"{r}-{b}")
             for b in a.budgets for r in a.recipes]
     if a.no_train:
         missing = [name for name, _, run in jobs if not (run / "model.keras").exists()]

@@ -173,6 +173,19 @@ def test_quality_curve_counts_every_segment_of_a_resumed_run(tmp_path):
     assert qc.train_seconds(run) == both
 
 
+def test_quality_curve_checkpoints_within_an_epoch_when_asked(tmp_path):
+    """--save-every N reaches colorpast train, which then checkpoints every N steps: a
+    256,000-image run (an hour an epoch on a CPU) stopped mid-epoch keeps most of it."""
+    make_prepared(tmp_path / "p", {"train": 16, "val": 4, "test": 3}, size=32, per_shard=8)
+    args = [sys.executable, "benchmarks/quality_curve.py", "--smoke", "--data", str(tmp_path / "p"),
+            "--eval", f"tiny={tmp_path / 'p'}", "--recipes", "seed16", "--budgets", "64", "--save-every", "1",
+            "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "out"), "--jobs", "1"]
+    r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    config = json.loads((tmp_path / "runs" / "seed16-64" / "config.json").read_text())
+    assert config["save_every"] == 1 and config["steps_per_epoch"] == 1, config
+
+
 def test_gpu_quality_smoke_runs_with_tensorflow_absent_on_jax(tmp_path):
     """The device session's quality command, tiny, on JAX with TensorFlow blocked in every process."""
     from conftest import shared_folder
