@@ -173,6 +173,26 @@ def test_quality_curve_counts_every_segment_of_a_resumed_run(tmp_path):
     assert qc.train_seconds(run) == both
 
 
+def test_every_quality_curve_recipe_is_a_command_train_takes(tmp_path):
+    """Each recipe's command parses as `colorpast train` options (a recipe queued for hours
+    fails at its start, not in a typo's traceback), naming a registered model."""
+    import importlib.util
+
+    from colorpast import cli, models
+
+    spec = importlib.util.spec_from_file_location("quality_curve", ROOT / "benchmarks" / "quality_curve.py")
+    qc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(qc)
+    parser = cli.make_parser()
+    for recipe in qc.RECIPES:
+        command = qc.train_command(recipe, 16000, tmp_path / "p", tmp_path / "runs" / recipe, tmp_path / "prior.npy", 500)
+        args = parser.parse_args(command[command.index("train"):])
+        assert args.model in models.names() and args.save_every == 500, recipe
+    frozen = parser.parse_args(qc.train_command("effunet_cls+rebalance1+frozen_first", 16000, tmp_path, tmp_path / "r",
+                                                tmp_path / "prior.npy")[3:])
+    assert (frozen.encoder, frozen.encoder_lr, frozen.rebalance) == ("frozen_first", 0.1, 1.0)
+
+
 def test_quality_curve_checkpoints_within_an_epoch_when_asked(tmp_path):
     """--save-every N reaches colorpast train, which then checkpoints every N steps: a
     256,000-image run (an hour an epoch on a CPU) stopped mid-epoch keeps most of it."""
