@@ -258,14 +258,20 @@ def figure(a) -> None:
     model = load_model(a.model)
     info = reader.probe(a.clip)
     c = carry.FilmColorizer(model, (info.height, info.width))
-    rows = []
+    rows, drawn, last = [], [], -1
     for fr in reader.frames(a.clip):
         if fr.index > max(a.frames):
             break
+        last = fr.index
         out = c(fr.index, fr.rgb)
         if fr.index in a.frames:
             g = np.clip(np.rint(gray(fr.rgb) * 255), 0, 255).astype(np.uint8)
             rows.append(np.concatenate([g, np.full((info.height, 8, 3), 255, np.uint8), out], axis=1))
+            drawn.append(fr.index)
+    beyond = sorted(set(a.frames) - set(drawn))
+    if beyond:  # past the clip's end: said, not drawn as if they were there
+        raise SystemExit(f"bench_film: {Path(a.clip).name} has no frame {', '.join(map(str, beyond))} "
+                         f"(its last is {last}); give frames within it")
     sheet = np.concatenate([np.pad(r, ((0, 8), (0, 0), (0, 0)), constant_values=255) for r in rows])[:-8]
     im = Image.fromarray(sheet)
     if im.width > a.width:
@@ -308,7 +314,12 @@ def main() -> None:
     g.add_argument("--out", required=True)
     g.add_argument("--width", type=int, default=1200)
     a = ap.parse_args()
-    {"quality": quality, "speed": speed, "memory": memory, "flow": flow, "cuts": cuts, "figure": figure}[a.what](a)
+    from colorpast.errors import UserError
+
+    try:
+        {"quality": quality, "speed": speed, "memory": memory, "flow": flow, "cuts": cuts, "figure": figure}[a.what](a)
+    except UserError as e:  # a model or clip that is not there: one line, as colorpast's own commands say it
+        raise SystemExit(f"bench_film: {e}") from None
 
 
 if __name__ == "__main__":

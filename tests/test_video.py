@@ -350,6 +350,16 @@ def test_the_film_benchmarks_run_and_the_gpu_script_runs_on_jax_without_tensorfl
     r = subprocess.run([*bench, "figure", "--model", model, "--clip", clip, "--frames", "0", "10", "--out",
                         tmp_path / "f.jpg"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0 and (tmp_path / "f.jpg").stat().st_size > 1000, r.stderr[-2000:]
+    # Frames past the clip's end, or a model that is not there: one line, no figure, no traceback.
+    r = subprocess.run([*bench, "figure", "--model", model, "--clip", clip, "--frames", "0", "40", "--out",
+                        tmp_path / "g.jpg"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1] == (
+        "bench_film: clip.mp4 has no frame 40 (its last is 13); give frames within it"), r.stderr[-2000:]
+    assert not (tmp_path / "g.jpg").exists()
+    r = subprocess.run([*bench, "figure", "--model", "seed16:bundled", "--clip", clip, "--out", tmp_path / "h.jpg"],
+                       cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1 and "Traceback" not in r.stderr and r.stderr.strip().splitlines()[-1].startswith(
+        "bench_film: no bundled weights for seed16"), r.stderr[-2000:]
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(BLOCK_TENSORFLOW)
