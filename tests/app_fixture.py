@@ -77,16 +77,17 @@ def run_folder(root, model: str, built=None, name=None):
     return run
 
 
-def stage_bundled(folder, monkeypatch, names=("effunet", "effunet_hints"), decode=None):
+def stage_bundled(folder, monkeypatch, names=("effunet", "effunet_hints"), decodes=None):
     """The weights this project ships, staged in ``folder`` as colorpast.bundled reads them
-    (COLORPAST_BUNDLED): untrained models of the kind, float16 with a record (``decode``:
-    a 313-bin model's, as ``{"temperature": 0.7}``), and weights.bundled put back after
+    (COLORPAST_BUNDLED): untrained models of the kind, float16 with a record (``decodes``:
+    each model's decoding by name, ``{"effunet_cls": {"temperature": 0.7}}``, as
+    benchmarks/bundle.py records a 313-bin model's), and weights.bundled put back after
     ``nothing_at_hand`` hid them."""
     from colorpast import bundled, models, weights
 
     for name in names:
         bundled.write(models.build(name, (None, None, 1), weights=None), folder / f"{name}{bundled.SUFFIX}",
-                      {"data": "untrained, for the tests", "decode": (decode or {}) if name.endswith("_cls") else {}})
+                      {"data": "untrained, for the tests", "decode": (decodes or {}).get(name, {})})
     monkeypatch.setenv(bundled.ENV, str(folder))
     monkeypatch.setattr(weights, "bundled", SHIPPED)
 

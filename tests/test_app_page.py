@@ -152,7 +152,8 @@ def _kind(kind, tmp_path, monkeypatch):
         stage_bundled(tmp_path / "bundled", monkeypatch, names=("effunet",))
         return "effunet:bundled"
     if kind == "bundled 313 bins":  # as weights/ ships today: the 313-bin head first, decoded at its temperature
-        stage_bundled(tmp_path / "bundled", monkeypatch, names=("effunet", "effunet_cls"), decode={"temperature": 0.7})
+        stage_bundled(tmp_path / "bundled", monkeypatch, names=("effunet", "effunet_cls"),
+                      decodes={"effunet_cls": {"temperature": 0.7}})
         return "effunet_cls:bundled"
     return None
 

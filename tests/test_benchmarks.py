@@ -188,8 +188,8 @@ def test_every_quality_curve_recipe_is_a_command_train_takes(tmp_path):
         command = qc.train_command(recipe, 16000, tmp_path / "p", tmp_path / "runs" / recipe, tmp_path / "prior.npy", 500)
         args = parser.parse_args(command[command.index("train"):])
         assert args.model in models.names() and args.save_every == 500, recipe
-    frozen = parser.parse_args(qc.train_command("effunet_cls+rebalance1+frozen_first", 16000, tmp_path, tmp_path / "r",
-                                                tmp_path / "prior.npy")[3:])
+    command = qc.train_command("effunet_cls+rebalance1+frozen_first", 16000, tmp_path, tmp_path / "r", tmp_path / "prior.npy")
+    frozen = parser.parse_args(command[command.index("train"):])
     assert (frozen.encoder, frozen.encoder_lr, frozen.rebalance) == ("frozen_first", 0.1, 1.0)
 
 
