@@ -4,9 +4,19 @@ One command for a session with a GPU machine (``bash benchmarks/gpu_quality.sh P
 EVAL``): it prepares a set from a folder of photos, trains each recipe (``--recipes``,
 names of ``quality_curve.RECIPES``: by default ``recommended``, ``effunet`` and
 ``effunet_cls``) once per budget (0.1M and 0.4M images seen by default; each run its own
-cosine schedule), and evaluates each on the evaluation
-photos (CBSD68) with every metric, gray and sepia (one colour everywhere) included. A line per phase (with the images a
-second it trained at), a table last, and ``gpu_quality.json`` in ``--out``.
+cosine schedule), and evaluates each on the evaluation photos (CBSD68, or several named
+sets: ``--eval cbsd68=DIR imagenet-test=DIR``) with every metric, gray and sepia (one
+colour everywhere) included. A line per phase (with the images a second it trained at),
+a table per set last, and ``gpu_quality.json`` in ``--out``; the model of each of the
+first three recipes at its largest budget comes back too (``--save-models``), in the
+bundled layout, so that a long run is not lost with the machine.
+
+A set larger than one call may carry (photos-all: 64 MiB a call, its training photos
+89 MiB as WebP) travels as a pack of ``benchmarks/gpu_pack.py``, one part a call,
+the calls back to back; the last runs ``bash benchmarks/gpu_quality.sh --pack DIR``,
+which checks every part is there and whole, prepares the training photos with no test
+split (the test photos stayed home, or came as evaluation sets) and scores every
+evaluation set of the pack.
 
 It must fit in one 10-minute call with its compiles: 1.5M images in all by default.
 seed16_fast does a sixteenth of seed16's work per image (8,329 img/s in bf16 on an H200,
@@ -38,9 +48,13 @@ def phase(msg: str) -> None:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--photos", required=True, help="folder of colour photos to train on")
-    p.add_argument("--eval", required=True, help="folder of photos to score on (CBSD68)")
-    p.add_argument("--out", default=".", help="where gpu_quality.json goes")
+    p.add_argument("--photos", nargs="+", help="folders of colour photos to train on, prepared as one set")
+    p.add_argument("--eval", nargs="+", metavar="[NAME=]DIR", help="folders of photos to score on (CBSD68)")
+    p.add_argument("--pack", help="a pack of benchmarks/gpu_pack.py (its parts carried call by call): its training "
+                                  "photos and its evaluation sets, prepared with no test split")
+    p.add_argument("--test-percent", type=int, help="the device's own test split of --photos (default: prepare's, "
+                                                    "5; 0 with --pack, whose test photos stayed home)")
+    p.add_argument("--out", default=".", help="where gpu_quality.json and the models go")
     p.add_argument("--work", default="/tmp/colorpast-gpu-quality", help="prepared set and runs")
     p.add_argument("--recipes", nargs="+", default=["recommended", "effunet", "effunet_cls"],
                    help="quality_curve recipes, each trained at every budget (default: recommended and the two "
@@ -48,16 +62,36 @@ def main(argv=None) -> int:
     p.add_argument("--budgets", nargs="+", type=int, default=[100_000, 400_000])
     p.add_argument("--batch", type=int, default=256, help="global batch (default 256, as the H200 figures)")
     p.add_argument("--size", type=int, default=224, help="training crop (default 224: the whole prepared photo)")
+    p.add_argument("--save-models", type=int, default=3, metavar="N",
+                   help="bring back the model of each of the first N recipes at its largest budget, as "
+                        "OUT/models/RECIPE-BUDGET/NAME.weights.h5 and its record (a device call returns 8 files: "
+                        "N at most 3; 0: none)")
     p.add_argument("--smoke", action="store_true", help="tiny: budgets of 64 and 128 images, batch 8, 64 px")
     a = p.parse_args(argv)
     if a.smoke:
         a.budgets, a.batch, a.size = [64, 128], 8, 64
+    if not 0 <= a.save_models <= 3:
+        raise SystemExit("gpu_quality: --save-models takes 0 to 3 (a device call returns at most 8 files)")
+    if a.pack:
+        from gpu_pack import check
+
+        packed = check(a.pack)  # one line for a part the machine no longer holds
+        a.photos = [*(a.photos or []), *map(str, packed["train"])]
+        a.eval = [*(a.eval or []), *(f"{n}={d}" for n, d in packed["eval"].items())]
+        a.test_percent = 0 if a.test_percent is None else a.test_percent
+    if not a.photos or not a.eval:
+        raise SystemExit("gpu_quality: give --photos and --eval, or --pack")
+    sets = {}
+    for e in a.eval:
+        name, _, path = e.rpartition("=")
+        sets[name or Path(path).name] = path
 
     from quality_curve import RECIPES
 
     from colorpast import devices
     from colorpast.commands import train as train_command
     from colorpast.data.prepare import prepare
+    from colorpast.data.settings import Settings
     from colorpast.evaluate import evaluate
     from colorpast.train import train
 
@@ -65,10 +99,15 @@ def main(argv=None) -> int:
     unknown = [r for r in a.recipes if r not in RECIPES]
     if unknown:
         raise SystemExit(f"gpu_quality: unknown recipe {unknown[0]!r}; choose from: {', '.join(RECIPES)}")
+    missing = [d for d in [*a.photos, *sets.values()] if not Path(d).exists()]
+    if missing:
+        raise SystemExit(f"gpu_quality: {missing[0]}: no such folder")
     phase(f"backend {devices.backend()}, {len(devices._gpus())} GPU(s); budgets {a.budgets}, batch {a.batch}, "
-          f"recipes {', '.join(a.recipes)}")
+          f"recipes {', '.join(a.recipes)}; scored on {', '.join(sets)}")
     prepared = work / "prepared"
-    summary = prepare(a.photos, prepared, progress=False, log=lambda *m: None)
+    test_percent = Settings.test_percent if a.test_percent is None else a.test_percent
+    summary = prepare(a.photos if len(a.photos) > 1 else a.photos[0], prepared, test_percent=test_percent,
+                      progress=False, log=lambda *m: None)
     phase(f"prepared {summary['counts']} into {prepared}")
     prior = work / "prior.npy"
     if any("{prior}" in RECIPES[r] for r in a.recipes):
@@ -76,9 +115,14 @@ def main(argv=None) -> int:
 
         compute_prior(prepared, prior)
         phase("ab prior of the prepared set computed (the 313-bin recipes' class rebalancing)")
-    results = []
+    results, baselines = [], {}
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    keep = {r: max(a.budgets) for r in a.recipes[: a.save_models]}
     # --smoke: the first recipe at every budget, the others at the first only (the suite's time).
     jobs = [(r, b) for r in a.recipes for b in (a.budgets if not a.smoke or r == a.recipes[0] else a.budgets[:1])]
+    if a.smoke:
+        keep = {r: max(b for q, b in jobs if q == r) for r in keep}
     for recipe, budget in jobs:
         steps = max(1, budget // a.batch)
         epochs = 4 if steps >= 4 else 1
@@ -96,31 +140,73 @@ def main(argv=None) -> int:
         took = time.time() - t
         seen = epochs * cfg.steps_per_epoch * a.batch
         phase(f"trained {seen:,} images in {took:.0f} s ({seen / took:,.0f} img/s, compiles included)")
-        baselines = [] if results else ["sepia"]  # the baselines do not change with the budget: once
-        rows = evaluate(a.eval, [*baselines, str(run)], work / f"report-{recipe}-{budget}", log=lambda *m: None,
-                        progress=False)["summary"]
-        model = next(r for r in rows if r["method"] not in ("gray", "sepia"))
-        gray = next(r for r in rows if r["method"] == "gray")
-        sepia = next((r for r in rows if r["method"] == "sepia"), None) or results[0]["sepia"]
-        results.append({"recipe": recipe, "budget": seen, "train_s": took, "model": model, "gray": gray, "sepia": sepia})
-        phase(f"scored {recipe} at {budget:,}: CIEDE2000 {model['ciede2000']:.2f} (gray {gray['ciede2000']:.2f}), "
-              f"CF {model['colorfulness']:.1f}, ΔCF {model['colorfulness_delta']:.2f}, PSNR {model['psnr']:.2f}")
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
+        scores = {}
+        for set_name, path in sets.items():
+            first = set_name not in baselines  # the baselines do not change with the budget: once a set
+            rows = evaluate(path, [*(["sepia"] if first else []), str(run)],
+                            work / f"report-{recipe}-{budget}" / set_name, log=lambda *m: None, progress=False)["summary"]
+            if first:
+                baselines[set_name] = {r["method"]: r for r in rows if r["method"] in ("gray", "sepia")}
+            model = next(r for r in rows if r["method"] not in ("gray", "sepia"))
+            scores[set_name] = {"model": model, **baselines[set_name]}
+            phase(f"scored {recipe} at {budget:,} on {set_name}: CIEDE2000 {model['ciede2000']:.2f} "
+                  f"(gray {baselines[set_name]['gray']['ciede2000']:.2f}), CF {model['colorfulness']:.1f}, "
+                  f"ΔCF {model['colorfulness_delta']:.2f}, PSNR {model['psnr']:.2f}, vivid {model['vivid_pct']:.1f} %")
+        first_set = scores[next(iter(sets))]
+        results.append({"recipe": recipe, "budget": seen, "train_s": took, "model": first_set["model"],
+                        "gray": first_set["gray"], "sepia": first_set["sepia"], "sets": scores})
+        if keep.get(recipe) == budget:
+            saved = save_model(run, out / "models" / f"{recipe.replace('+', '_')}-{seen}", recipe, seen, took, scores)
+            phase(f"saved {saved} ({saved.stat().st_size / 2**20:.1f} MiB) and its record")
     (out / "gpu_quality.json").write_text(json.dumps({"env": {"backend": devices.backend(), "gpus": len(devices._gpus())},
                                                       "batch": a.batch, "size": a.size, "results": results}, indent=1))
-    print("| recipe | images seen | train s | img/s | CIEDE2000 | CF | ΔCF | PSNR |\n|---|---|---|---|---|---|---|---|")
-    print(f"| gray | - | - | - | {results[0]['gray']['ciede2000']:.2f} | 0.0 | {results[0]['gray']['colorfulness_delta']:.2f} | "
-          f"{results[0]['gray']['psnr']:.2f} |")
-    e = results[0]["sepia"]
-    print(f"| sepia (one colour) | - | - | - | {e['ciede2000']:.2f} | {e['colorfulness']:.1f} | {e['colorfulness_delta']:.2f} | "
-          f"{e['psnr']:.2f} |")
-    for r in results:
-        m = r["model"]
-        print(f"| {r['recipe']} | {r['budget']:,} | {r['train_s']:.0f} | {r['budget'] / r['train_s']:,.0f} | {m['ciede2000']:.2f} | "
-              f"{m['colorfulness']:.1f} | {m['colorfulness_delta']:.2f} | {m['psnr']:.2f} |")
+    for set_name in sets:
+        print(f"\n{set_name}\n| recipe | images seen | train s | img/s | CIEDE2000 | CF | ΔCF | PSNR | vivid % |\n"
+              "|---|---|---|---|---|---|---|---|---|")
+        for label, key in (("gray", "gray"), ("sepia (one colour)", "sepia")):
+            e = baselines[set_name][key]
+            print(f"| {label} | - | - | - | {e['ciede2000']:.2f} | {e['colorfulness']:.1f} | "
+                  f"{e['colorfulness_delta']:.2f} | {e['psnr']:.2f} | {e['vivid_pct']:.1f} |")
+        for r in results:
+            m = r["sets"][set_name]["model"]
+            print(f"| {r['recipe']} | {r['budget']:,} | {r['train_s']:.0f} | {r['budget'] / r['train_s']:,.0f} | "
+                  f"{m['ciede2000']:.2f} | {m['colorfulness']:.1f} | {m['colorfulness_delta']:.2f} | {m['psnr']:.2f} | "
+                  f"{m['vivid_pct']:.1f} |")
     return 0
 
 
+RETURN_BYTES = 15 * 2**20  # a file a device call brings back: at most 16 MiB
+
+
+def save_model(run: Path, folder: Path, recipe: str, seen: int, took: float, scores: dict) -> Path:
+    """The run's final model in colorpast's bundled layout (``colorpast.bundled.write``),
+    float32 where it fits a returned file, else float16; its record holds the recipe, the
+    decoding and the figures. Here: ``COLORPAST_BUNDLED=FOLDER colorpast evaluate --models
+    NAME:bundled`` scores it again."""
+    import tempfile
+
+    from colorpast import bundled, devices, runs, version
+
+    model = runs.load(run, "final")
+    name = model.name
+    record = {"model": name, "recipe_name": recipe, "budget_images": seen, "train_s": round(took, 1),
+              "device": {"backend": devices.backend(), "gpus": len(devices._gpus())},
+              "recipe": json.loads((run / runs.CONFIG).read_text()),
+              "decode": dict(getattr(model, "colorpast_decode", None) or {}), "commit": version.commit(),
+              "figures_on_the_device": {s: {k: v["model"][k] for k in ("ciede2000", "colorfulness_delta", "psnr",
+                                                                         "vivid_pct", "neutral_painted_pct")}
+                                        for s, v in scores.items()}}
+    with tempfile.TemporaryDirectory() as scratch:  # float32 unless it would not come back
+        trial = bundled.write(model, Path(scratch) / f"{name}{bundled.SUFFIX}", record, half=False)
+        half = trial.stat().st_size > RETURN_BYTES
+    record["precision"] = "float16" if half else "float32"
+    return bundled.write(model, folder / f"{name}{bundled.SUFFIX}", record, half=half)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    from colorpast.errors import UserError
+
+    try:
+        sys.exit(main())
+    except UserError as e:  # a folder that is not photos, say: one line
+        raise SystemExit(f"gpu_quality: {e}") from None

@@ -233,6 +233,69 @@ def test_gpu_quality_smoke_runs_with_tensorflow_absent_on_jax(tmp_path):
     assert res["results"][0]["sepia"]["colorfulness"] > 1.0  # the baseline's own row, not gray's
 
 
+def test_gpu_pack_carries_a_set_in_parts_and_gpu_quality_trains_on_them_all(tmp_path):
+    """A set too large for one device call goes as parts, one a call: the training photos
+    of the train and val splits, each evaluation set whole and lossless (a prepared set's
+    test split with the very pixels evaluate scores here). gpu_quality names a part the
+    machine no longer holds in one line, and with every part trains on all of them (no
+    test split there), scores each evaluation set and brings the model back in the bundled
+    layout, which evaluate loads here."""
+    from PIL import Image
+
+    from conftest import shared_folder
+    from test_backends import BLOCK_TENSORFLOW
+
+    from colorpast.data import shards
+
+    images = make_prepared(tmp_path / "p", {"train": 40, "val": 4, "test": 5}, size=128, per_shard=16)
+    cbsd = tmp_path / "cbsd"
+    cbsd.mkdir()
+    for f in sorted(shared_folder("cbsd68").glob("*.png"))[:2]:
+        (cbsd / f.name).write_bytes(f.read_bytes())
+    pack = tmp_path / "pack"
+    r = subprocess.run([sys.executable, "benchmarks/gpu_pack.py", str(tmp_path / "p"), "--out", str(pack),
+                        "--eval", f"cbsd={cbsd}", f"tiny={tmp_path / 'p'}", "--first-part-mib", "0.52",
+                        "--part-mib", "0.005"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    parts = sorted(pack.glob("part-*"))  # 1: CBSD68's two (0.52 MiB); 2: tiny's test photos, over 5 KB
+    assert "eval-tiny is 0.01 MiB, over a part's 0.005: a part of its own" in r.stdout
+    assert len(parts) >= 4 and "call 1: carry [\".whl\"" in r.stdout and f"--pack {pack}" in r.stdout
+    assert sorted(f.name for f in (parts[0] / "eval-cbsd").iterdir()) == sorted(f.name for f in cbsd.iterdir())
+    tiny = sorted((parts[1] / "eval-tiny").iterdir())
+    assert [np.asarray(Image.open(f).convert("RGB")).tolist() for f in tiny] == [a.tolist() for a in images["test"]]
+    assert len(list(pack.glob("part-*/train-*/*.webp"))) == 44  # train and val, never test
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(BLOCK_TENSORFLOW)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHON": sys.executable, "PYTHONPATH": str(site)}
+    args = ["bash", "benchmarks/gpu_quality.sh", "--pack", str(pack), "--smoke", "--recipes", "recommended",
+            "--save-models", "1", "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out")]
+    parts[1].rename(tmp_path / "away")  # the machine went back between two calls
+    r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    assert r.stderr.strip().splitlines() == [r.stderr.strip()] and "lacks part 02 of" in r.stderr
+
+    (tmp_path / "away").rename(parts[1])
+    r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert shards.read_summary(tmp_path / "work" / "prepared")["counts"].get("test", 0) == 0
+    res = json.loads((tmp_path / "out" / "gpu_quality.json").read_text())
+    assert [sorted(x["sets"]) for x in res["results"]] == [["cbsd", "tiny"]] * 2
+    assert res["results"][0]["sets"]["tiny"]["model"]["images"] == 5
+    assert "\ntiny\n| recipe |" in r.stdout and "\ncbsd\n| recipe |" in r.stdout
+    saved = tmp_path / "out" / "models" / "recommended-128"
+    record = json.loads(next(saved.glob("*.json")).read_text())
+    assert record["recipe_name"] == "recommended" and record["budget_images"] == 128
+    name = record["model"]
+    r = subprocess.run([sys.executable, "-m", "colorpast", "evaluate", "--data", str(cbsd), "--models",
+                        f"{name}:bundled", "--grid", "0", "--size", "64", "--out", str(tmp_path / "ev")], cwd=ROOT,
+                       env={**os.environ, "COLORPAST_BUNDLED": str(saved)}, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert f"| {name}:bundled | 2 |" in (tmp_path / "ev" / "metrics.md").read_text()
+
+
 def test_encoder_accuracy_counts_the_classes_of_the_shared_sample():
     """The script behind the encoder's ImageNet accuracy in RESULTS.md, on its first 8 photos."""
     from conftest import shared_folder
