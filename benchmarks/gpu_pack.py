@@ -23,7 +23,8 @@ to back and the last one trains. Each part is a folder ``OUT/part-NN`` holding:
 The first part is kept under --first-part-mib because that call carries the wheels too.
 The script prints the device calls last (``benchmarks/gpu_quality.sh --pack OUT`` checks
 every part is there and whole before it trains, and names a missing one in one line).
-Writing again over the same --out starts the pack afresh.
+Writing again over the same --out starts the pack afresh; an --out that holds anything but
+a pack's parts is refused, never emptied.
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ def pack(prepared, out, evals: dict, part_mib: float = 40, first_part_mib: float
     for name in evals:
         if not name or not all(c.isalnum() or c in "_-." for c in name):
             raise SystemExit(f"gpu_pack: evaluation set name {name!r}: letters, digits, '.', '_' and '-' only")
-    if out.exists():
+    if out.exists():  # an earlier pack goes; anything else is refused, never deleted
+        other = [f for f in out.iterdir() if not (f.is_dir() and f.name.startswith("part-") and (f / PART).is_file())]
+        if other:
+            raise SystemExit(f"gpu_pack: {out} holds {other[0].name}, not a pack's part: give an empty or new --out")
         shutil.rmtree(out)
     out.mkdir(parents=True)
     parts: list[Path] = []

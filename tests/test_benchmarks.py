@@ -252,6 +252,10 @@ def test_gpu_pack_carries_a_set_in_parts_and_gpu_quality_trains_on_them_all(tmp_
     cbsd.mkdir()
     for f in sorted(shared_folder("cbsd68").glob("*.png"))[:2]:
         (cbsd / f.name).write_bytes(f.read_bytes())
+    refused = subprocess.run([sys.executable, "benchmarks/gpu_pack.py", str(tmp_path / "p"), "--out", str(cbsd)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=300)  # a folder that is not a pack
+    assert refused.returncode == 1 and "not a pack's part" in refused.stderr, refused.stderr
+    assert len(list(cbsd.iterdir())) == 2  # left as it was
     pack = tmp_path / "pack"
     r = subprocess.run([sys.executable, "benchmarks/gpu_pack.py", str(tmp_path / "p"), "--out", str(pack),
                         "--eval", f"cbsd={cbsd}", f"tiny={tmp_path / 'p'}", "--first-part-mib", "0.52",
