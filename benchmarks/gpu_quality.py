@@ -183,8 +183,6 @@ def save_model(run: Path, folder: Path, recipe: str, seen: int, took: float, sco
     float32 where it fits a returned file, else float16; its record holds the recipe, the
     decoding and the figures. Here: ``COLORPAST_BUNDLED=FOLDER colorpast evaluate --models
     NAME:bundled`` scores it again."""
-    import tempfile
-
     from colorpast import bundled, devices, runs, version
 
     model = runs.load(run, "final")
@@ -196,11 +194,11 @@ def save_model(run: Path, folder: Path, recipe: str, seen: int, took: float, sco
               "figures_on_the_device": {s: {k: v["model"][k] for k in ("ciede2000", "colorfulness_delta", "psnr",
                                                                          "vivid_pct", "neutral_painted_pct")}
                                         for s, v in scores.items()}}
-    with tempfile.TemporaryDirectory() as scratch:  # float32 unless it would not come back
-        trial = bundled.write(model, Path(scratch) / f"{name}{bundled.SUFFIX}", record, half=False)
-        half = trial.stat().st_size > RETURN_BYTES
-    record["precision"] = "float16" if half else "float32"
-    return bundled.write(model, folder / f"{name}{bundled.SUFFIX}", record, half=half)
+    target = folder / f"{name}{bundled.SUFFIX}"
+    saved = bundled.write(model, target, {**record, "precision": "float32"}, half=False)
+    if saved.stat().st_size > RETURN_BYTES:  # it would not come back: float16 in its place
+        saved = bundled.write(model, target, {**record, "precision": "float16"}, half=True)
+    return saved
 
 
 if __name__ == "__main__":
