@@ -6,7 +6,8 @@ names of ``quality_curve.RECIPES``: by default ``recommended``, ``effunet`` and
 ``effunet_cls``) once per budget (0.1M and 0.4M images seen by default; each run its own
 cosine schedule), and evaluates each on the evaluation photos (CBSD68, or several named
 sets: ``--eval cbsd68=DIR imagenet-test=DIR``) with every metric, gray and sepia (one
-colour everywhere) included. A line per phase (with the images a second it trained at),
+colour everywhere) included; a model that takes colour hints (effunet_hints) is scored
+with 0, 10 and 50 true colours revealed (``--hints``), a table of its own. A line per phase (with the images a second it trained at),
 a table per set last, and ``gpu_quality.json`` in ``--out``; the model of each of the
 first three recipes at its largest budget comes back too (``--save-models``), in the
 bundled layout, so that a long run is not lost with the machine.
@@ -66,6 +67,9 @@ def main(argv=None) -> int:
                    help="bring back the model of each of the first N recipes at its largest budget, as "
                         "OUT/models/RECIPE-BUDGET/NAME.weights.h5 and its record (a device call returns 8 files: "
                         "N at most 3; 0: none)")
+    p.add_argument("--hints", nargs="+", type=int, default=[0, 10, 50], metavar="N",
+                   help="a model that takes colour hints is scored with each number of true colours revealed "
+                        "(default 0 10 50, issue 38's; 0 is its automatic row)")
     p.add_argument("--smoke", action="store_true", help="tiny: budgets of 64 and 128 images, batch 8, 64 px")
     a = p.parse_args(argv)
     if a.smoke:
@@ -93,6 +97,7 @@ def main(argv=None) -> int:
     from colorpast.data.prepare import prepare
     from colorpast.data.settings import Settings
     from colorpast.evaluate import evaluate
+    from colorpast.models import spec as model_spec
     from colorpast.train import train
 
     work = Path(a.work)
@@ -141,17 +146,22 @@ def main(argv=None) -> int:
         seen = epochs * cfg.steps_per_epoch * a.batch
         phase(f"trained {seen:,} images in {took:.0f} s ({seen / took:,.0f} img/s, compiles included)")
         scores = {}
+        counts = sorted({0, *a.hints}) if model_spec(cfg.model).hints else None  # 0: its automatic row
         for set_name, path in sets.items():
             first = set_name not in baselines  # the baselines do not change with the budget: once a set
-            rows = evaluate(path, [*(["sepia"] if first else []), str(run)],
-                            work / f"report-{recipe}-{budget}" / set_name, log=lambda *m: None, progress=False)["summary"]
+            rows = evaluate(path, [*(["sepia"] if first else []), str(run)], work / f"report-{recipe}-{budget}" /
+                            set_name, log=lambda *m: None, progress=False, hints=counts)["summary"]
             if first:
                 baselines[set_name] = {r["method"]: r for r in rows if r["method"] in ("gray", "sepia")}
-            model = next(r for r in rows if r["method"] not in ("gray", "sepia"))
-            scores[set_name] = {"model": model, **baselines[set_name]}
+            ours = [r for r in rows if r["method"] not in ("gray", "sepia")]  # one row, or one a hint count
+            hinted = {n: next(r for r in ours if r["method"].endswith(f" ({n} hints)")) for n in counts or []}
+            model = hinted[0] if counts else ours[0]
+            scores[set_name] = {"model": model, **({"hints": hinted} if counts else {}), **baselines[set_name]}
             phase(f"scored {recipe} at {budget:,} on {set_name}: CIEDE2000 {model['ciede2000']:.2f} "
                   f"(gray {baselines[set_name]['gray']['ciede2000']:.2f}), CF {model['colorfulness']:.1f}, "
-                  f"ΔCF {model['colorfulness_delta']:.2f}, PSNR {model['psnr']:.2f}, vivid {model['vivid_pct']:.1f} %")
+                  f"ΔCF {model['colorfulness_delta']:.2f}, PSNR {model['psnr']:.2f}, vivid {model['vivid_pct']:.1f} %"
+                  + "".join(f"; {n} hints: PSNR {r['psnr']:.2f}, CIEDE2000 {r['ciede2000']:.2f}"
+                            for n, r in hinted.items() if n))
         first_set = scores[next(iter(sets))]
         results.append({"recipe": recipe, "budget": seen, "train_s": took, "model": first_set["model"],
                         "gray": first_set["gray"], "sepia": first_set["sepia"], "sets": scores})
@@ -172,6 +182,13 @@ def main(argv=None) -> int:
             print(f"| {r['recipe']} | {r['budget']:,} | {r['train_s']:.0f} | {r['budget'] / r['train_s']:,.0f} | "
                   f"{m['ciede2000']:.2f} | {m['colorfulness']:.1f} | {m['colorfulness_delta']:.2f} | {m['psnr']:.2f} | "
                   f"{m['vivid_pct']:.1f} |")
+        hinted = [r for r in results if "hints" in r["sets"][set_name]]
+        if hinted:
+            print(f"\n{set_name}, with true colours revealed\n| recipe | images seen | hints | CIEDE2000 | PSNR |\n"
+                  "|---|---|---|---|---|")
+            for r in hinted:
+                for n, m in r["sets"][set_name]["hints"].items():
+                    print(f"| {r['recipe']} | {r['budget']:,} | {n} | {m['ciede2000']:.2f} | {m['psnr']:.2f} |")
     return 0
 
 
@@ -191,8 +208,10 @@ def save_model(run: Path, folder: Path, recipe: str, seen: int, took: float, sco
               "device": {"backend": devices.backend(), "gpus": len(devices._gpus())},
               "recipe": json.loads((run / runs.CONFIG).read_text()),
               "decode": dict(getattr(model, "colorpast_decode", None) or {}), "commit": version.commit(),
-              "figures_on_the_device": {s: {k: v["model"][k] for k in ("ciede2000", "colorfulness_delta", "psnr",
-                                                                         "vivid_pct", "neutral_painted_pct")}
+              "figures_on_the_device": {s: {**{k: v["model"][k] for k in ("ciede2000", "colorfulness_delta", "psnr",
+                                                                            "vivid_pct", "neutral_painted_pct")},
+                                            **({"psnr_with_hints": {n: r["psnr"] for n, r in v["hints"].items()}}
+                                               if "hints" in v else {})}
                                         for s, v in scores.items()}}
     target = folder / f"{name}{bundled.SUFFIX}"
     saved = bundled.write(model, target, {**record, "precision": "float32"}, half=False)

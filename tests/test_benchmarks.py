@@ -274,7 +274,8 @@ def test_gpu_pack_carries_a_set_in_parts_and_gpu_quality_trains_on_them_all(tmp_
     (site / "sitecustomize.py").write_text(BLOCK_TENSORFLOW)
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHON": sys.executable, "PYTHONPATH": str(site)}
     args = ["bash", "benchmarks/gpu_quality.sh", "--pack", str(pack), "--smoke", "--recipes", "recommended",
-            "--save-models", "1", "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out")]
+            "seed16_hints", "--hints", "10", "50", "--save-models", "2", "--work", str(tmp_path / "work"),
+            "--out", str(tmp_path / "out")]
     parts[1].rename(tmp_path / "away")  # the machine went back between two calls
     r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
@@ -285,7 +286,15 @@ def test_gpu_pack_carries_a_set_in_parts_and_gpu_quality_trains_on_them_all(tmp_
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     assert shards.read_summary(tmp_path / "work" / "prepared")["counts"].get("test", 0) == 0
     res = json.loads((tmp_path / "out" / "gpu_quality.json").read_text())
-    assert [sorted(x["sets"]) for x in res["results"]] == [["cbsd", "tiny"]] * 2
+    assert [sorted(x["sets"]) for x in res["results"]] == [["cbsd", "tiny"]] * 3
+    assert "hints" not in res["results"][0]["sets"]["cbsd"]  # recommended takes none
+    hinted = res["results"][2]["sets"]["cbsd"]  # seed16_hints: its automatic row and one a count
+    assert sorted(hinted["hints"], key=int) == ["0", "10", "50"], hinted.keys()
+    assert hinted["model"] == hinted["hints"]["0"] and hinted["hints"]["50"]["method"].endswith("(50 hints)")
+    assert hinted["hints"]["50"]["psnr"] != hinted["hints"]["0"]["psnr"]  # the revealed colours reach the model
+    assert "\ncbsd, with true colours revealed\n" in r.stdout and "| seed16_hints | 64 | 50 |" in r.stdout
+    record = json.loads(next((tmp_path / "out" / "models" / "seed16_hints-64").glob("*.json")).read_text())
+    assert sorted(record["figures_on_the_device"]["cbsd"]["psnr_with_hints"], key=int) == ["0", "10", "50"]
     assert res["results"][0]["sets"]["tiny"]["model"]["images"] == 5
     assert "\ntiny\n| recipe |" in r.stdout and "\ncbsd\n| recipe |" in r.stdout
     saved = tmp_path / "out" / "models" / "recommended-128"
