@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality_curve import budget_axis, earlier_rows, save  # noqa: E402  (this folder's script, read as a module)
+from quality_curve import budget_axis, earlier_rows  # noqa: E402  (this folder's script, read as a module)
 
 PANELS = (("ciede2000", "CIEDE2000 ↓"), ("colorfulness_delta", "ΔCF ↓"))
 
@@ -66,8 +66,11 @@ def figure(few: dict, many: dict, sets: list[str], path: Path, labels=("890 phot
             if gray is not None:
                 ax.axhline(gray, color="#777777", ls=":", lw=1.2, label="gray (ab = 0)")
             budget_axis(ax, budgets, f"{s}: {label}")
-    axes[0, 0].legend(fontsize=6.5)
-    save(fig, path)
+    axes[0, -1].legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the panels, over no point
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=72, bbox_inches="tight")  # the canvas grown to hold the legend
+    plt.close(fig)
 
 
 def main(argv=None) -> int:
