@@ -8,9 +8,10 @@ cosine schedule), and evaluates each on the evaluation photos (CBSD68, or severa
 sets: ``--eval cbsd68=DIR imagenet-test=DIR``) with every metric, gray and sepia (one
 colour everywhere) included; a model that takes colour hints (effunet_hints) is scored
 with 0, 10 and 50 true colours revealed (``--hints``), a table of its own. A line per
-phase (with the images a second it trained at), a table per set last, and ``gpu_quality.json`` in ``--out``; the model of each of the
-first three recipes at its largest budget comes back too (``--save-models``), in the
-bundled layout, so that a long run is not lost with the machine.
+phase (with the images a second it trained at), a table per set last, and
+``gpu_quality.json`` in ``--out``; the model of each of the first three recipes at its
+largest budget comes back too (``--save-models``), in the bundled layout, so that a long
+run is not lost with the machine.
 
 A set larger than one call may carry (photos-all: 64 MiB a call, its training photos
 89 MiB as WebP) travels as a pack of ``benchmarks/gpu_pack.py``, one part a call,
