@@ -3,7 +3,8 @@
 Each is a weights file ``weights/NAME.weights.h5`` (``write``: the model's variables by
 their Keras paths, float16 where that moves no figure by more than 0.02, else float32; an
 ImageNet-trained encoder that training left as it was is left out and taken from its
-pinned PyPI package; at most ``MAX_BYTES``) with a record beside it, ``weights/NAME.json``:
+pinned PyPI package, one it fine-tuned is held as its change from that package's
+weights; at most ``MAX_BYTES``) with a record beside it, ``weights/NAME.json``:
 what it was trained on, for how long, with which recipe, at which commit, and its figures
 as ``colorpast evaluate`` printed them. They are committed to the repository and installed with the package (a
 wheel carries them as the package data of ``colorpast.bundled_weights``, pyproject.toml), so a

@@ -37,8 +37,9 @@ BEST = "best"  # 06's MODEL and HINTS_MODEL: chosen as above
 OFFICIAL = "colorful:official"  # Zhang et al. 2016
 HINTS_OFFICIAL = "siggraph17:official"  # Zhang et al. 2017, takes hints
 # This project's own automatic models, where weights/ ships them, the one measured best
-# first. On photos the 313-bin head (CBSD68 and both test splits, benchmarks/RESULTS.md,
-# "effunet_cls:bundled"); on films the L1 head (the colour clips, the same section).
+# first. On photos the 313-bin head (level on ImageNet's test split, ahead on photos-extra's,
+# behind on CBSD68: benchmarks/RESULTS.md, "effunet:bundled since 2026-12-07"); on films
+# the L1 head with its encoder fine-tuned (seven colour clips, the same section).
 AUTOMATIC_SHIPPED = ("effunet_cls", "effunet")
 FILMS_SHIPPED = ("effunet", "effunet_cls")
 HINTS_BUNDLED = "effunet_hints:bundled"
