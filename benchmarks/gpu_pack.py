@@ -5,7 +5,7 @@
                 photos-extra-test=data/prepared/photos-extra]
         [--part-mib 40] [--first-part-mib 20] [--quality 90]
 
-A device call carries 64 MiB in all: the checkout (about 15 MiB), the wheels (about 19
+A device call carries 64 MiB in all: the checkout (about 19 MiB), the wheels (about 19
 MiB) and what ``carry`` names. photos-all's 6,905 training and validation photos are
 about 1 GB as prepared shards and 89 MiB as 224-pixel WebP, so they travel in parts, one
 part a call (with the three evaluation sets: 4 parts, 126 MiB, benchmarks/RESULTS.md); the machine keeps what an earlier call carried while it stays warm (the
