@@ -148,7 +148,8 @@ def unchanged_encoder(model, reference=None) -> set[int]:
     variables = list(model.weights)
     if not models.spec(model.name).encoder:
         return set()
-    reference = reference or models.build(model.name, (None, None, 1))  # the encoder as its package builds it
+    if reference is None:  # the encoder as its package builds it
+        reference = models.build(model.name, (None, None, 1))
     same = {i for i, (v, r) in enumerate(zip(variables, reference.weights))
             if is_encoder(v) and np.array_equal(np.asarray(v), np.asarray(r))}
     if any(not is_encoder(variables[i]) for i in same) or len(same) not in (0, sum(is_encoder(v) for v in variables)):
