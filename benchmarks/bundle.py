@@ -7,12 +7,13 @@
 Every evaluation set is scored twice with ``colorpast.evaluate`` (gray and sepia beside):
 the run's own float32 model and the float16 file to be shipped. The file is written in
 float16 only when no figure moves by more than ``MAX_CHANGE`` (0.02: issue 38's bar for
-float16); else, for a model whose file holds its fine-tuned encoder, with the encoder
-alone in float16 under the same bar; else in float32. Each try says what moved. The
-record (``weights/NAME.json``) holds what a user and a paper reader need: the data and
-its source, the budget (images seen), the recipe (the run's config.json), the commits,
-the decoding temperature of a 313-bin head, and the figures as evaluate printed them for
-``NAME:bundled``, per set, with gray and sepia.
+float16; a fine-tuned encoder goes as its float16 difference from the package's weights,
+``colorpast.bundled.write``); else, for a model whose file holds its fine-tuned encoder,
+with only that difference in float16 and the rest float32, under the same bar; else in
+float32. Each try says what moved. The record (``weights/NAME.json``) holds what a user
+and a paper reader need: the data and its source, the budget (images seen), the recipe
+(the run's config.json), the commits, the decoding temperature of a 313-bin head, and
+the figures as evaluate printed them for ``NAME:bundled``, per set, with gray and sepia.
 A hint model is scored with each number of ``--hints`` (``evaluate --hints``).
 
 Nothing is committed by this script: a bundled model goes into git once, when its figures
@@ -77,7 +78,7 @@ def main(argv=None) -> int:
     own = str(run) if a.weights == "final" else f"{run}:{a.weights}"
     figures, precision, full = None, None, {}
     # float16 where it moves no figure by more than MAX_CHANGE; else, where the file holds a
-    # fine-tuned encoder (three quarters of it), the encoder alone in float16; else float32
+    # fine-tuned encoder (three quarters of it), its difference alone in float16; else float32
     trials = [("float16", True), *([("float16 encoder, float32 decoder", "encoder")]
                                    if bundled.holds_encoder(model) else []), ("float32", False)]
     for precision_name, half in trials:
