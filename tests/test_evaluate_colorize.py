@@ -310,6 +310,13 @@ def test_evaluate_with_hints_aged_and_normalized(hint_model_file, model_file, tm
     assert _cli("evaluate", "--data", prep, "--out", clean, "--size", "32").returncode == 0
     gray_clean = next(r for r in csv.DictReader(open(clean / "metrics.csv")) if r["method"] == "gray")
     assert float(rows["gray"]["ciede2000"]) > float(gray_clean["ciede2000"])
+    # --raw-hints: the network's colours, the hints not honoured after it; with none nothing changes
+    r = _cli("evaluate", "--data", prep, "--models", hint_model_file, "--out", tmp_path / "raw", "--size", "32",
+             "--hints", "0", "5", "--aged", "--normalize", "--raw-hints")
+    assert r.returncode == 0, r.stderr
+    raw = {row["method"]: row for row in csv.DictReader(open(tmp_path / "raw" / "metrics.csv"))}
+    assert raw[f"{hint_model_file} (0 hints)"]["ciede2000"] == rows[f"{hint_model_file} (0 hints)"]["ciede2000"]
+    assert raw[f"{hint_model_file} (5 hints)"]["ciede2000"] != rows[f"{hint_model_file} (5 hints)"]["ciede2000"]
     r = _cli("evaluate", "--data", prep, "--models", model_file, "--out", tmp_path / "r2", "--hints", "5")
     assert r.returncode == 2 and "needs a model that takes colour hints" in r.stderr
     r = _cli("evaluate", "--data", prep, "--models", hint_model_file, "--out", tmp_path / "r3", "--hints", "-1")

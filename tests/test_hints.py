@@ -195,3 +195,61 @@ def test_the_hints_are_revealed_from_the_augmented_crop_the_model_sees():
     hint_map, truth = np.asarray(seen[0][1]), np.asarray(out["ab"])
     np.testing.assert_allclose(hint_map[0, 5, 2, :2], truth[0, 4:7, 1:4].mean((0, 1)), atol=1e-3)
     np.testing.assert_allclose(hint_map[0, 5, 2, :2], hints.color_to_ab((0, 0, 200)), atol=0.5)  # blue, not red
+
+
+def _map(shape, pts):
+    """A hint map of ``shape`` (h, w) with ``POINT_SIZE`` patches at ``(y, x, a, b)``."""
+    m = np.zeros((*shape, 3), np.float32)
+    for y, x, a, b in pts:
+        m[y - 1:y + 2, x - 1:x + 2] = (a, b, 1.0)
+    return m
+
+
+def test_honour_paints_a_lone_hint_back_on_its_object_only():
+    h, w = 60, 80
+    L = np.full((h, w), 30.0, np.float32)
+    L[:, 40:] = 80.0  # a dark object on the left, a light one on the right
+    ab = np.zeros((h, w, 2), np.float32)
+    ab[..., 0] = 5.0  # the model's colour: a (5, 0) everywhere
+    out = hints.honour(ab, L, _map((h, w), [(20, 20, 40.0, -20.0)]))
+    assert np.allclose(out[19:22, 19:22], (40.0, -20.0), atol=1.0)  # the hinted spot ends at its colour
+    assert np.allclose(out[50, 35], (40.0, -20.0), atol=4.0)  # a lone hint reaches across its object
+    assert np.allclose(out[:, 40:], ab[:, 40:], atol=1e-3)  # the light object is not tinted
+    assert out.dtype == np.float32 and out.shape == ab.shape
+
+
+def test_honour_without_hints_or_reach_is_the_model_and_never_overshoots():
+    rng = np.random.default_rng(0)
+    h, w = 96, 128
+    L = (np.linspace(20, 90, w)[None, :] + rng.normal(0, 2, (h, w))).astype(np.float32)
+    ab = rng.normal(0, 20, (h, w, 2)).astype(np.float32)  # a model's colours, pixel by pixel
+    assert hints.honour(ab, L, np.zeros((h, w, 3), np.float32)) is not None
+    assert np.array_equal(hints.honour(ab, L, np.zeros((h, w, 3), np.float32)), ab)
+    pts = [(int(y), int(x), *rng.normal(0, 30, 2)) for y in (10, 45, 85) for x in (10, 60, 115)]  # nine hints
+    m = _map((h, w), pts)
+    assert np.array_equal(hints.honour(ab, L, m, reach=0), ab)
+    out = hints.honour(ab, L, m)
+    # each pixel's correction is a weighted mean of the misses and none: inside their range
+    miss = (m[..., :2] - ab)[m[..., 2] > 0]
+    corr = out - ab
+    for c in range(2):
+        assert corr[..., c].min() >= min(0.0, miss[:, c].min()) - 1e-3
+        assert corr[..., c].max() <= max(0.0, miss[:, c].max()) + 1e-3
+    # and each hinted patch ends, on average over it, nearer its hint than the model left it
+    # (not at it: hints of one lightness 40 px apart share their misses, here unrelated ones)
+    def patch_miss(x):
+        return np.mean([np.abs(m[y, x_, :2] - x[y - 1:y + 2, x_ - 1:x_ + 2].reshape(-1, 2).mean(0)).mean()
+                        for y, x_, _, _ in pts])
+
+    assert patch_miss(out) < 0.8 * patch_miss(ab)
+
+
+def test_honour_groups_a_large_scribble_and_colours_its_region():
+    h, w = 224, 320
+    L = np.full((h, w), 50.0, np.float32)
+    ab = np.zeros((h, w, 2), np.float32)
+    m = np.zeros((h, w, 3), np.float32)
+    m[20:200, 20:300] = (30.0, 10.0, 1.0)  # most of the photo painted: far more pixels than CELLS groups
+    assert (m[..., 2] > 0).sum() // hints.POINT_SIZE ** 2 > hints.CELLS
+    out = hints.honour(ab, L, m)
+    assert np.allclose(out[30:190, 30:290], (30.0, 10.0), atol=0.5)

@@ -44,6 +44,9 @@ def add_arguments(p) -> None:
     p.add_argument("--hints", type=int, nargs="+", metavar="N",
                    help="reveal N true colours at random points of each photo to the models that take hints "
                         "(several N: a row each, and hints.png)")
+    p.add_argument("--raw-hints", action="store_true",
+                   help="score the hint models' colours as the network gives them, without honouring each hint "
+                        "around it afterwards (the 2017 paper's protocol; colorpast.hints.honour)")
     p.add_argument("--saturation", type=float,
                    help="multiply the predicted colours by this (default 1; above 1 bolder, below 1 paler)")
     p.add_argument("--normalize", action="store_true",
@@ -77,8 +80,10 @@ def run(args) -> int:
         decode["normalize"] = True
     if args.saturation is not None:
         decode["saturation"] = args.saturation
+    if args.raw_hints:
+        decode["raw_hints"] = True
     if _films(args.data):
-        photos_only = [o for o, on in (("--hints", args.hints), ("--aged", args.aged), ("--fid", args.fid),
+        photos_only = [o for o, on in (("--hints", args.hints), ("--raw-hints", args.raw_hints), ("--aged", args.aged), ("--fid", args.fid),
                                        ("--protocol paper", args.protocol == "paper"), ("sepia", "sepia" in args.models))
                        if on]
         if photos_only:

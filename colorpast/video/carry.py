@@ -99,12 +99,15 @@ class FilmColorizer:
     def _predict(self, L_small: np.ndarray) -> np.ndarray:
         """The model's ab for one frame's small L (``h x w x 1``), with this frame's hints."""
         L_in = colorizer.normalize_L(L_small) if self.normalize else L_small
-        maps = None
+        maps, given = None, None
         if self.spec.hints:
             given = self.tracker.hints()
             maps = (given.to_map(self.size) if given is not None else hint_tools.empty_map(self.size))[None]
         self.counts["model"] += 1
-        return predict_ab(self.model, L_in[None], hints=maps, **self.decode)[0] * self.saturation
+        ab = predict_ab(self.model, L_in[None], hints=maps, **self.decode)[0]
+        if given is not None:  # each hint's miss added back around it, as for a photo
+            ab = hint_tools.honour(ab, L_in, maps[0])
+        return ab * self.saturation
 
     def colour(self, index: int, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Frame ``index``'s ab at the working size (``h x w x 2``) and its full-resolution

@@ -1,0 +1,60 @@
+"""How far a hint's miss is carried (``colorpast.hints.honour``): chosen on validation photos.
+
+    python benchmarks/honour_hints.py --data data/prepared/photos-all --split val --limit 60 \\
+        --hints 1 10 50 --reach 0.75 1 1.25 1.5 2 --lightness 6 8 12
+
+For each photo, N true colours are revealed as ``evaluate --hints N`` reveals them (the
+photo's own seed), the hint model runs once, and its colours are scored as they come
+(reach 0) and honoured with every reach and lightness asked for. Prints mean PSNR and
+CIEDE2000 per setting and number of hints; the model runs once a photo and count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+
+import numpy as np
+
+from colorpast import bands, colorizer, evaluate, hints, metrics
+from colorpast.models import predict_ab
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="effunet_hints:bundled")
+    p.add_argument("--data", default="data/prepared/photos-all")
+    p.add_argument("--split", default="val")
+    p.add_argument("--limit", type=int, default=60)
+    p.add_argument("--hints", type=int, nargs="+", default=[1, 10, 50])
+    p.add_argument("--reach", type=float, nargs="+", default=[0.75, 1.0, 1.25, 1.5, 2.0])
+    p.add_argument("--lightness", type=float, nargs="+", default=[6.0, 8.0, 12.0])
+    a = p.parse_args(argv)
+    model = colorizer.load_model(a.model)
+    spec = colorizer.model_spec(model)
+    photos = evaluate.load_photos(a.data, a.split, limit=a.limit)
+    settings = [(0.0, 0.0)] + list(itertools.product(a.reach, a.lightness))
+    t0 = time.time()
+    for n in a.hints:
+        scores = {s: [] for s in settings}
+        for name, rgb in photos:
+            truth = rgb.astype(np.float32) / 255
+            ws = colorizer.working_size(*rgb.shape[:2], spec.default_size, spec.multiple)
+            given = hints.reveal(rgb, n, ws, seed=evaluate.photo_seed(name))
+            hmap = given.to_map(ws)
+            L = bands.resize_area(bands.full_res_L(truth), ws)
+            ab = predict_ab(model, L[None], hints=hmap[None])[0]
+            for reach, light in settings:
+                out = bands._compose(truth, hints.honour(ab, L, hmap, reach=reach, lightness=light or 1.0))
+                scores[(reach, light)].append((metrics.psnr(truth, out), metrics.ciede2000(truth, out)))
+        for (reach, light), v in scores.items():
+            psnr, de = np.mean(v, axis=0)
+            label = "as the network gives them" if reach == 0 else f"reach {reach:g}, lightness {light:g}"
+            print(f"{n:>3} hints  {label:<28} PSNR {psnr:6.3f}  CIEDE2000 {de:6.3f}", flush=True)
+    print(f"{len(photos)} photos of {a.data} ({a.split}), {time.time() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
