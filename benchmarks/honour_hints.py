@@ -6,7 +6,8 @@
 For each photo, N true colours are revealed as ``evaluate --hints N`` reveals them (the
 photo's own seed), the hint model runs once, and its colours are scored as they come
 (reach 0) and honoured with every reach and lightness asked for. Prints mean PSNR and
-CIEDE2000 per setting and number of hints; the model runs once a photo and count.
+CIEDE2000 per setting and number of hints, and how far the network's colours are from
+its hints where they were given; the model runs once a photo and count.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def main(argv=None) -> int:
     t0 = time.time()
     for n in a.hints:
         scores = {s: [] for s in settings}
+        misses = []  # the network's miss at its hints: mean |hint - prediction| over the hinted pixels
         for name, rgb in photos:
             truth = rgb.astype(np.float32) / 255
             ws = colorizer.working_size(*rgb.shape[:2], spec.default_size, spec.multiple)
@@ -45,6 +47,8 @@ def main(argv=None) -> int:
             hmap = given.to_map(ws)
             L = bands.resize_area(bands.full_res_L(truth), ws)
             ab = predict_ab(model, L[None], hints=hmap[None])[0]
+            on = hmap[..., 2] > 0
+            misses.append(float(np.abs(hmap[on][:, :2] - ab[on]).mean()))
             for reach, light in settings:
                 out = bands._compose(truth, hints.honour(ab, L, hmap, reach=reach, lightness=light or 1.0))
                 scores[(reach, light)].append((metrics.psnr(truth, out), metrics.ciede2000(truth, out)))
@@ -52,6 +56,7 @@ def main(argv=None) -> int:
             psnr, de = np.mean(v, axis=0)
             label = "as the network gives them" if reach == 0 else f"reach {reach:g}, lightness {light:g}"
             print(f"{n:>3} hints  {label:<28} PSNR {psnr:6.3f}  CIEDE2000 {de:6.3f}", flush=True)
+        print(f"{n:>3} hints  the network misses its hints by {np.mean(misses):.2f} ab units (mean over hinted pixels)")
     print(f"{len(photos)} photos of {a.data} ({a.split}), {time.time() - t0:.0f} s")
     return 0
 

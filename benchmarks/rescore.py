@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def main(argv=None) -> int:
     record["figures_before"] = {"figures": record.get("figures"), "figures_command": record.get("figures_command"),
                                 "replaced_because": a.why}
     record["figures"] = figures
-    record["figures_command"] = ("python benchmarks/rescore.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    record["figures_command"] = ("python benchmarks/rescore.py " + shlex.join(sys.argv[1:] if argv is None else argv)
                                  + f" (commit {version.commit()}; each set: colorpast evaluate --data SET --models "
                                  + f"{a.name}:bundled sepia" + (f" --hints {' '.join(map(str, hints))}" if hints else "")
                                  + ")")

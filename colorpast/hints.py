@@ -24,8 +24,8 @@ keeps the photo's own L at every pixel. So "#b22234" (flag red, L 39) on a sky o
 gives a light red of the same hue and chroma, not a dark patch (``color_to_ab``).
 
 What the model makes of them: a network given hints as input does not paint them back
-exactly. The bundled hint model misses its own hints by 2.6 ab units on average, and
-the miss is shared by the pixels around each hint. So after the model, ``honour`` adds each
+exactly: the bundled hint model misses its own hints by 2.6 ab units on average, a
+miss the pixels around each hint share. So after the model, ``honour`` adds each
 hint's miss back, fading with distance and with difference in lightness (on by default in
 ``colorpast.colorizer``; benchmarks/RESULTS.md, "Hints honoured").
 """
