@@ -48,14 +48,19 @@ def scored(ref: str, data: str, out: Path, hints) -> dict:
             for r in res["summary"]}
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("run", help="the run folder (runs/NAME)")
-    p.add_argument("--weights", default="final", choices=["final", "best"])
+def add_sets(p: argparse.ArgumentParser) -> None:
+    """``--eval`` (the sets scored, ``NAME=PATH``) and ``--hints`` (a hint model's counts)."""
     p.add_argument("--eval", nargs="+", metavar="NAME=PATH", default=[
         f"cbsd68={ROOT.parent / 'shared/data/cbsd68'}", "imagenet-test=data/prepared/imagenet1k",
         "photos-extra-test=data/prepared/photos-extra"])
     p.add_argument("--hints", nargs="*", type=int, default=[0, 10, 50], help="for a hint model: numbers of hints")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("run", help="the run folder (runs/NAME)")
+    p.add_argument("--weights", default="final", choices=["final", "best"])
+    add_sets(p)
     p.add_argument("--out", default=str(ROOT / "weights"))
     p.add_argument("--reports", default="reports/bundle")
     p.add_argument("--dry-run", action="store_true", help="score both and compare, write nothing to --out")

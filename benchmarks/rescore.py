@@ -19,28 +19,26 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bundle import ROOT, scored  # noqa: E402
+from bundle import ROOT, add_sets, scored  # noqa: E402
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("name", help="the shipped model (weights/NAME.json)")
     p.add_argument("--why", required=True, help="what changed in the colouring")
-    p.add_argument("--eval", nargs="+", metavar="NAME=PATH", default=[
-        f"cbsd68={ROOT.parent / 'shared/data/cbsd68'}", "imagenet-test=data/prepared/imagenet1k",
-        "photos-extra-test=data/prepared/photos-extra"])
-    p.add_argument("--hints", nargs="*", type=int, default=[0, 10, 50], help="for a hint model: numbers of hints")
+    add_sets(p)
     p.add_argument("--weights", default=str(ROOT / "weights"))
     p.add_argument("--reports", default="reports/rescore")
     a = p.parse_args(argv)
-    from colorpast import version
     from colorpast.errors import UserError
-    from colorpast.models import spec
 
-    path = Path(a.weights) / f"{a.name}.json"
+    path = Path(a.weights) / f"{a.name}.json"  # checked before Keras loads: a mistake is one line at once
     if not path.is_file():
         raise UserError(f"{path}: no record; ships: {', '.join(sorted(q.stem for q in Path(a.weights).glob('*.json')))}")
     record = json.loads(path.read_text())
+    from colorpast import version
+    from colorpast.models import spec
+
     hints = a.hints if spec(a.name).hints else None
     figures = {}
     for item in a.eval:

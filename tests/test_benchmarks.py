@@ -415,3 +415,27 @@ def test_more_photos_draws_both_tables_on_the_sets_they_share(tmp_path):
     assert bad.returncode == 1 and bad.stderr.strip().endswith("share no evaluation set")
     bad = run("--few", str(tmp_path / "few.csv"), "--many", str(tmp_path / "many.csv"), "--recipes", "seed16")
     assert bad.returncode == 1 and bad.stderr.strip() == "more_photos: no rows of seed16 in either table"
+
+
+def test_rescore_scores_the_shipped_hint_model_again_and_keeps_what_it_replaces(tmp_path):
+    """rescore.py on a copy of weights/: the record's figures become evaluate's of today's
+    code, the old ones kept with the reason; a record that is not there is one line."""
+    make_prepared(tmp_path / "p", {"train": 2, "test": 3}, size=32, per_shard=4)
+    (tmp_path / "w").mkdir()
+    before = json.loads((ROOT / "weights/effunet_hints.json").read_text())
+    (tmp_path / "w/effunet_hints.json").write_text(json.dumps(before))
+    cmd = [sys.executable, "benchmarks/rescore.py", "effunet_hints", "--eval", f"tiny={tmp_path / 'p'}",
+           "--hints", "0", "5", "--weights", str(tmp_path / "w"), "--reports", str(tmp_path / "r")]
+    r = subprocess.run([*cmd, "--why", "a test"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    after = json.loads((tmp_path / "w/effunet_hints.json").read_text())
+    assert after["figures_before"] == {"figures": before["figures"], "figures_command": before["figures_command"],
+                                       "replaced_because": "a test"}
+    rows = after["figures"]["tiny"]
+    assert set(rows) == {"gray", "sepia", "effunet_hints:bundled (0 hints)", "effunet_hints:bundled (5 hints)"}
+    assert all(rows[m]["images"] == 3 for m in rows)
+    assert "--why 'a test'" in after["figures_command"] and "--hints 0 5" in after["figures_command"]
+    assert after["recipe"] == before["recipe"]  # the rest of the record as it was
+    r = subprocess.run([*cmd[:2], "nope", "--why", "x", "--weights", str(tmp_path / "w")], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and r.stderr.strip() == f"rescore: {tmp_path / 'w/nope.json'}: no record; ships: effunet_hints"
