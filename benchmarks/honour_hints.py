@@ -31,11 +31,13 @@ def main(argv=None) -> int:
     p.add_argument("--hints", type=int, nargs="+", default=[1, 10, 50])
     p.add_argument("--reach", type=float, nargs="+", default=[0.75, 1.0, 1.25, 1.5, 2.0])
     p.add_argument("--lightness", type=float, nargs="+", default=[6.0, 8.0, 12.0])
+    p.add_argument("--carried", type=float, nargs="+", default=[hints.CARRIED],
+                   help="the most of a miss carried, ab units (0: all of it)")
     a = p.parse_args(argv)
     model = colorizer.load_model(a.model)
     spec = colorizer.model_spec(model)
     photos = evaluate.load_photos(a.data, a.split, limit=a.limit)
-    settings = [(0.0, 0.0)] + list(itertools.product(a.reach, a.lightness))
+    settings = [(0.0, 0.0, 0.0)] + list(itertools.product(a.reach, a.lightness, a.carried))
     t0 = time.time()
     for n in a.hints:
         scores = {s: [] for s in settings}
@@ -49,13 +51,14 @@ def main(argv=None) -> int:
             ab = predict_ab(model, L[None], hints=hmap[None])[0]
             on = hmap[..., 2] > 0
             misses.append(float(np.abs(hmap[on][:, :2] - ab[on]).mean()))
-            for reach, light in settings:
-                out = bands._compose(truth, hints.honour(ab, L, hmap, reach=reach, lightness=light or 1.0))
-                scores[(reach, light)].append((metrics.psnr(truth, out), metrics.ciede2000(truth, out)))
-        for (reach, light), v in scores.items():
+            for reach, light, carried in settings:
+                out = bands._compose(truth, hints.honour(ab, L, hmap, reach=reach, lightness=light or 1.0,
+                                                         carried=carried))
+                scores[(reach, light, carried)].append((metrics.psnr(truth, out), metrics.ciede2000(truth, out)))
+        for (reach, light, carried), v in scores.items():
             psnr, de = np.mean(v, axis=0)
-            label = "as the network gives them" if reach == 0 else f"reach {reach:g}, lightness {light:g}"
-            print(f"{n:>3} hints  {label:<28} PSNR {psnr:6.3f}  CIEDE2000 {de:6.3f}", flush=True)
+            label = "as the network gives them" if reach == 0 else f"reach {reach:g}, lightness {light:g}, carried {carried:g}"
+            print(f"{n:>3} hints  {label:<40} PSNR {psnr:6.3f}  CIEDE2000 {de:6.3f}", flush=True)
         print(f"{n:>3} hints  the network misses its hints by {np.mean(misses):.2f} ab units (mean over hinted pixels)")
     print(f"{len(photos)} photos of {a.data} ({a.split}), {time.time() - t0:.0f} s")
     return 0

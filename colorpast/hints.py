@@ -51,6 +51,7 @@ NO_HINTS = 0.25  # share of training crops with no hint: the model must still co
 PATCH_SIZES = (1, 9)  # training patch sides, uniform in this range (the paper's 1 to 9 px)
 REACH = 1.25  # a hint's correction fades over this many times the hints' spacing, sqrt(area / hints)
 LIGHTNESS = 8.0  # ... and over this difference in L (Lab units): it stays on its object
+CARRIED = 8.0  # the most of a miss carried (ab units): a colour the network did not expect stays its own
 CELLS = 512  # at most this many groups of hinted pixels; a scribble is grouped coarser
 DRAWS = 2 + 3 * MAX_POINTS  # uniforms a training element uses: none?, count, then (y, x, size) per patch
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -151,7 +152,8 @@ def _patch_corner(c: float, n: int) -> int:
     return int(min(max(math.floor(c) - POINT_SIZE // 2, 0), max(n - POINT_SIZE, 0)))
 
 
-def honour(ab, L, hint_map, reach: float = REACH, lightness: float = LIGHTNESS) -> np.ndarray:
+def honour(ab, L, hint_map, reach: float = REACH, lightness: float = LIGHTNESS,
+           carried: float = CARRIED) -> np.ndarray:
     """The model's ``ab`` (``h x w x 2``, Lab units) made to agree with its ``hint_map``
     (``h x w x 3``, the same size; ``L`` is ``h x w`` or ``h x w x 1``).
 
@@ -162,6 +164,9 @@ def honour(ab, L, hint_map, reach: float = REACH, lightness: float = LIGHTNESS) 
     hint on a red coat does not tint the white wall beside it. Where several hints reach a
     pixel with weights summing past 1, their corrections are averaged (Nadaraya-Watson);
     below 1 the correction fades to none. A hint pixel thus ends near its hint's colour.
+    A miss longer than ``carried`` (ab units) is carried at that length: the network
+    already paints a colour it did not expect around its hint, and carrying all of the
+    miss to every pixel of that lightness would tint the photo with it (0: all of it).
 
     Hinted pixels go in groups of ``POINT_SIZE`` squares (a point: one hint), coarser
     while there are more than ``CELLS`` groups (a scribble); ``reach`` 0 returns ``ab``.
@@ -188,6 +193,8 @@ def honour(ab, L, hint_map, reach: float = REACH, lightness: float = LIGHTNESS) 
 
     gy, gx, gl = mean(ys.astype(np.float64)), mean(xs.astype(np.float64)), mean(L[ys, xs].astype(np.float64))
     gm = np.stack([mean(miss[:, 0]), mean(miss[:, 1])], axis=-1)
+    if carried > 0:
+        gm *= np.minimum(1.0, carried / np.maximum(np.hypot(gm[:, 0], gm[:, 1]), 1e-9))[:, None]
     weight = counts / float(POINT_SIZE * POINT_SIZE)  # a point's patch weighs 1
     sigma = reach * math.sqrt(h * w / max(weight.sum(), 1.0))
     num = np.zeros((h * w, 2), np.float32)

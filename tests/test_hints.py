@@ -211,11 +211,16 @@ def test_honour_paints_a_lone_hint_back_on_its_object_only():
     L[:, 40:] = 80.0  # a dark object on the left, a light one on the right
     ab = np.zeros((h, w, 2), np.float32)
     ab[..., 0] = 5.0  # the model's colour: a (5, 0) everywhere
-    out = hints.honour(ab, L, _map((h, w), [(20, 20, 40.0, -20.0)]))
-    assert np.allclose(out[19:22, 19:22], (40.0, -20.0), atol=1.0)  # the hinted spot ends at its colour
-    assert np.allclose(out[50, 35], (40.0, -20.0), atol=4.0)  # a lone hint reaches across its object
+    out = hints.honour(ab, L, _map((h, w), [(20, 20, 9.0, -4.0)]))  # a miss of (4, -4): under CARRIED
+    assert np.allclose(out[19:22, 19:22], (9.0, -4.0), atol=0.3)  # the hinted spot ends at its colour
+    assert np.allclose(out[50, 35], (9.0, -4.0), atol=1.0)  # a lone hint reaches across its object
     assert np.allclose(out[:, 40:], ab[:, 40:], atol=1e-3)  # the light object is not tinted
     assert out.dtype == np.float32 and out.shape == ab.shape
+    # a colour the model did not expect: its miss is carried CARRIED long, in its direction
+    far = hints.honour(ab, L, _map((h, w), [(20, 20, 45.0, -30.0)]))  # a miss of (40, -30): 50 long
+    assert np.allclose(far[20, 20], ab[20, 20] + np.array([40.0, -30.0]) * hints.CARRIED / 50, atol=0.3)
+    whole = hints.honour(ab, L, _map((h, w), [(20, 20, 45.0, -30.0)]), carried=0)  # 0: all of it
+    assert np.allclose(whole[20, 20], (45.0, -30.0), atol=1.0)
 
 
 def test_honour_without_hints_or_reach_is_the_model_and_never_overshoots():
@@ -228,7 +233,7 @@ def test_honour_without_hints_or_reach_is_the_model_and_never_overshoots():
     pts = [(int(y), int(x), *rng.normal(0, 30, 2)) for y in (10, 45, 85) for x in (10, 60, 115)]  # nine hints
     m = _map((h, w), pts)
     assert np.array_equal(hints.honour(ab, L, m, reach=0), ab)
-    out = hints.honour(ab, L, m)
+    out = hints.honour(ab, L, m, carried=0)  # every miss carried whole
     # each pixel's correction is a weighted mean of the misses and none: inside their range
     miss = (m[..., :2] - ab)[m[..., 2] > 0]
     corr = out - ab
@@ -249,7 +254,7 @@ def test_honour_groups_a_large_scribble_and_colours_its_region():
     L = np.full((h, w), 50.0, np.float32)
     ab = np.zeros((h, w, 2), np.float32)
     m = np.zeros((h, w, 3), np.float32)
-    m[20:200, 20:300] = (30.0, 10.0, 1.0)  # most of the photo painted: far more pixels than CELLS groups
+    m[20:200, 20:300] = (6.0, 2.0, 1.0)  # most of the photo painted: far more pixels than CELLS groups
     assert (m[..., 2] > 0).sum() // hints.POINT_SIZE ** 2 > hints.CELLS
     out = hints.honour(ab, L, m)
-    assert np.allclose(out[30:190, 30:290], (30.0, 10.0), atol=0.5)
+    assert np.allclose(out[30:190, 30:290], (6.0, 2.0), atol=0.1)
