@@ -1,8 +1,10 @@
 """``colorpast weights fetch NAME``: official weights, downloaded, checked and converted to Keras."""
 
 # Imported at the top, unlike the other verbs' working modules: RELEASES names the choices,
-# and colorpast.weights imports Keras only inside its converters.
-from colorpast.weights import RELEASES, fetch
+# and colorpast.weights imports Keras only inside its converters. The module, not its
+# names: ``weights.fetch`` is looked up when the command runs, so what replaces it (a test's
+# stand-in, a mirror's wrapper) is what runs, whenever this module was first imported.
+from colorpast import weights
 
 HELP = "download official weights and convert them to Keras"
 DESCRIPTION = (
@@ -18,7 +20,7 @@ def add_arguments(p) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True
     f = sub.add_parser("fetch", help="download, verify and convert", description=DESCRIPTION)
-    f.add_argument("name", choices=sorted(RELEASES), help="which model's official weights")
+    f.add_argument("name", choices=sorted(weights.RELEASES), help="which model's official weights")
     f.add_argument("--out", default=None,
                    help="Keras weights file (default: weights/colorful_eccv16.weights.h5 or weights/fid_inception.weights.h5)")
     f.add_argument("--url", default=None, help="download from this mirror instead (same sha256 required)")
@@ -26,6 +28,6 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    out = fetch(args.name, out=args.out, url=args.url, force=args.force)
+    out = weights.fetch(args.name, out=args.out, url=args.url, force=args.force)
     print(f"{args.name}: official weights ready in {out}")
     return 0

@@ -4,6 +4,7 @@ import hashlib
 import http.server
 import threading
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -162,3 +163,18 @@ def test_fetch_downloads_checks_and_converts(reference, serve, tmp_path, monkeyp
     L = np.random.default_rng(1).uniform(0, 100, (1, 32, 40, 1)).astype(np.float32)
     got = models.predict_ab(models.build("colorful", weights="official"), L)
     assert np.abs(got - to_numpy_ab(net, L)).max() <= 1e-4
+
+
+def test_the_fetch_command_runs_the_fetch_of_the_moment(monkeypatch, capsys):
+    """`colorpast weights fetch` looks weights.fetch up when it runs: a stand-in set after
+    the command's module was imported (a test's offline machine, then the real one again)
+    is the one called, whatever imported that module first."""
+    import argparse
+
+    from colorpast.commands import weights as command
+
+    calls = []
+    monkeypatch.setattr(weights, "fetch", lambda name, **kw: calls.append((name, kw)) or Path("w.h5"))
+    assert command.run(argparse.Namespace(name="colorful", out=None, url="http://mirror", force=True)) == 0
+    assert calls == [("colorful", {"out": None, "url": "http://mirror", "force": True})]
+    assert "colorful: official weights ready in w.h5" in capsys.readouterr().out
