@@ -57,7 +57,8 @@ def main(argv=None) -> int:
                 scores[(reach, light, carried)].append((metrics.psnr(truth, out), metrics.ciede2000(truth, out)))
         for (reach, light, carried), v in scores.items():
             psnr, de = np.mean(v, axis=0)
-            label = "as the network gives them" if reach == 0 else f"reach {reach:g}, lightness {light:g}, carried {carried:g}"
+            label = ("as the network gives them" if reach == 0
+                     else f"reach {reach:g}, lightness {light:g}, carried {carried:g}")
             print(f"{n:>3} hints  {label:<40} PSNR {psnr:6.3f}  CIEDE2000 {de:6.3f}", flush=True)
         print(f"{n:>3} hints  the network misses its hints by {np.mean(misses):.2f} ab units (mean over hinted pixels)")
     print(f"{len(photos)} photos of {a.data} ({a.split}), {time.time() - t0:.0f} s")

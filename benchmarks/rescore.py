@@ -48,7 +48,8 @@ def main(argv=None) -> int:
         old = record.get("figures", {}).get(set_name, {})
         for m, r in figures[set_name].items():
             before = old.get(m, {}).get("ciede2000")
-            print(f"rescore: {set_name}: {m}: CIEDE2000 {r['ciede2000']:.2f} (was {before if before is None else round(before, 2)}), "
+            was = "none" if before is None else f"{before:.2f}"
+            print(f"rescore: {set_name}: {m}: CIEDE2000 {r['ciede2000']:.2f} (was {was}), "
                   f"PSNR {r['psnr']:.2f}, vivid {r['vivid_pct']:.1f}", flush=True)
     record["figures_before"] = {"figures": record.get("figures"), "figures_command": record.get("figures_command"),
                                 "replaced_because": a.why}

@@ -83,8 +83,9 @@ def run(args) -> int:
     if args.raw_hints:
         decode["raw_hints"] = True
     if _films(args.data):
-        photos_only = [o for o, on in (("--hints", args.hints), ("--raw-hints", args.raw_hints), ("--aged", args.aged), ("--fid", args.fid),
-                                       ("--protocol paper", args.protocol == "paper"), ("sepia", "sepia" in args.models))
+        photos_only = [o for o, on in (("--hints", args.hints), ("--raw-hints", args.raw_hints), ("--aged", args.aged),
+                                       ("--fid", args.fid), ("--protocol paper", args.protocol == "paper"),
+                                       ("sepia", "sepia" in args.models))
                        if on]
         if photos_only:
             raise UserError(f"{', '.join(photos_only)}: for photos; {args.data} is a film")
