@@ -8,6 +8,12 @@ photo's own seed), the hint model runs once, and its colours are scored as they 
 (reach 0) and honoured with every reach and lightness asked for. Prints mean PSNR and
 CIEDE2000 per setting and number of hints, and how far the network's colours are from
 its hints where they were given; the model runs once a photo and count.
+
+With ``--time``, no photos: the median wall time of ``honour`` beside that of the model
+itself (one ``predict_ab`` of the hint model) at two working sizes, for 10 and 50 points
+and scribbles covering a tenth and most of the photo.
+
+    python benchmarks/honour_hints.py --time [--repeats 7]
 """
 
 from __future__ import annotations
@@ -33,8 +39,12 @@ def main(argv=None) -> int:
     p.add_argument("--lightness", type=float, nargs="+", default=[6.0, 8.0, 12.0])
     p.add_argument("--carried", type=float, nargs="+", default=[hints.CARRIED],
                    help="the most of a miss carried, ab units (0: all of it)")
+    p.add_argument("--time", action="store_true", help="time honour beside the model instead of scoring")
+    p.add_argument("--repeats", type=int, default=7)
     a = p.parse_args(argv)
     model = colorizer.load_model(a.model)
+    if a.time:
+        return timing(model, a.repeats)
     spec = colorizer.model_spec(model)
     photos = evaluate.load_photos(a.data, a.split, limit=a.limit)
     settings = [(0.0, 0.0, 0.0)] + list(itertools.product(a.reach, a.lightness, a.carried))
@@ -62,6 +72,42 @@ def main(argv=None) -> int:
             print(f"{n:>3} hints  {label:<40} PSNR {psnr:6.3f}  CIEDE2000 {de:6.3f}", flush=True)
         print(f"{n:>3} hints  the network misses its hints by {np.mean(misses):.2f} ab units (mean over hinted pixels)")
     print(f"{len(photos)} photos of {a.data} ({a.split}), {time.time() - t0:.0f} s")
+    return 0
+
+
+def timing(model, repeats: int) -> int:
+    """Median seconds of ``honour`` and of the model, at 224 x 352 and 512 x 768."""
+    rng = np.random.default_rng(0)
+
+    def median(fn):
+        fn()  # the first call compiles the model (and warms numpy)
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return float(np.median(times))
+
+    for h, w in ((224, 352), (512, 768)):  # multiples of 32, as working_size makes them
+        L = np.clip(rng.normal(50, 20, (h, w, 1)), 0, 100).astype(np.float32)
+        empty = hints.empty_map((h, w))
+        ab = predict_ab(model, L[None], hints=empty[None])[0]
+        model_s = median(lambda: predict_ab(model, L[None], hints=empty[None]))
+        cases = {}
+        for n in (10, 50):
+            m = np.zeros((h, w, 3), np.float32)
+            for y, x in zip(rng.integers(1, h - 1, n), rng.integers(1, w - 1, n)):
+                m[y - 1:y + 2, x - 1:x + 2] = (20.0, -10.0, 1.0)
+            cases[f"{n} points"] = m
+        for share, label in ((0.1, "a scribble over a tenth"), (0.6, "a scribble over most")):
+            m = np.zeros((h, w, 3), np.float32)
+            side = np.sqrt(share)
+            m[: int(h * side), : int(w * side)] = (20.0, -10.0, 1.0)
+            cases[label] = m
+        for label, m in cases.items():
+            s = median(lambda m=m: hints.honour(ab, L, m))
+            print(f"{h} x {w}: {label:<26} honour {s * 1000:7.1f} ms, the model {model_s * 1000:7.1f} ms "
+                  f"({s / model_s:.2f} of it)", flush=True)
     return 0
 
 
