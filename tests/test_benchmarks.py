@@ -439,3 +439,21 @@ def test_rescore_scores_the_shipped_hint_model_again_and_keeps_what_it_replaces(
     r = subprocess.run([*cmd[:2], "nope", "--why", "x", "--weights", str(tmp_path / "w")], cwd=ROOT,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 1 and r.stderr.strip() == f"rescore: {tmp_path / 'w/nope.json'}: no record; ships: effunet_hints"
+
+
+def test_honour_hints_scores_the_settings_and_times_them(tmp_path):
+    """honour_hints.py on a tiny prepared set: a line per setting and count, the network's
+    own first, and its miss; --time: honour beside the model at both working sizes."""
+    make_prepared(tmp_path / "p", {"train": 2, "val": 2}, size=64, per_shard=4)
+    r = subprocess.run([sys.executable, "benchmarks/honour_hints.py", "--data", str(tmp_path / "p"), "--limit", "2",
+                        "--hints", "5", "--reach", "1.25", "--lightness", "8", "--carried", "0", "8"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = [ln for ln in r.stdout.splitlines() if ln.lstrip().startswith("5 hints")]
+    assert len(lines) == 4 and "as the network gives them" in lines[0] and "carried 8" in lines[2], r.stdout
+    assert "misses its hints by" in lines[3] and "2 photos" in r.stdout
+    r = subprocess.run([sys.executable, "benchmarks/honour_hints.py", "--time", "--repeats", "1"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    timed = [ln for ln in r.stdout.splitlines() if " ms, the model " in ln]
+    assert len(timed) == 8 and timed[0].startswith("224 x 352: 10 points") and timed[-1].startswith("512 x 768"), r.stdout
