@@ -457,3 +457,46 @@ def test_honour_hints_scores_the_settings_and_times_them(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     timed = [ln for ln in r.stdout.splitlines() if " ms, the model " in ln]
     assert len(timed) == 8 and timed[0].startswith("224 x 352: 10 points") and timed[-1].startswith("512 x 768"), r.stdout
+
+
+def test_hue_saturation_weighs_the_gain_by_how_far_the_hues_agree(tmp_path):
+    """hue_saturation.py's decode: one hue at any spread of chroma gets all of 1 + beta,
+    two opposite hues of equal weight none (their mean is gray and stays so), a uniform
+    saturation multiplies everything; then the script on a tiny set with a 313-bin model."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import hue_saturation as H
+    from colorpast.models import bins, build
+
+    c = bins.ab_bins()
+    chroma, hue = np.hypot(c[:, 0], c[:, 1]), np.degrees(np.arctan2(c[:, 1], c[:, 0]))
+    red = np.flatnonzero((np.abs(hue - 45) < 8) & (chroma > 20))[:3]   # one hue, three chromas
+    green = np.flatnonzero((np.abs(hue + 135) < 8) & (chroma > 20))[:3]  # the opposite hue
+    assert len(red) == 3 and len(green) == 3
+    logits = np.full((1, 1, 2, 313), -50.0)
+    logits[0, 0, 0, red] = 0.0
+    logits[0, 0, 1, np.r_[red, green]] = 0.0
+    mean = np.stack([c[red].mean(0), c[np.r_[red, green]].mean(0)])
+    agree1 = np.linalg.norm(mean[0]) / np.hypot(*c[red].T).mean()
+    assert agree1 > 0.99
+    ways = [("s", 1.5, 0.0), ("b", 0.5, 1.0)]
+    out = H.decode(logits, 1.0, ways, factor=1)
+    np.testing.assert_allclose(out[("s", 1.5, 0.0)][0], 1.5 * mean, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out[("b", 0.5, 1.0)][0, 0], (1 + 0.5 * agree1) * mean[0], rtol=1e-4)
+    # opposite hues of equal weight: agreement is |mean| / mean chroma, far under 1
+    both = c[np.r_[red, green]]
+    agree2 = np.linalg.norm(both.mean(0)) / np.hypot(*both.T).mean()
+    assert agree2 < 0.3
+    np.testing.assert_allclose(out[("b", 0.5, 1.0)][0, 1], (1 + 0.5 * agree2) * mean[1], rtol=1e-4, atol=1e-4)
+
+    make_prepared(tmp_path / "p", {"train": 2, "val": 2}, size=32, per_shard=4)
+    build("seed16_cls").save(tmp_path / "cls.keras")
+    build("seed16_fast").save(tmp_path / "l1.keras")
+    r = subprocess.run([sys.executable, "benchmarks/hue_saturation.py", str(tmp_path / "cls.keras"), str(tmp_path / "p"),
+                        "--saturations", "1", "1.2", "--betas", "0.3", "--powers", "1"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = [ln for ln in r.stdout.splitlines() if ln.startswith("| 0.7 |")]
+    assert [ln.split(" | ")[1] for ln in rows] == ["saturation 1", "saturation 1.2", "1 + 0.3 R^1"], r.stdout
+    r = subprocess.run([sys.executable, "benchmarks/hue_saturation.py", str(tmp_path / "l1.keras"), str(tmp_path / "p")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0 and "is not a 313-bin model" in r.stderr
