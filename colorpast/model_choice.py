@@ -209,7 +209,7 @@ def automatic(ref=BEST, log=print, reports="reports", runs_dir="runs", fetch: bo
         log(f"{why}using {found[0]}, the trained run listed first (an encoder's run, then the newest)"
             + (unscored if measured is None else ""))
         return str(found[0])
-    why = why or f"no trained run under {runs_dir}/ yet (04_train makes one): "
+    why = why or f"no trained run under {runs_dir}/ yet ({say('colorpast train makes one', '04_train makes one')}): "
     return _shipped_or_published(shipped_automatic(films), OFFICIAL, log, why, fetch, no_model())
 
 

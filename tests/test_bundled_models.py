@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_fixture import nothing_at_hand  # noqa: F401
 from conftest import shared_folder
 from PIL import Image
 
@@ -118,3 +119,51 @@ def test_the_tracked_files_leave_a_device_call_room_for_wheels_and_photos():
     files = [root / p for p in r.stdout.decode().split("\0") if p]
     total = sum(f.stat().st_size for f in files if f.is_file())
     assert len(files) > 100 and total < 24 * 2**20, f"{total / 2**20:.1f} MiB tracked"
+
+
+def test_colorize_with_no_model_named_uses_what_ships_for_photos_films_and_hints(tmp_path, monkeypatch):
+    """``colorpast colorize PATH --out DIR``: nothing trained or measured here, so photos get
+    effunet_cls:bundled, films effunet:bundled (each said in one line) and a photo with
+    --hints effunet_hints:bundled; a run of the user's is taken once there is one."""
+    from app_fixture import run_folder
+    from conftest import cli
+    from film_fixture import moving_square, write_clip
+
+    monkeypatch.chdir(tmp_path)  # no runs/ or reports/ here
+    monkeypatch.setenv("COLORPAST_WEIGHTS", str(tmp_path / "weights"))  # no published weights fetched
+    frames, _ = moving_square(6, shape=(64, 96), side=16)
+    (tmp_path / "album").mkdir()
+    Image.fromarray(frames[0]).save(tmp_path / "album/p.png")
+    write_clip(tmp_path / "album/reel.mp4", frames, fps=10)
+    r = cli("colorize", "album", "--out", "o", "--size", "64")
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if "using" in ln]
+    assert len(lines) == 2, r.stderr
+    assert lines[0] == ("colorpast colorize: no trained run under runs/ yet (colorpast train makes one): "
+                        "using effunet_cls:bundled, the model this project ships")
+    assert lines[1].startswith("colorpast colorize: films: ") and "using effunet:bundled" in lines[1]
+    assert (tmp_path / "o/p.png").is_file() and (tmp_path / "o/reel.mp4").is_file()
+    assert "colorized 1 photo(s)" in r.stdout and "(6 frames, 2 by the model, 0 cut(s))" in r.stdout
+
+    (tmp_path / "h.json").write_text(json.dumps([{"x": 10, "y": 10, "color": "red"}]))
+    r = cli("colorize", "album/p.png", "--out", "h", "--hints", "h.json", "--size", "64")
+    assert r.returncode == 0, r.stderr
+    assert "using effunet_hints:bundled, the model this project ships" in r.stderr
+    red = np.asarray(Image.open(tmp_path / "h/p.png").convert("RGB"), np.int16)[10, 10]
+    assert red[0] > red[2] + 10, red  # the hint's red where it was given
+
+    run = run_folder(tmp_path / "runs", "seed16_fast")
+    r = cli("colorize", "album/p.png", "--out", "mine")
+    assert r.returncode == 0, r.stderr
+    assert f"using {Path('runs') / run.name}, the trained run listed first" in r.stderr
+
+
+def test_colorize_with_no_model_named_and_none_at_hand_is_one_line(tmp_path, monkeypatch, nothing_at_hand):
+    from conftest import cli
+
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(np.full((48, 64), 120, np.uint8)).save(tmp_path / "p.png")
+    r = cli("colorize", "p.png", "--out", "o")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "no model to colorize with: train one (colorpast train)" in r.stderr
+    assert "could not download the colorful weights" in r.stderr and not (tmp_path / "o/p.png").exists()

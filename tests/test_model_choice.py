@@ -78,7 +78,7 @@ def test_offline_with_nothing_at_hand_each_choice_is_none_and_one_line_says_what
     assert model_choice.automatic("best", log=lines.append) is None
     assert model_choice.for_hints("best", log=lines.append) is None
     assert len(lines) == 2 and not any("using" in ln for ln in lines)  # nothing claimed that did not happen
-    assert lines[0].startswith("no trained run under runs/ yet (04_train makes one): no model to colorize with: ")
+    assert lines[0].startswith("no trained run under runs/ yet (colorpast train makes one): no model to colorize with: ")
     assert "could not download the colorful weights" in lines[0]
     assert lines[1].startswith("no model that takes colour hints: ") and "could not download the siggraph17" in lines[1]
     assert model_choice.automatic("runs/mine", log=lines.append) is None
@@ -99,12 +99,17 @@ def test_the_order_of_each_list(tmp_path, offline, monkeypatch):
     # else the L1 head.
     monkeypatch.setattr(weights, "bundled", lambda name: None if name == "effunet_cls" else tmp_path / "w.h5")
     assert model_choice.automatic("best", log=lines.append) == "effunet:bundled"
-    assert lines[-1] == ("no trained run under runs/ yet (04_train makes one): using effunet:bundled, the model "
+    assert lines[-1] == ("no trained run under runs/ yet (colorpast train makes one): using effunet:bundled, the model "
                          "this project ships")
     monkeypatch.setattr(weights, "bundled", lambda name: tmp_path / "w.h5")
     assert model_choice.automatic("best", log=lines.append) == "effunet_cls:bundled"
-    assert lines[-1] == ("no trained run under runs/ yet (04_train makes one): using effunet_cls:bundled, the model "
+    assert lines[-1] == ("no trained run under runs/ yet (colorpast train makes one): using effunet_cls:bundled, the model "
                          "this project ships")
+    from colorpast import errors
+    monkeypatch.setattr(errors, "AUDIENCE", "notebook")  # 06's and 07's words
+    assert model_choice.automatic("best", log=lines.append) == "effunet_cls:bundled"
+    assert lines[-1].startswith("no trained run under runs/ yet (04_train makes one): using effunet_cls:bundled")
+    monkeypatch.setattr(errors, "AUDIENCE", "cli")
     # Films: the L1 head first (measured nearer the truth on the colour clips), else the other.
     assert model_choice.automatic("best", log=lines.append, films=True) == "effunet:bundled"
     monkeypatch.setattr(weights, "bundled", lambda name: None if name == "effunet" else tmp_path / "w.h5")
@@ -138,7 +143,7 @@ def test_best_is_the_model_05_measured_best_and_a_run_that_lost_is_never_used_in
     monkeypatch.setattr(weights, "bundled", lambda name: None)
     lines = []
     assert model_choice.automatic("best", log=lines.append) == "colorful:official" and fetched == ["colorful"]
-    assert lines[0].startswith("no trained run under runs/ yet (04_train makes one)")
+    assert lines[0].startswith("no trained run under runs/ yet (colorpast train makes one)")
     for i, name in enumerate(["a", "b"]):
         (tmp_path / f"runs/{name}/checkpoints/step-000000003").mkdir(parents=True)
         TrainConfig().to_json(tmp_path / f"runs/{name}/config.json")

@@ -25,11 +25,18 @@ DESCRIPTION = (
 )
 
 
+BEST = "best"  # colorpast.model_choice.BEST, named here so the parser imports no Keras
+
+
 def add_arguments(p) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files, films and/or folders")
-    p.add_argument("--model", required=True,
+    p.add_argument("--model", default=BEST,
                    help="a run folder (runs/NAME; runs/NAME:best for its epoch with the lowest validation loss), "
-                        "NAME:official (colorful:official) or a .keras file")
+                        "NAME:bundled (effunet_cls:bundled, the models this project ships), NAME:official "
+                        "(colorful:official) or a .keras file. Default: as notebooks 06 and 07 choose, said in one "
+                        "line: the model 'colorpast evaluate' measured best under ./reports, else your newest run "
+                        "under ./runs, else the shipped one for what is coloured (photos effunet_cls:bundled, films "
+                        "effunet:bundled, --hints effunet_hints:bundled)")
     p.add_argument("--out", required=True, help="output folder for the colorized PNGs and films (NAME.mp4)")
     p.add_argument("--size", type=int, help="shorter side at which the model runs (default: the model's own, 224)")
     p.add_argument("--temperature", type=float,
@@ -81,16 +88,34 @@ def run(args) -> int:
     carry = _carry(args)
     out = writable_dir(args.out)
     from colorpast import model_choice
-    from colorpast.colorizer import colorize_paths, load_model
+    from colorpast.colorizer import load_model
     from colorpast.models import spec as model_spec
-    model = load_model(args.model)
-    if args.hints is not None and not model_spec(model).hints:
-        # A model at hand that takes hints (your hint run, the one this project ships, Zhang
-        # et al. 2017's once fetched); without one, colorize_paths says what to do.
-        other = model_choice.for_hints(model_choice.BEST, log=lambda _: None, fetch=False)
-        if other:
-            sys.stderr.write(f"colorpast colorize: {args.model} takes no colour hints: using {other}\n")
-            model = load_model(other)
+
+    def log(msg):
+        sys.stderr.write(f"colorpast colorize: {msg}\n")
+
+    if args.model == BEST:
+        # Photos and films each get their own choice; one model loads once when both agree.
+        loaded = {}
+
+        def chosen(films_: bool):
+            ref = _choose(args, films=films_)
+            if ref not in loaded:
+                loaded[ref] = load_model(ref)
+            return loaded[ref]
+
+        model = chosen(False) if files or not films else None
+        film_model = chosen(True) if films else None
+    else:
+        model = load_model(args.model)
+        if args.hints is not None and not model_spec(model).hints:
+            # A model at hand that takes hints (your hint run, the one this project ships, Zhang
+            # et al. 2017's once fetched); without one, colorize_paths says what to do.
+            other = model_choice.for_hints(BEST, log=lambda _: None, fetch=False)
+            if other:
+                log(f"{args.model} takes no colour hints: using {other}")
+                model = load_model(other)
+        film_model = model
     decode = {"temperature": args.temperature} if args.temperature is not None else {}
     if args.normalize:
         decode["normalize"] = True
@@ -101,22 +126,36 @@ def run(args) -> int:
 
     film_names = {str(f) for f in films}
 
-    def log(msg):
-        sys.stderr.write(f"colorpast colorize: {msg}\n")
-
     def photo_log(msg):  # a film under a folder is no photo, but it is not skipped: it is coloured below
         if not (msg.startswith("skipped ") and msg[8:].split(": ", 1)[0] in film_names):
             log(msg)
 
     failed = 0
     if files or not films:
+        from colorpast.colorizer import colorize_paths
         written, bad = colorize_paths(photo_paths, model, out, size=args.size, batch_size=args.batch_size,
                                       log=photo_log, **decode)
         failed += len(bad)
         print(f"colorized {len(written)} photo(s) into {out}" + (f"; {len(bad)} failed" if bad else ""))
     if films:
-        failed += _films(films, args, model, out, carry, decode, log)
+        failed += _films(films, args, film_model, out, carry, decode, log)
     return 1 if failed else 0
+
+
+def _choose(args, films: bool) -> str:
+    """The model no --model named, chosen as 06 (photos) and 07 (films) choose it, in one
+    line on stderr; a UserError with that line when none is at hand (offline, nothing
+    trained, nothing shipped)."""
+    from colorpast import model_choice
+
+    said = []
+    ref = (model_choice.for_hints(BEST, log=said.append) if args.hints is not None
+           else model_choice.automatic(BEST, log=said.append, films=films))
+    if ref is None:
+        raise UserError(said[-1] if said else "no model to colorize with")
+    for line in said:
+        sys.stderr.write(f"colorpast colorize: {'films: ' if films else ''}{line}\n")
+    return ref
 
 
 def _films(films, args, model, out, carry, decode, log) -> int:
