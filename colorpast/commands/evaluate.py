@@ -6,7 +6,7 @@ from colorpast.fsutil import writable_dir
 HELP = "compare models and the gray baseline on the same photos: tables, per-image CSV, grids, chart"
 DESCRIPTION = (
     "Colorize the same photos with every model given (run folders, RUN:best for a run's epoch with the "
-    "lowest validation loss, NAME:official such as "
+    "lowest validation loss, NAME:bundled such as effunet_cls:bundled, NAME:official such as "
     "colorful:official, .keras files) and always the gray baseline (ab = 0), score each with "
     "every metric of colorpast.metrics (name 'sepia' for a second baseline: one warm colour, the "
     "median of ImageNet photos, everywhere; a model that does not beat it has learned only the "
@@ -29,7 +29,8 @@ DESCRIPTION = (
 def add_arguments(p) -> None:
     p.add_argument("--data", required=True, help="prepared set (colorpast prepare) or a folder of photos")
     p.add_argument("--models", nargs="+", default=["gray"], metavar="MODEL",
-                   help="run folders (RUN:best: its best epoch), NAME:official or .keras files; 'gray' is always "
+                   help="run folders (RUN:best: its best epoch), NAME:bundled (the models this project ships, "
+                        "effunet_cls:bundled), NAME:official or .keras files; 'gray' is always "
                         "included, 'sepia' (ImageNet's median colour on every pixel) when named")
     p.add_argument("--split", default="test", choices=["train", "val", "test"], help="split of a prepared set (default: test)")
     p.add_argument("--out", required=True, help="report folder (e.g. reports/NAME)")
