@@ -181,6 +181,15 @@ def test_best_is_the_model_05_measured_best_and_a_run_that_lost_is_never_used_in
     lines = []
     assert model_choice.automatic("best", log=lines.append) == "runs/a"
     assert "but sepia scored as well or better: the model has learned little more than the average colour" in lines[0]
+    # 05 scores the model this project ships beside the run: whichever scored better is taken.
+    monkeypatch.setattr(weights, "bundled", lambda name: tmp_path / "w.h5")
+    report("d-test", [("gray", 12.0), ("sepia", 11.8), ("runs/a", 10.8), ("effunet_cls:bundled", 10.5)], 5000)
+    lines = []
+    assert model_choice.automatic("best", log=lines.append) == "effunet_cls:bundled"
+    assert lines[0].startswith("using effunet_cls:bundled: the lowest CIEDE2000 of the models 05 scored in "
+                               "reports/d-test (10.50; runs/a 10.80")
+    report("e-test", [("gray", 12.0), ("sepia", 11.8), ("runs/a", 10.2), ("effunet_cls:bundled", 10.5)], 6000)
+    assert model_choice.automatic("best", log=lines.append) == "runs/a"
 
 
 def test_a_named_model_that_is_not_there_falls_back_and_colorful_is_fetched_once(tmp_path, monkeypatch):

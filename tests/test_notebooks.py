@@ -240,6 +240,7 @@ def test_notebook_runs_alone_in_smoke_mode(workspace, name):
         assert len(_images(nb)) >= 3  # live curves while training, the curves after, the first look
     if name == "05_evaluate.ipynb":
         assert "| gray |" in text and "| sepia |" in text and "| runs/smoke |" in text
+        assert "| effunet_cls:bundled |" in text  # the shipped model, scored beside the run (no download)
         assert "is absent: comparing without Colorful" in text
         assert (root / "reports/smoke-test/grid.png").is_file()
 

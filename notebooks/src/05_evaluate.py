@@ -1,6 +1,6 @@
 """
 Title: 05 · Evaluate
-Purpose: Score the trained model, the gray and sepia baselines and Colorful (Zhang et al. 2016) on the same test photos.
+Purpose: Score the trained model, the model this project ships, the gray and sepia baselines and Colorful (Zhang et al. 2016) on the same test photos.
 """
 
 from colorpast import notebook
@@ -37,8 +37,9 @@ REPORT = f"reports/{RUN.rstrip('/').split('/')[-1]}-{SPLIT}"
 """
 ## The methods
 
-The trained run, when it has weights, and Zhang et al.'s published Colorful weights,
-converted once to Keras. Gray is always a row, and so is sepia: one warm colour on every
+The trained run, when it has weights; the model this project ships (`effunet_cls:bundled`,
+no download), so you see whether your run beats it (06 and the app then take whichever
+scored best); and Zhang et al.'s published Colorful weights, converted once to Keras. Gray is always a row, and so is sepia: one warm colour on every
 pixel (the median colour of ImageNet photos). A model that does not beat sepia has learned
 the average colour of photos and little more. Without a run (or with one that 04 left
 before its first checkpoint) or without the weights, the table compares what there is, and
@@ -52,6 +53,8 @@ if runs.missing_weights(RUN) is None:
     MODELS.append(RUN)
 else:
     print(f"{runs.missing_weights(RUN)}: comparing without a trained model (04_train makes one)")
+if shipped := model_choice.shipped_automatic():
+    MODELS.append(shipped)
 why = model_choice.fetch_official(model_choice.OFFICIAL) if FETCH_COLORFUL else "FETCH_COLORFUL = True fetches it"
 if model_choice.at_hand(model_choice.OFFICIAL):
     MODELS.append(model_choice.OFFICIAL)
