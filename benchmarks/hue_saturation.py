@@ -28,7 +28,7 @@ import skimage.color  # noqa: E402
 
 from colorpast import bands, metrics as M, models  # noqa: E402
 from colorpast.colorizer import load_model  # noqa: E402
-from colorpast.evaluate import load_photos  # noqa: E402
+from colorpast.evaluate import load_photos, set_mean  # noqa: E402
 from colorpast.models import bins  # noqa: E402
 from colorpast.models.registry import upsample  # noqa: E402
 
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     model = load_model(a.model)
     ways = [("s", s, 0.0) for s in a.saturations] + [("b", b, k) for b in a.betas for k in a.powers]
-    rows = {(t, w): {"d": [], "v": [], "vw": [], "n": [], "nw": []} for t in a.temperatures for w in ways}
+    rows = {(t, w): [] for t in a.temperatures for w in ways}  # per-photo records, as evaluate keeps them
     photos = load_photos(a.data, a.split, a.limit)
     for _, rgb in photos:
         truth = np.asarray(rgb, np.float32) / 255.0
@@ -75,22 +75,15 @@ def main(argv=None) -> int:
         for t in a.temperatures:
             for w, ab in decode(logits, t, ways, factor).items():
                 lab_p = M._lab(bands._compose(truth, ab, L=L))
-                sh = M._object_colour(lab_t, lab_p)
-                r = rows[(t, w)]
-                r["d"].append(float(np.mean(skimage.color.deltaE_ciede2000(lab_t, lab_p))))
-                r["v"].append(sh["vivid_pct"]); r["vw"].append(sh["vivid_truth_pct"])
-                r["n"].append(sh["neutral_painted_pct"]); r["nw"].append(sh["neutral_truth_pct"])
-
-    def pooled(v, w):
-        v, w = np.array(v), np.array(w)
-        keep = np.isfinite(v) & (w > 0)
-        return float(np.sum(v[keep] * w[keep]) / np.sum(w[keep])) if keep.any() else 0.0
+                rows[(t, w)].append({"ciede2000": float(np.mean(skimage.color.deltaE_ciede2000(lab_t, lab_p))),
+                                     **M._object_colour(lab_t, lab_p)})
 
     print(f"{len(photos)} photos of {a.data} ({a.split}), {a.model}")
     print("| temperature | decode | CIEDE2000 | vivid % | neutral painted % |\n|---|---|---|---|---|")
     for (t, (kind, x, k)), r in rows.items():
         name = f"saturation {x:g}" if kind == "s" else f"1 + {x:g} R^{k:g}"
-        print(f"| {t:g} | {name} | {np.mean(r['d']):.2f} | {pooled(r['v'], r['vw']):.1f} | {pooled(r['n'], r['nw']):.1f} |")
+        print(f"| {t:g} | {name} | {set_mean(r, 'ciede2000'):.2f} | {set_mean(r, 'vivid_pct'):.1f} "
+              f"| {set_mean(r, 'neutral_painted_pct'):.1f} |")
     return 0
 
 
